@@ -1,0 +1,64 @@
+# The course's single entry point. `make lab` for learners, `make test` for instructors.
+# Both set up what they need on first use and do nothing more on later runs.
+
+# The first Python 3.11-3.13 on PATH (override: make lab PYTHON=/path/to/python3.12).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
+	  && { echo $$p; break; }; done)
+VENV := .venv
+DEV_VENV := .venv-dev
+LAB_ARGS ?=
+# What `make test` runs; FAST mode keeps training short (the compared outputs do not depend on it).
+TEST_ARGS ?=
+
+.PHONY: help python-check lab test exercises notebooks benchmark lint clean
+
+help:
+	@echo "make lab        set up .venv (first time) and open the course in JupyterLab"
+	@echo "make test       set up .venv-dev (first time) and run the whole validation"
+	@echo "make exercises  regenerate exercises/ from solutions/ (instructors)"
+	@echo "make notebooks  re-run notebooks/ and solutions/ in full mode to refresh their stored outputs"
+	@echo "make benchmark  time every notebook in full and FAST mode -> docs/benchmark.md"
+	@echo "make lint       ruff on the helper package, tools, tests and notebooks"
+
+python-check:
+	@test -n "$(PYTHON)" || { echo "No Python 3.11-3.13 found on PATH. TensorFlow 2.21 and Keras 3.15 need one of these;"; \
+	  echo "install one (python.org, your package manager, pyenv or 'uv python install 3.12') or run: make lab PYTHON=/path/to/python3.12"; exit 1; }
+
+$(VENV)/.installed: requirements.txt pyproject.toml | python-check
+	@echo "Setting up the course's environment in $(VENV) with $(PYTHON) (first time: a few minutes)..."
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt -e .
+	@touch $@
+
+$(DEV_VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | python-check
+	@echo "Setting up the instructors' environment in $(DEV_VENV) with $(PYTHON) (first time: a few minutes)..."
+	@test -x $(DEV_VENV)/bin/python || $(PYTHON) -m venv $(DEV_VENV)
+	$(DEV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DEV_VENV)/bin/python -m pip install --quiet -r requirements-dev.txt -e .
+	@touch $@
+
+lab: $(VENV)/.installed
+	@$(VENV)/bin/python tools/learner_copies.py exercises work
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(LAB_ARGS)
+
+test: $(DEV_VENV)/.installed
+	CNN_COURSE_FAST=1 $(DEV_VENV)/bin/python -m pytest tests notebooks solutions \
+	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --durations=8 $(TEST_ARGS)
+
+exercises: $(DEV_VENV)/.installed
+	$(DEV_VENV)/bin/python tools/make_exercises.py
+
+notebooks: $(DEV_VENV)/.installed
+	$(DEV_VENV)/bin/python tools/run_notebooks.py $(NOTEBOOKS)
+
+benchmark: $(DEV_VENV)/.installed
+	$(DEV_VENV)/bin/python tools/benchmark.py
+
+lint: $(DEV_VENV)/.installed
+	$(DEV_VENV)/bin/ruff check cnn_course tools tests notebooks solutions
+
+clean:
+	rm -rf .pytest_cache build *.egg-info

@@ -1,0 +1,89 @@
+"""Data for the course: real digits shipped with scikit-learn, and opt-in downloads.
+
+The default needs no network: scikit-learn's 1,797 handwritten digits (8×8,
+UCI optical digits) scaled up to a 20×20 box and centred in a 28×28 frame, the
+way MNIST frames its digits, so models written for MNIST's 28×28×1 input run
+unchanged. MNIST, Fashion-MNIST and CIFAR-10 come from ``keras.datasets`` only
+when asked for, and need a download the first time.
+"""
+
+import numpy as np
+
+DIGITS = "digits"
+KERAS_DATASETS = {
+    "mnist": "MNIST",
+    "fashion_mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10",
+}
+IMAGE_SIZE = 28
+DIGIT_BOX = 20
+
+
+class DatasetUnavailable(RuntimeError):
+    """An opt-in dataset could not be downloaded or read."""
+
+
+def _resize_digits(images):
+    """8×8 images in 0..16 → float32 28×28×1 images in [0, 1], digit in the central 20×20."""
+    from scipy.ndimage import zoom
+
+    scaled = zoom(images / 16.0, (1, DIGIT_BOX / 8, DIGIT_BOX / 8), order=1, grid_mode=True, mode="nearest")
+    margin = (IMAGE_SIZE - DIGIT_BOX) // 2
+    framed = np.pad(scaled.clip(0.0, 1.0), ((0, 0), (margin, margin), (margin, margin)))
+    return framed[..., np.newaxis].astype("float32")
+
+
+def load_digits(test_size=0.2, seed=0):
+    """The embedded default: scikit-learn's digits as 28×28×1 images.
+
+    Returns ``(x_train, y_train), (x_test, y_test)`` like ``keras.datasets``:
+    float32 images in [0, 1] of shape (n, 28, 28, 1) and int64 labels 0–9. The
+    split is stratified (every digit in the same proportion on both sides) and
+    the same for the same `seed`: 1,437 training and 360 test images by default.
+    """
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size is the test fraction, between 0 and 1 (exclusive); got {test_size!r}")
+    from sklearn.datasets import load_digits as sklearn_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = sklearn_digits()
+    x = _resize_digits(digits.images)
+    y = digits.target.astype("int64")
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, stratify=y, random_state=seed)
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _as_course_arrays(x, y):
+    """uint8 images (n, h, w) or (n, h, w, c) → float32 in [0, 1] with a channel axis; labels → int64 (n,)."""
+    x = np.asarray(x, dtype="float32") / 255.0
+    if x.ndim == 3:
+        x = x[..., np.newaxis]
+    return x, np.asarray(y, dtype="int64").reshape(-1)
+
+
+def load_dataset(name=DIGITS):
+    """Load a dataset by name: "digits" (default, offline) or an opt-in download.
+
+    "mnist", "fashion_mnist" and "cifar10" come from ``keras.datasets`` and are
+    downloaded to ``$KERAS_HOME/datasets`` (``~/.keras/datasets``) the first time.
+    If that fails, ``DatasetUnavailable`` says so in one sentence and names the
+    offline default. All return ``(x_train, y_train), (x_test, y_test)`` with
+    float32 images in [0, 1] of shape (n, h, w, channels) and int64 labels.
+    """
+    if name == DIGITS:
+        return load_digits()
+    if name not in KERAS_DATASETS:
+        known = ", ".join(repr(n) for n in [DIGITS, *KERAS_DATASETS])
+        raise ValueError(f"unknown dataset {name!r}: choose one of {known}")
+    import keras
+
+    loader = getattr(keras.datasets, name)
+    try:
+        (x_train, y_train), (x_test, y_test) = loader.load_data()
+    except Exception as err:  # urllib, SSL, proxy and corrupt-file errors all end here
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DatasetUnavailable(
+            f"Could not download {KERAS_DATASETS[name]} through keras.datasets ({reason}); "
+            f"work offline with load_dataset({DIGITS!r}), the digits that ship with scikit-learn."
+        ) from None
+    return _as_course_arrays(x_train, y_train), _as_course_arrays(x_test, y_test)

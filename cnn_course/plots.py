@@ -1,0 +1,80 @@
+"""The figures the units share: one plot style, training curves, image grids."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+COURSE_STYLE = {
+    "figure.figsize": (7.0, 3.6),
+    "figure.dpi": 90,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+}
+
+
+def use_course_style():
+    """Make the course's plot style the default (``setup()`` calls this)."""
+    plt.rcParams.update(COURSE_STYLE)
+
+
+def _history_dict(history):
+    data = getattr(history, "history", history)
+    if not isinstance(data, dict) or not data:
+        raise TypeError(
+            f"expected what model.fit returns (a History) or its .history dict, got {type(history).__name__}"
+        )
+    return data
+
+
+def plot_history(history, metrics=("loss", "accuracy"), title=None):
+    """Training and validation curves of ``model.fit``, one panel per metric.
+
+    `history` is the History that ``fit`` returns (or its ``.history`` dict);
+    metrics missing from it are skipped.
+    """
+    data = _history_dict(history)
+    shown = [m for m in metrics if m in data]
+    if not shown:
+        raise ValueError(f"none of {list(metrics)} is in the history; it has {sorted(data)}")
+    fig, axes = plt.subplots(1, len(shown), figsize=(3.6 * len(shown), 3.2), squeeze=False)
+    for ax, metric in zip(axes[0], shown):
+        epochs = np.arange(1, len(data[metric]) + 1)
+        ax.plot(epochs, data[metric], marker="o", ms=3, label="training")
+        if f"val_{metric}" in data:
+            ax.plot(epochs, data[f"val_{metric}"], marker="o", ms=3, label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+
+
+def show_images(images, titles=None, ncols=8, cmap="gray", title=None):
+    """A grid of images (n, h, w) or (n, h, w, c) with optional per-image titles."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim not in (3, 4):
+        raise ValueError(f"expected images shaped (n, h, w) or (n, h, w, c), got shape {images.shape}")
+    n = len(images)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.35 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i], cmap=cmap)
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()

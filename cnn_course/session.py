@@ -1,0 +1,101 @@
+"""The one call at the top of every notebook: quiet logs, seeds, the FAST switch."""
+
+import contextlib
+import os
+import platform
+import sys
+from dataclasses import dataclass
+
+FAST_VARIABLE = "CNN_COURSE_FAST"
+"""Set this environment variable to 1 to shrink epochs and samples (CI does)."""
+
+
+@dataclass(frozen=True)
+class Course:
+    """What ``setup()`` decided: the seed and whether the notebook runs in FAST mode."""
+
+    seed: int
+    fast: bool
+
+    def pick(self, full, fast):
+        """Return `fast` in FAST mode and `full` otherwise (epochs, sample sizes, ...)."""
+        return fast if self.fast else full
+
+
+def fast_mode():
+    """True when the FAST switch is on (``CNN_COURSE_FAST`` set to 1, true or yes)."""
+    return os.environ.get(FAST_VARIABLE, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Send file descriptor 2 to /dev/null for a moment.
+
+    TensorFlow's C++ start-up lines ("Could not find cuda drivers ...") are written
+    before its log level applies, straight to the process's stderr, which Jupyter
+    shows in red under the cell. Python-level errors still raise as usual.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+def _show_check_failures_briefly():
+    """In Jupyter, show a failed exercise check as its message, not a traceback."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from cnn_course.checks import CheckFailed
+
+    def handler(shell, etype, value, tb, tb_offset=None):
+        shell.showtraceback((etype, value, tb), exception_only=True)
+
+    shell.set_custom_exc((CheckFailed,), handler)
+
+
+def setup(seed=0, quiet=True):
+    """Prepare a notebook: silence TensorFlow's start-up logs, seed, read FAST.
+
+    Call it in the first code cell, before anything imports TensorFlow. It seeds
+    Python, NumPy and TensorFlow (``keras.utils.set_random_seed``), keeps
+    TensorFlow's oneDNN rewrites off so results repeat, makes the course's plot
+    style the default, and prints one line with the versions and the mode.
+
+    Returns a ``Course`` with ``seed`` and ``fast``.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"setup(seed=...) expects an integer seed, got {seed!r}")
+    if quiet:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    already_imported = "tensorflow" in sys.modules
+    with _stderr_silenced() if quiet and not already_imported else contextlib.nullcontext():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA probe logs here, once
+    import keras
+    import numpy as np
+
+    from cnn_course import plots
+
+    keras.utils.set_random_seed(seed)
+    plots.use_course_style()
+    _show_check_failures_briefly()
+    course = Course(seed=seed, fast=fast_mode())
+    mode = f"FAST mode ({FAST_VARIABLE}=1)" if course.fast else "full mode"
+    print(
+        f"Python {platform.python_version()} · TensorFlow {tf.__version__} · Keras {keras.__version__}"
+        f" · NumPy {np.__version__} · seed {seed} · {mode}"
+    )
+    return course

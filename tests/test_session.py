@@ -1,0 +1,65 @@
+"""setup(): one line, seeds, the FAST switch; the package imports without side effects."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cnn_course import session
+
+
+def run_python(code, **env):
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env}, timeout=120
+    )
+
+
+def test_importing_the_package_imports_no_tensorflow():
+    result = run_python(
+        "import sys, cnn_course, cnn_course.data, cnn_course.costs, cnn_course.checks, cnn_course.plots\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'imported too early'"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_setup_prints_one_line_and_nothing_on_stderr():
+    result = run_python("from cnn_course import setup; setup()", TF_CPP_MIN_LOG_LEVEL="", CNN_COURSE_FAST="")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    assert "TensorFlow 2.21" in lines[0] and "Keras 3.15" in lines[0] and "seed 0" in lines[0] and "full mode" in lines[0]
+    assert result.stderr.strip() == "", f"TensorFlow's start-up lines leaked: {result.stderr[:300]}"
+
+
+def test_setup_reports_fast_mode():
+    result = run_python("from cnn_course import setup; c = setup(seed=3); print(c.fast, c.pick(10, 1))", CNN_COURSE_FAST="1")
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.strip().splitlines()
+    assert "FAST mode" in first and "seed 3" in first
+    assert second == "True 1"
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("YES", True), ("", False), ("0", False), ("no", False)])
+def test_fast_switch_values(monkeypatch, value, expected):
+    monkeypatch.setenv(session.FAST_VARIABLE, value)
+    assert session.fast_mode() is expected
+
+
+def test_setup_seeds_numpy_and_keras(capsys):
+    import keras
+
+    session.setup(seed=7)
+    first = np.random.rand(3), keras.random.uniform((3,)).numpy()
+    session.setup(seed=7)
+    second = np.random.rand(3), keras.random.uniform((3,)).numpy()
+    assert np.array_equal(first[0], second[0]) and np.array_equal(first[1], second[1])
+    assert capsys.readouterr().out.count("seed 7") == 2
+
+
+@pytest.mark.parametrize("seed", ["0", 1.5, None, True])
+def test_setup_rejects_a_seed_that_is_not_an_integer(seed):
+    with pytest.raises(TypeError, match="expects an integer seed"):
+        session.setup(seed=seed)
