@@ -1,0 +1,265 @@
+"""A small framework for the exercise checks, and one module of checks per unit.
+
+A check function opens a ``Task``, runs named checks on what the learner wrote
+and, when all pass, prints one line::
+
+    ✓ Task 2 · dense_block: 7 checks passed
+
+The first failing check raises ``CheckFailed`` (an ``AssertionError``) whose
+message names the task and the check and says what was expected, what came back
+and a hint. A learner's ``None``, wrong type, wrong shape or an exception raised
+inside their code becomes such a message, not a traceback from deep inside Keras.
+"""
+
+import numpy as np
+
+
+class CheckFailed(AssertionError):
+    """An exercise check failed: the message says what was expected, what came and a hint."""
+
+
+def _short(value, limit=120):
+    text = repr(value) if not isinstance(value, str) else value
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Task:
+    """The checks of one exercise task, used as ``with Task(2, "dense_block") as t: ...``."""
+
+    def __init__(self, number, name):
+        self.number = number
+        self.name = name
+        self.passed = 0
+
+    @property
+    def label(self):
+        return f"Task {self.number} · {self.name}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            noun = "check" if self.passed == 1 else "checks"
+            print(f"✓ {self.label}: {self.passed} {noun} passed")
+        return False
+
+    # -- reporting ---------------------------------------------------------------
+    def fail(self, what, expected=None, got=None, hint=None):
+        """Stop with a message: what was checked, expected / got, and a hint."""
+        lines = [f"{self.label} — {what}"]
+        if expected is not None:
+            lines.append(f"  expected: {_short(expected)}")
+        if got is not None:
+            lines.append(f"  got:      {_short(got)}")
+        if hint:
+            lines.append(f"  hint:     {hint}")
+        raise CheckFailed("\n".join(lines))
+
+    def expect(self, ok, what, expected=None, got=None, hint=None):
+        """Count a passed check, or fail with the given message."""
+        if not ok:
+            self.fail(what, expected, got, hint)
+        self.passed += 1
+
+    def equal(self, what, got, expected, hint=None):
+        """``got == expected`` (numbers, strings, tuples, lists)."""
+        self.expect(got == expected, what, expected, got, hint)
+
+    def close(self, what, got, expected, hint=None, atol=1e-5, rtol=1e-4):
+        """Arrays of the same shape whose values agree within tolerance."""
+        got = np.asarray(got, dtype="float64")
+        expected = np.asarray(expected, dtype="float64")
+        if got.shape != expected.shape:
+            self.fail(f"{what}: shape", expected.shape, got.shape, hint)
+        if not np.allclose(got, expected, atol=atol, rtol=rtol):
+            worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
+            self.fail(
+                f"{what}: values differ (largest gap at index {tuple(int(i) for i in worst)})",
+                float(expected[worst]),
+                float(got[worst]),
+                hint,
+            )
+        self.passed += 1
+
+    # -- what the learner handed in ----------------------------------------------
+    def function(self, fn, name):
+        """The learner's function exists and is callable."""
+        if fn is None:
+            self.fail(f"`{name}` is None", "a function", "None", f"run the cell that defines `{name}` first")
+        if not callable(fn):
+            self.fail(f"`{name}` is not a function", "a function", type(fn).__name__)
+        self.passed += 1
+
+    def value(self, value, name, types, hint=None):
+        """A plain answer (number, list, ...) has been given and has the right type."""
+        if value is None:
+            self.fail(
+                f"`{name}` is still None",
+                " or ".join(t.__name__ for t in _as_tuple(types)),
+                "None",
+                hint or f"replace `raise NotImplementedError()` with code that sets `{name}`",
+            )
+        if not isinstance(value, types) or isinstance(value, bool) and bool not in _as_tuple(types):
+            self.fail(
+                f"`{name}` has the wrong type",
+                " or ".join(t.__name__ for t in _as_tuple(types)),
+                type(value).__name__,
+                hint,
+            )
+        self.passed += 1
+        return value
+
+    def call(self, fn, args=(), kwargs=None, what=None, hint=None):
+        """Call the learner's ``fn(*args, **kwargs)``; turn any exception it raises into one sentence."""
+        kwargs = kwargs or {}
+        if what is None:
+            shown = [_short(a, 30) for a in args] + [f"{k}={_short(v, 30)}" for k, v in kwargs.items()]
+            what = f"calling {getattr(fn, '__name__', 'your function')}({', '.join(shown)})"
+        try:
+            result = fn(*args, **kwargs)
+        except NotImplementedError:
+            self.fail(
+                f"{what}: not written yet",
+                hint="replace `raise NotImplementedError()` with your code and run that cell again",
+            )
+        except CheckFailed:
+            raise
+        except Exception as err:  # the learner's code failed: say how, in one line
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
+            self.fail(f"{what} raised {type(err).__name__}", got=first_line or type(err).__name__, hint=hint)
+        if result is None:
+            self.fail(f"{what} returned None", hint="did you forget the `return` statement?")
+        return result
+
+    def keras_tensor(self, value, what):
+        """The value is a symbolic Keras tensor (the output of a layer)."""
+        import keras
+
+        if not isinstance(value, keras.KerasTensor):
+            self.fail(
+                f"{what} should return a Keras tensor",
+                "the output of a layer, e.g. layers.Concatenate()([...])",
+                type(value).__name__,
+                "return the tensor, not a layer or a list of tensors",
+            )
+        self.passed += 1
+        return value
+
+    def keras_model(self, value, what):
+        """The value is a ``keras.Model``."""
+        import keras
+
+        if not isinstance(value, keras.Model):
+            self.fail(
+                f"{what} should return a keras.Model",
+                "keras.Model(inputs, outputs)",
+                type(value).__name__,
+                "end with `return keras.Model(inputs, outputs)`",
+            )
+        self.passed += 1
+        return value
+
+    def sequence(self, what, got, expected, hint=None):
+        """Two lists (of layer kinds, sizes, ...) equal: lengths first, then item by item.
+
+        `hint` is a function ``hint(expected_item, got_item) -> str | None`` for the first difference.
+        """
+        for i, (e, g) in enumerate(zip(expected, got, strict=False)):  # lengths are compared below
+            if e != g:
+                self.fail(
+                    f"{what}: item {i} of {len(expected)}",
+                    e,
+                    g,
+                    (hint(e, g) if hint else None) or "compare your code with the task's description, step by step",
+                )
+        if len(got) != len(expected):
+            extra = got[len(expected) :] if len(got) > len(expected) else expected[len(got) :]
+            self.fail(
+                f"{what}: {len(got)} items where {len(expected)} were expected",
+                len(expected),
+                len(got),
+                ("these come in addition: " if len(got) > len(expected) else "these are missing: ") + _short(extra),
+            )
+        self.passed += 1
+
+
+def _as_tuple(types):
+    return types if isinstance(types, tuple) else (types,)
+
+
+# -- describing a Keras graph ---------------------------------------------------
+_ACTIVATION_KINDS = {"relu": "ReLU", "softmax": "Softmax", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+_OP_KINDS = {"Relu": "ReLU", "Softmax": "Softmax", "Sigmoid": "Sigmoid", "Tanh": "Tanh"}
+
+
+def _size(values):
+    values = tuple(values) if isinstance(values, (tuple, list)) else (values,)
+    return "×".join(str(v) for v in values)
+
+
+def _activation_kind(activation):
+    name = getattr(activation, "__name__", str(activation))
+    if name == "linear":
+        return None
+    return _ACTIVATION_KINDS.get(name, f"Activation({name})")
+
+
+def describe(op):
+    """Short, release-independent descriptions of one layer or operation.
+
+    A layer with a fused activation is described as two steps, so that
+    ``Conv2D(..., activation="relu")`` reads like ``Conv2D`` then ``ReLU``.
+    """
+    from keras import layers
+
+    kind = type(op).__name__
+    if isinstance(op, layers.Activation):
+        return [k for k in [_activation_kind(op.activation)] if k]
+    if isinstance(op, layers.ReLU):
+        plain = op.max_value is None and not op.negative_slope and not op.threshold
+        return ["ReLU" if plain else f"ReLU(max={op.max_value})"]
+    if isinstance(op, layers.Softmax):
+        return ["Softmax"]
+    if isinstance(op, (layers.DepthwiseConv1D, layers.DepthwiseConv2D)):
+        main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)}"
+    elif isinstance(op, (layers.SeparableConv1D, layers.SeparableConv2D)):
+        main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)} →{op.filters}"
+    elif isinstance(op, (layers.Conv1D, layers.Conv2D, layers.Conv3D, layers.Conv2DTranspose)):
+        main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)} →{op.filters}"
+    elif isinstance(op, layers.Dense):
+        main = f"Dense →{op.units}"
+    elif isinstance(op, (layers.AveragePooling2D, layers.MaxPooling2D, layers.AveragePooling1D, layers.MaxPooling1D)):
+        main = f"{kind} {_size(op.pool_size)}/{_size(op.strides)}"
+    else:
+        return [_OP_KINDS.get(kind, kind)]
+    fused = _activation_kind(op.activation) if hasattr(op, "activation") else None
+    return [main] + ([fused] if fused else [])
+
+
+def layer_kinds(model, skip=("InputLayer", "Dropout")):
+    """The kinds of a functional model's layers and operations, in order of computation."""
+    operations = getattr(model, "operations", model.layers)
+    kinds = []
+    for op in operations:
+        kinds.extend(k for k in describe(op) if k not in skip)
+    return kinds
+
+
+def probe_model(task, build, input_shape, what, hint=None):
+    """Call ``build(inputs)`` on a fresh Input and wrap the result in a model, with clear failures."""
+    import keras
+
+    inputs = keras.Input(input_shape)
+    output = task.call(build, (inputs,), what=what, hint=hint)
+    task.keras_tensor(output, what)
+    try:
+        return keras.Model(inputs, output)
+    except Exception as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        task.fail(
+            f"{what}: its output is not connected to its input",
+            got=first,
+            hint="build every layer on x, the tensor passed in",
+        )

@@ -1,0 +1,123 @@
+"""The exercise-check framework: one line on success, expected / got / hint on failure."""
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+from cnn_course.checks import CheckFailed, Task, describe, layer_kinds, probe_model
+
+
+def test_success_prints_one_line(capsys):
+    with Task(2, "dense_block") as t:
+        t.equal("two plus two", 2 + 2, 4)
+        t.expect(True, "truth")
+    assert capsys.readouterr().out == "✓ Task 2 · dense_block: 2 checks passed\n"
+
+
+def test_failure_says_what_was_expected_what_came_and_a_hint(capsys):
+    with pytest.raises(CheckFailed) as info, Task(3, "transition_layer") as t:
+        t.equal("output channels", 10, 9, hint="int() rounds down")
+    assert str(info.value) == (
+        "Task 3 · transition_layer — output channels\n  expected: 9\n  got:      10\n  hint:     int() rounds down"
+    )
+    assert isinstance(info.value, AssertionError)
+    assert capsys.readouterr().out == ""
+
+
+def test_learner_exceptions_become_one_sentence():
+    def broken(x):
+        raise ValueError("A `Concatenate` layer requires inputs with matching shapes\nmore lines\nand more")
+
+    with pytest.raises(CheckFailed) as info, Task(1, "f") as t:
+        t.call(broken, (1,))
+    message = str(info.value)
+    assert "raised ValueError" in message and "matching shapes" in message and "more lines" not in message
+    assert info.value.__cause__ is None or isinstance(info.value.__cause__, ValueError)
+
+
+def test_stub_and_missing_return_are_named():
+    def stub(x):
+        raise NotImplementedError()
+
+    def forgot_return(x):
+        x + 1
+
+    with pytest.raises(CheckFailed, match="not written yet"), Task(1, "f") as t:
+        t.call(stub, (1,))
+    with pytest.raises(CheckFailed, match="returned None"), Task(1, "f") as t:
+        t.call(forgot_return, (1,))
+
+
+@pytest.mark.parametrize("value, message", [(None, "is None"), (3, "is not a function")])
+def test_function_must_be_given(value, message):
+    with pytest.raises(CheckFailed, match=message), Task(1, "f") as t:
+        t.function(value, "f")
+
+
+@pytest.mark.parametrize("value, message", [(None, "is still None"), ("12", "wrong type"), (True, "wrong type")])
+def test_values_are_checked_for_none_and_type(value, message):
+    with pytest.raises(CheckFailed, match=message), Task(1, "drill") as t:
+        t.value(value, "answer", int)
+
+
+def test_sequence_compares_lengths_not_only_a_common_prefix():
+    with pytest.raises(CheckFailed, match="2 items where 3 were expected"), Task(1, "f") as t:
+        t.sequence("layers", ["BN", "ReLU"], ["BN", "ReLU", "Conv"])
+    with pytest.raises(CheckFailed, match="these come in addition"), Task(1, "f") as t:
+        t.sequence("layers", ["BN", "ReLU", "Conv", "Add"], ["BN", "ReLU", "Conv"])
+    with pytest.raises(CheckFailed, match="item 1 of 3") as info, Task(1, "f") as t:
+        t.sequence("layers", ["BN", "Conv", "ReLU"], ["BN", "ReLU", "Conv"], hint=lambda e, g: f"{e} before {g}")
+    assert "hint:     ReLU before Conv" in str(info.value)
+
+
+def test_close_reports_shape_then_the_worst_value():
+    with pytest.raises(CheckFailed, match="shape"), Task(1, "f") as t:
+        t.close("output", [1.0, 2.0], [1.0, 2.0, 3.0])
+    with pytest.raises(CheckFailed, match=r"largest gap at index \(1,\)"), Task(1, "f") as t:
+        t.close("output", [1.0, 2.5, 3.0], [1.0, 2.0, 3.0])
+    with Task(1, "f") as t:
+        t.close("output", [1.0, 2.0 + 1e-7], [1.0, 2.0])
+
+
+def test_describe_treats_equivalent_layers_alike(keras):
+    L = keras.layers
+    inputs = keras.Input((6, 6, 3))
+    a = L.Conv2D(4, 3, activation="relu", padding="same")(inputs)
+    b = L.ReLU()(L.Conv2D(4, 3, padding="same")(inputs))
+    c = keras.ops.relu(L.Conv2D(4, 3, padding="same")(inputs))
+    d = L.Activation("relu")(L.Conv2D(4, 3, padding="same")(inputs))
+    kinds = [layer_kinds(keras.Model(inputs, out)) for out in (a, b, c, d)]
+    assert kinds[0] == kinds[1] == kinds[2] == kinds[3] == ["Conv2D 3×3/1×1 →4", "ReLU"]
+    assert describe(L.Dense(5, activation="softmax")) == ["Dense →5", "Softmax"]
+    assert describe(L.ReLU(max_value=6.0)) == ["ReLU(max=6.0)"]
+    assert describe(L.AveragePooling2D(2)) == ["AveragePooling2D 2×2/2×2"]
+
+
+def test_probe_model_explains_a_wrong_return_type(keras):
+    with pytest.raises(CheckFailed, match="should return a Keras tensor"), Task(1, "block") as t:
+        probe_model(t, lambda x: [x, x], (4, 4, 2), "block(x)")
+    with pytest.raises(CheckFailed, match="should return a Keras tensor"), Task(1, "block") as t:
+        probe_model(t, lambda x: keras.layers.Dense(3), (4, 4, 2), "block(x)")
+
+
+def test_a_failed_check_in_jupyter_shows_its_message_not_a_traceback(tmp_path):
+    nb = new_notebook(
+        cells=[
+            new_code_cell("from cnn_course import setup\ncourse = setup()"),
+            new_code_cell(
+                "from cnn_course.checks import Task\n"
+                "def check():\n"
+                "    with Task(1, 'demo') as t:\n"
+                "        t.equal('answer', 41, 42, hint='add one')\n"
+                "check()"
+            ),
+        ]
+    )
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    error = [o for o in nb.cells[1].outputs if o.output_type == "error"][0]
+    assert error.ename == "CheckFailed"
+    shown = "\n".join(error.traceback)
+    assert "Task 1 · demo — answer" in shown and "hint:     add one" in shown
+    assert "File " not in shown and "Traceback" not in shown and "def check" not in shown
+    nbformat.validate(nb)
