@@ -1,0 +1,102 @@
+"""Notebook tooling for instructors: exercises from solutions, and what tests need to read notebooks.
+
+The solution notebook is the single source of an exercise. Its answers sit
+between nbgrader's ``### BEGIN SOLUTION`` and ``### END SOLUTION`` markers;
+nbgrader's own ``ClearSolutions`` replaces each region with
+``# YOUR CODE HERE`` / ``raise NotImplementedError()`` and ``ClearOutput``
+empties the outputs. nbgrader is an instructors' package (requirements-dev.txt),
+imported only when an exercise is generated.
+"""
+
+import copy
+import hashlib
+import json
+import logging
+import re
+from pathlib import Path
+
+import nbformat
+
+CHECK_CALL = re.compile(r"^check\.\w+\(", re.M)
+
+
+def is_check_cell(cell):
+    """A code cell that runs an exercise check (``check.<task>(...)``)."""
+    return cell.cell_type == "code" and bool(CHECK_CALL.search(cell.source))
+
+
+def has_solution(cell):
+    return cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source
+
+
+def content_hash(nb):
+    """A fingerprint of what a person can change in a notebook: cell kinds, sources and outputs."""
+    cells = [(c.cell_type, c.source, c.get("outputs", []), c.get("execution_count")) for c in nb.cells]
+    return hashlib.sha256(json.dumps(cells, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def make_exercise(solution, source_name):
+    """The exercise notebook for a solution notebook: answers replaced by stubs, outputs cleared.
+
+    Its metadata records the solution it came from and a fingerprint of its cells,
+    so that the generator can tell later whether anyone has changed it.
+    """
+    from nbgrader.preprocessors import ClearOutput, ClearSolutions
+
+    quiet = logging.getLogger("cnn_course.authoring.nbgrader")
+    quiet.setLevel(logging.ERROR)  # nbgrader warns about every region in a cell without its metadata
+    exercise = copy.deepcopy(solution)
+    resources = {"language": "python"}
+    exercise, resources = ClearSolutions(enforce_metadata=False, log=quiet).preprocess(exercise, resources)
+    exercise, resources = ClearOutput(log=quiet).preprocess(exercise, resources)
+    for cell in exercise.cells:
+        cell.metadata.pop("execution", None)
+    exercise.metadata["cnn_course"] = {
+        "generated_from": source_name,
+        "by": "make exercises",
+        "content_hash": content_hash(exercise),
+    }
+    return exercise
+
+
+def untouched(exercise):
+    """True if the exercise's cells are exactly as the generator wrote them (no edits, no outputs)."""
+    recorded = exercise.metadata.get("cnn_course", {}).get("content_hash")
+    return recorded == content_hash(exercise)
+
+
+def write_exercises(solutions_dir, exercises_dir):
+    """Regenerate every exercise; never overwrite one that someone has changed.
+
+    Returns (written, unchanged, kept): lists of paths. `kept` are exercises whose
+    cells differ from what the generator last wrote (answers typed in, cells run,
+    notes added), left exactly as they are.
+    """
+    written, unchanged, kept = [], [], []
+    exercises_dir.mkdir(exist_ok=True)
+    for source in sorted(Path(solutions_dir).glob("*.ipynb")):
+        target = exercises_dir / source.name
+        text = nbformat.writes(make_exercise(nbformat.read(source, as_version=4), f"solutions/{source.name}")) + "\n"
+        if target.exists():
+            current = target.read_text(encoding="utf-8")
+            if current == text:
+                unchanged.append(target)
+                continue
+            if not untouched(nbformat.reads(current, as_version=4)):
+                kept.append(target)
+                continue
+        target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written, unchanged, kept
+
+
+def task_namespace(path):
+    """Run a solution notebook's code cells, except its check cells, and return the names they define.
+
+    Tests use this to call the check functions with the solution's own answers.
+    """
+    namespace = {"__name__": "__solution__"}
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "code" and not is_check_cell(cell):
+            exec(compile(cell.source, f"{Path(path).name}:{cell.get('id', '?')}", "exec"), namespace)
+    return namespace
