@@ -1,0 +1,364 @@
+"""Unit 09's checks: each rejects the stub and the typical wrong answers, and accepts
+the solution (run from solutions/09_densenet.ipynb) and other correct ways to write it.
+
+Each wrong answer names the words its rejection must contain, so that a wrong
+answer is rejected for its own mistake, not by accident.
+"""
+
+import math
+
+import keras
+import pytest
+from keras import layers
+
+from cnn_course.checks import CheckFailed
+from cnn_course.checks import densenet as check
+from tests.conftest import solution
+
+SOLUTION = solution("09_densenet")
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def rejects(check_function, answer, *fragments):
+    with pytest.raises(CheckFailed) as info:
+        check_function(answer)
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, f"expected {fragment!r} in:\n{message}"
+    return message
+
+
+def accepts(check_function, answer, capsys):
+    check_function(answer)
+    assert capsys.readouterr().out.startswith("✓ Task ")
+
+
+# -- Task 1 · densenet_channels ----------------------------------------------------
+def channels_with(rounding=int, compress=True, layers_of=lambda n: n, record_after_transition=False):
+    def answer(c0, k, blocks, compression):
+        out, c = [], c0
+        for i, n in enumerate(blocks):
+            c += layers_of(n) * k
+            if i < len(blocks) - 1 and compress:
+                reduced = rounding(c * compression)
+                out.append(reduced if record_after_transition else c)
+                c = reduced
+            else:
+                out.append(c)
+        return out
+
+    return answer
+
+
+CHANNEL_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "returns None": (lambda *a: None, "returned None"),
+    "no compression in the transitions": (channels_with(compress=False), "multiply by the compression"),
+    "round() instead of int()": (channels_with(rounding=round), "rounds down"),
+    "ceil instead of int()": (channels_with(rounding=math.ceil), "ceil gives one channel too many"),
+    "(n - 1)·k per block": (channels_with(layers_of=lambda n: n - 1), "n·k"),
+    "records the channels after the transition": (channels_with(record_after_transition=True), "expected"),
+    "returns the total only": (
+        lambda c0, k, blocks, theta: channels_with()(c0, k, blocks, theta)[-1],
+        "list of whole numbers",
+    ),
+    "returns floats": (lambda *a: [float(c) for c in channels_with()(*a)], "list of whole numbers"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(CHANNEL_MISTAKES))
+def test_densenet_channels_rejects(mistake):
+    answer, fragment = CHANNEL_MISTAKES[mistake]
+    rejects(check.densenet_channels, answer, "Task 1", fragment)
+
+
+def test_densenet_channels_accepts_correct_answers(capsys):
+    accepts(check.densenet_channels, SOLUTION["densenet_channels"], capsys)
+    accepts(check.densenet_channels, channels_with(rounding=math.floor), capsys)
+
+    def recursive(c0, k, blocks, compression):
+        first = c0 + blocks[0] * k
+        if len(blocks) == 1:
+            return (first,)
+        return (first, *recursive(int(first * compression), k, blocks[1:], compression))
+
+    accepts(check.densenet_channels, recursive, capsys)
+
+
+# -- Task 2 · dense_block --------------------------------------------------------------
+def block_with(
+    relu_first=False,
+    bottleneck=64,
+    join="concat",
+    fixed_k=None,
+    layers_of=lambda n: n,
+    padding="same",
+    use_bias=True,
+    keep_first_input=False,
+    only_new=False,
+    input_last=False,
+    relu_layer=layers.ReLU,
+):
+    def answer(x, k, n_block, name="dense"):
+        first = x
+        for _ in range(layers_of(n_block)):
+            main = first if keep_first_input else x
+            y = x
+            steps = (
+                [layers.BatchNormalization, relu_layer] if not relu_first else [relu_layer, layers.BatchNormalization]
+            )
+            for make in steps:
+                y = make()(y)
+            if bottleneck:
+                y = layers.Conv2D(bottleneck, 1, use_bias=use_bias)(y)
+                for make in steps:
+                    y = make()(y)
+            y = layers.Conv2D(fixed_k or k, 3, padding=padding, use_bias=use_bias)(y)
+            if only_new:
+                x = y
+            elif join == "add":
+                x = layers.Add()([main, y])
+            else:
+                x = keras.ops.concatenate([y, main] if input_last else [main, y], axis=-1)
+        return x
+
+    return answer
+
+
+BLOCK_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "adds instead of concatenating": (block_with(join="add"), "raised ValueError"),
+    "ReLU before BN": (block_with(relu_first=True), "batch normalisation comes first"),
+    "no 1×1 bottleneck": (block_with(bottleneck=0), "1×1 bottleneck"),
+    "bottleneck with k filters": (block_with(bottleneck=6), "kernel size, stride and number of filters"),
+    "growth rate fixed at 16": (block_with(fixed_k=16), "output shape"),
+    "valid padding on the 3×3 conv": (block_with(padding="valid"), "padding='same'"),
+    "returns only the new features": (block_with(only_new=True), "not only the new features"),
+    "concatenates the block's first input every time": (block_with(keep_first_input=True), "output shape"),
+    "one layer too few": (block_with(layers_of=lambda n: n - 1), "range(n_block)"),
+    "convolutions without bias": (block_with(use_bias=False), "keep their bias"),
+    "returns None": (lambda x, k, n_block, name="dense": None, "returned None"),
+    "returns the layer, not its output": (lambda x, k, n_block, name="dense": layers.Concatenate(), "Keras tensor"),
+}
+
+
+def test_adding_is_rejected_even_when_keras_accepts_the_shapes():
+    # an Add whose branch returns the input's width builds fine in Keras; the channel count must catch it
+    def add_block(x, k, n_block, name="dense"):
+        for _ in range(n_block):
+            x = layers.Add()(
+                [
+                    x,
+                    layers.Conv2D(x.shape[-1], 3, padding="same")(
+                        layers.Conv2D(64, 1)(layers.ReLU()(layers.BatchNormalization()(x)))
+                    ),
+                ]
+            )
+        return x
+
+    rejects(check.dense_block, add_block, "concatenates, so channels grow by k")
+
+
+@pytest.mark.parametrize("mistake", list(BLOCK_MISTAKES))
+def test_dense_block_rejects(mistake):
+    answer, fragment = BLOCK_MISTAKES[mistake]
+    rejects(check.dense_block, answer, "Task 2", fragment)
+
+
+def test_dense_block_accepts_correct_answers(capsys):
+    accepts(check.dense_block, SOLUTION["dense_block"], capsys)
+    accepts(check.dense_block, block_with(), capsys)  # ReLU layers and keras.ops.concatenate
+    accepts(check.dense_block, block_with(input_last=True), capsys)  # new features first, input last
+    accepts(check.dense_block, block_with(relu_layer=lambda: layers.Activation(keras.activations.relu)), capsys)
+
+
+# -- Task 3 · transition_layer ---------------------------------------------------------
+def transition_with(pool=layers.AveragePooling2D, rounding=int, kernel=1, strides=None, default=0.5, pool_first=False):
+    def answer(x, compression=default, name="transition"):
+        filters = rounding(x.shape[-1] * compression)
+        conv = layers.Conv2D(filters, kernel, padding="same")
+        pooling = (lambda t: t) if pool is None else pool(2, strides=strides)
+        return conv(pooling(x)) if pool_first else pooling(conv(x))
+
+    return answer
+
+
+TRANSITION_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "max pooling": (transition_with(pool=layers.MaxPooling2D), "average pooling, not max pooling"),
+    "no pooling": (transition_with(pool=None), "halves height and width"),
+    "round() instead of int()": (transition_with(rounding=round), "rounds down"),
+    "ceil instead of int()": (transition_with(rounding=math.ceil), "rounds down"),
+    "3×3 conv": (transition_with(kernel=3), "convolution is 1×1"),
+    "pooling with stride 1": (transition_with(strides=1), "output shape"),
+    "compression defaults to 1": (transition_with(default=1.0), "default to 0.5"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(TRANSITION_MISTAKES))
+def test_transition_layer_rejects(mistake):
+    answer, fragment = TRANSITION_MISTAKES[mistake]
+    rejects(check.transition_layer, answer, "Task 3", fragment)
+
+
+def test_transition_layer_accepts_correct_answers(capsys):
+    accepts(check.transition_layer, SOLUTION["transition_layer"], capsys)
+    accepts(check.transition_layer, transition_with(rounding=math.floor), capsys)
+    # a 1×1 conv and average pooling are both linear, so pooling first gives the same output (for 4× fewer MACs)
+    accepts(check.transition_layer, transition_with(pool_first=True), capsys)
+
+
+# -- Task 4 · DenseNet(n_class) --------------------------------------------------------
+def densenet_with(
+    blocks=(1, 2, 4, 3), k=16, classes=None, softmax=True, head_units=512, head_bn=True, last_transition=False
+):
+    dense_block, transition_layer = SOLUTION["dense_block"], SOLUTION["transition_layer"]
+
+    def answer(n_class):
+        inputs = keras.Input((28, 28, 1))
+        x = inputs
+        for i, n in enumerate(blocks, start=1):
+            x = dense_block(x, k, n, name=f"d{i}")
+            if i < len(blocks) or last_transition:
+                x = transition_layer(x, 0.5, name=f"t{i}")
+        x = layers.GlobalAveragePooling2D()(x)
+        if head_units:
+            x = layers.Dense(head_units)(x)
+            if head_bn:
+                x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+        x = layers.Dense(classes or n_class)(x)
+        if softmax:
+            x = layers.Softmax()(x)
+        return keras.Model(inputs, x)
+
+    return answer
+
+
+DENSENET_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "ten classes hard-coded": (densenet_with(classes=10), "n_class units"),
+    "no softmax": (densenet_with(softmax=False), "missing: ['Softmax']"),
+    "blocks of 2, 2, 4, 3 layers": (densenet_with(blocks=(2, 2, 4, 3)), "layers in order"),
+    "growth rate 32": (densenet_with(k=32), "layers in order"),
+    "a transition after the last block": (densenet_with(last_transition=True), "layers in order"),
+    "no Dense 512 in the head": (densenet_with(head_units=0), "layers in order"),
+    "no batch normalisation in the head": (densenet_with(head_bn=False), "layers in order"),
+    "returns the output tensor, not a model": (lambda n_class: densenet_with()(n_class).output, "keras.Model"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(DENSENET_MISTAKES))
+def test_densenet_rejects(mistake):
+    answer, fragment = DENSENET_MISTAKES[mistake]
+    rejects(check.densenet, answer, "Task 4", fragment)
+
+
+def test_densenet_accepts_correct_answers(capsys):
+    accepts(check.densenet, SOLUTION["DenseNet"], capsys)
+    accepts(check.densenet, densenet_with(), capsys)  # a loop over the blocks, ReLU and Softmax layers
+
+
+# -- Task 5 · dense_block_params -------------------------------------------------------
+def params_with(bias=True, bn_per_channel=4, grows=True, layers_of=lambda n: n):
+    def answer(c0, k, n_block, bottleneck=64):
+        total = 0
+        for i in range(layers_of(n_block)):
+            c = c0 + i * k if grows else c0
+            total += bn_per_channel * c + c * bottleneck + bias * bottleneck + bn_per_channel * bottleneck
+            total += 9 * bottleneck * k + bias * k
+        return total
+
+    return answer
+
+
+PARAMS_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "returns None": (lambda *a: None, "returned None"),
+    "forgets the biases": (params_with(bias=False), "count the biases"),
+    "counts 2 per BN channel": (params_with(bn_per_channel=2), "Keras counts 4 numbers per channel"),
+    "every layer sees c0 channels": (params_with(grows=False), "layer i sees c0 + i·k"),
+    "one layer too few": (params_with(layers_of=lambda n: n - 1), "not n_block − 1"),
+    "returns a float": (lambda *a: float(params_with()(*a)), "wrong type"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(PARAMS_MISTAKES))
+def test_dense_block_params_rejects(mistake):
+    answer, fragment = PARAMS_MISTAKES[mistake]
+    rejects(check.dense_block_params, answer, "Task 5", fragment)
+
+
+def test_dense_block_params_accepts_correct_answers(capsys):
+    accepts(check.dense_block_params, SOLUTION["dense_block_params"], capsys)
+
+    def closed_form(c0, k, n_block, bottleneck=64):
+        inputs = n_block * c0 + k * n_block * (n_block - 1) // 2  # Σ (c0 + i·k)
+        per_layer = bottleneck + 4 * bottleneck + 9 * bottleneck * k + k
+        return 4 * inputs + bottleneck * inputs + n_block * per_layer
+
+    accepts(check.dense_block_params, closed_form, capsys)
+
+
+def test_the_checks_formula_agrees_with_keras():
+    block = SOLUTION["dense_block"]
+    for c0, k, n in [(1, 16, 1), (8, 16, 3), (24, 12, 5)]:
+        inputs = keras.Input((8, 8, c0))
+        assert keras.Model(inputs, block(inputs, k, n)).count_params() == check.seed_block_params(c0, k, n)
+
+
+# -- Task 6 · densenet_bc ----------------------------------------------------------------
+def bc_with(
+    stem=lambda k: 2 * k,
+    preact_transition=True,
+    bottleneck=lambda k: 4 * k,
+    use_bias=False,
+    final_bn=True,
+    compress=True,
+):
+    def answer(blocks=(16, 16, 16), k=12, compression=0.5, n_class=10, input_shape=(32, 32, 3)):
+        def bn_relu(t):
+            return layers.ReLU()(layers.BatchNormalization()(t))
+
+        inputs = keras.Input(input_shape)
+        x = layers.Conv2D(stem(k), 3, padding="same", use_bias=use_bias)(inputs)
+        for b, n in enumerate(blocks):
+            for _ in range(n):
+                y = layers.Conv2D(bottleneck(k), 1, use_bias=use_bias)(bn_relu(x))
+                y = layers.Conv2D(k, 3, padding="same", use_bias=use_bias)(bn_relu(y))
+                x = layers.concatenate([x, y])
+            if b < len(blocks) - 1:
+                t = bn_relu(x) if preact_transition else x
+                x = layers.Conv2D(int(x.shape[-1] * (compression if compress else 1)), 1, use_bias=use_bias)(t)
+                x = layers.AveragePooling2D(2)(x)
+        if final_bn:
+            x = bn_relu(x)
+        x = layers.GlobalAveragePooling2D()(x)
+        return keras.Model(inputs, layers.Softmax()(layers.Dense(n_class)(x)))
+
+    return answer
+
+
+BC_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "stem with k filters": (bc_with(stem=lambda k: k), "the stem has 2k filters"),
+    "transition without BN-ReLU": (bc_with(preact_transition=False), "transition starts with BN → ReLU"),
+    "bottleneck of 64 filters": (bc_with(bottleneck=lambda k: 64), "bottleneck 1×1 conv has 4k filters"),
+    "convolutions with bias": (bc_with(use_bias=True), "no bias"),
+    "no BN-ReLU before pooling": (bc_with(final_bn=False), "BN → ReLU before global average pooling"),
+    "no compression": (bc_with(compress=False), "int(C·θ)"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(BC_MISTAKES))
+def test_densenet_bc_rejects(mistake):
+    answer, fragment = BC_MISTAKES[mistake]
+    rejects(check.densenet_bc, answer, "Task 6", fragment)
+
+
+def test_densenet_bc_accepts_correct_answers(capsys):
+    accepts(check.densenet_bc, SOLUTION["densenet_bc"], capsys)
+    accepts(check.densenet_bc, bc_with(), capsys)  # helper function, layers.concatenate, Dense then Softmax
