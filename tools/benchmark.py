@@ -1,0 +1,93 @@
+"""Time every walkthrough and solution in full and FAST mode; write docs/benchmark.md.
+
+    python tools/benchmark.py          (or: make benchmark)
+
+Each run executes a copy of the notebook in a fresh process (nothing is written
+back) and records the wall time and the kernel's peak resident memory. The
+budgets (DESIGN.md): a walkthrough in full mode within 3 minutes and 3 GB.
+"""
+
+import datetime
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDERS = ("notebooks", "solutions")
+BUDGET_SECONDS, BUDGET_MB = 180, 3072
+
+
+def measure_one(path, mode):
+    """Run one notebook (in this process's child kernel) and print its time and the kernel's peak memory."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from run_notebooks import run
+
+    _, seconds = run(Path(path), fast=(mode == "fast"))
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the kernel, after it has exited
+    print(json.dumps({"seconds": round(seconds, 1), "peak_mb": round(peak_kb / 1024)}))
+
+
+def measure(path, mode):
+    result = subprocess.run(
+        [sys.executable, __file__, "--one", str(path), mode], capture_output=True, text=True, cwd=ROOT
+    )
+    if result.returncode != 0:
+        tail = result.stderr.strip().splitlines()[-1:] or ["(no message)"]
+        return {"seconds": None, "peak_mb": None, "error": tail[0]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def versions():
+    code = "import tensorflow as tf, keras; print(tf.__version__, keras.__version__)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    )
+    return out.stdout.strip().split() or ["?", "?"]
+
+
+def main():
+    paths = [p for folder in FOLDERS for p in sorted((ROOT / folder).glob("*.ipynb"))]
+    rows = []
+    for path in paths:
+        name = f"{path.parent.name}/{path.name}"
+        full, fast = measure(path, "full"), measure(path, "fast")
+        rows.append((name, full, fast))
+        print(f"{name}: full {full}, FAST {fast}", flush=True)
+    tf_version, keras_version = versions()
+    lines = [
+        "# Benchmark: every notebook in full and FAST mode",
+        "",
+        f"Measured {datetime.date.today().isoformat()} by `make benchmark` on {platform.machine()}, "
+        f"{os.cpu_count()} CPU cores, no GPU; Python {platform.python_version()}, "
+        f"TensorFlow {tf_version}, Keras {keras_version}.",
+        "Wall time of a top-to-bottom run in a fresh kernel (kernel start and imports included), and the kernel's "
+        f"peak resident memory. Budget for a walkthrough in full mode: {BUDGET_SECONDS // 60} minutes and "
+        f"{BUDGET_MB // 1024} GB.",
+        "",
+        "| notebook | full: time | full: peak memory | FAST: time | FAST: peak memory | within budget |",
+        "|---|---:|---:|---:|---:|:---:|",
+    ]
+
+    def cell(run, key, unit):
+        return run.get("error", "failed") if run.get(key) is None else f"{run[key]:,} {unit}"
+
+    for name, full, fast in rows:
+        ok = full.get("seconds") is not None and full["seconds"] <= BUDGET_SECONDS and full["peak_mb"] <= BUDGET_MB
+        lines.append(
+            f"| {name} | {cell(full, 'seconds', 's')} | {cell(full, 'peak_mb', 'MB')} "
+            f"| {cell(fast, 'seconds', 's')} | {cell(fast, 'peak_mb', 'MB')} | {'yes' if ok else '**no**'} |"
+        )
+    (ROOT / "docs").mkdir(exist_ok=True)
+    (ROOT / "docs" / "benchmark.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("wrote docs/benchmark.md")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        measure_one(sys.argv[2], sys.argv[3])
+    else:
+        main()
