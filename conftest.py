@@ -18,7 +18,12 @@ _HOME = None
 def pytest_configure(config):
     global _HOME
     _HOME = tempfile.mkdtemp(prefix="cnn-course-test-home-")
-    for variable, sub in [("HOME", ""), ("KERAS_HOME", ".keras"), ("MPLCONFIGDIR", "matplotlib"), ("IPYTHONDIR", "ipython")]:
+    for variable, sub in [
+        ("HOME", ""),
+        ("KERAS_HOME", ".keras"),
+        ("MPLCONFIGDIR", "matplotlib"),
+        ("IPYTHONDIR", "ipython"),
+    ]:
         path = os.path.join(_HOME, sub)
         os.makedirs(path, exist_ok=True)
         os.environ[variable] = path

@@ -103,7 +103,9 @@ def _rows(model, prefix=""):
         except (AttributeError, ValueError):  # a layer called more than once has no single shape
             inputs = outputs = None
         single = isinstance(inputs, tuple) and isinstance(outputs, tuple)
-        macs = layer_macs(layer, inputs, outputs) if single else (0 if type(layer).__name__ in ZERO_MAC_LAYERS else None)
+        macs = (
+            layer_macs(layer, inputs, outputs) if single else (0 if type(layer).__name__ in ZERO_MAC_LAYERS else None)
+        )
         shape = outputs if isinstance(outputs, tuple) else None
         yield LayerCost(name, type(layer).__name__, shape, layer.count_params(), macs)
 

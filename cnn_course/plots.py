@@ -42,7 +42,7 @@ def plot_history(history, metrics=("loss", "accuracy"), title=None):
     if not shown:
         raise ValueError(f"none of {list(metrics)} is in the history; it has {sorted(data)}")
     fig, axes = plt.subplots(1, len(shown), figsize=(3.6 * len(shown), 3.2), squeeze=False)
-    for ax, metric in zip(axes[0], shown):
+    for ax, metric in zip(axes[0], shown, strict=True):
         epochs = np.arange(1, len(data[metric]) + 1)
         ax.plot(epochs, data[metric], marker="o", ms=3, label="training")
         if f"val_{metric}" in data:

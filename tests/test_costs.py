@@ -16,7 +16,15 @@ import pytest
 
 from cnn_course import costs
 
-COUNTED_OPS = {"Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul", "BatchMatMulV2", "BatchMatMulV3", "Conv3D"}
+COUNTED_OPS = {
+    "Conv2D",
+    "DepthwiseConv2dNative",
+    "Conv2DBackpropInput",
+    "MatMul",
+    "BatchMatMulV2",
+    "BatchMatMulV3",
+    "Conv3D",
+}
 
 
 def tf_graph(model):
@@ -34,7 +42,9 @@ def registry_flops(model):
     graph, totals = tf_graph(model), {}
     for op in graph.get_operations():
         if op.type in COUNTED_OPS:
-            totals[op.type] = totals.get(op.type, 0) + int(ops.get_stats_for_node_def(graph, op.node_def, "flops").value)
+            totals[op.type] = totals.get(op.type, 0) + int(
+                ops.get_stats_for_node_def(graph, op.node_def, "flops").value
+            )
     return totals
 
 
@@ -115,7 +125,13 @@ def test_separable_conv_is_depthwise_plus_pointwise(keras):
     assert 2 * costs.count_macs(separable) == sum(registry_flops(pair).values())
 
 
-APPLICATIONS = [("MobileNet", (96, 96, 3)), ("MobileNetV2", (96, 96, 3)), ("ResNet50", (64, 64, 3)), ("DenseNet121", (64, 64, 3)), ("Xception", (71, 71, 3))]
+APPLICATIONS = [
+    ("MobileNet", (96, 96, 3)),
+    ("MobileNetV2", (96, 96, 3)),
+    ("ResNet50", (64, 64, 3)),
+    ("DenseNet121", (64, 64, 3)),
+    ("Xception", (71, 71, 3)),
+]
 
 
 @pytest.mark.parametrize("name, shape", APPLICATIONS)
@@ -161,7 +177,9 @@ def test_unknown_layers_are_listed_not_dropped(keras):
 
 def test_nested_models_are_expanded_and_groups_add_up(keras):
     base = keras.applications.MobileNet(weights=None, input_shape=(32, 32, 3), include_top=False)
-    outer = keras.Sequential([keras.Input((32, 32, 3)), base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)])
+    outer = keras.Sequential(
+        [keras.Input((32, 32, 3)), base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)]
+    )
     table = costs.layer_costs(outer)
     assert table.total_params == outer.count_params()
     assert any(r.name.startswith(f"{base.name}/conv_dw_1") for r in table.rows)
@@ -181,7 +199,9 @@ def test_bad_input_gets_a_sentence(keras):
         costs.layer_costs(keras.layers.Dense(3))
 
 
-@pytest.mark.parametrize("n, text", [(568_740_352, "568.7 M"), (2_834_161_664, "2.8 G"), (25_600, "25.6 k"), (999, "999")])
+@pytest.mark.parametrize(
+    "n, text", [(568_740_352, "568.7 M"), (2_834_161_664, "2.8 G"), (25_600, "25.6 k"), (999, "999")]
+)
 def test_format_count(n, text):
     assert costs.format_count(n) == text
 

@@ -27,7 +27,9 @@ def test_digits_are_28x28x1_floats_in_unit_range(digits):
 
 def test_digits_sit_in_the_central_box_like_mnist(digits):
     (x_train, _), _ = digits
-    border = np.concatenate([x_train[:, :4].ravel(), x_train[:, -4:].ravel(), x_train[:, :, :4].ravel(), x_train[:, :, -4:].ravel()])
+    border = np.concatenate(
+        [x_train[:, :4].ravel(), x_train[:, -4:].ravel(), x_train[:, :, :4].ravel(), x_train[:, :, -4:].ravel()]
+    )
     assert border.max() == 0.0
     assert x_train[:, 4:24, 4:24].mean() > 0.2
 
@@ -120,7 +122,10 @@ def test_failed_download_says_one_sentence_and_names_the_offline_default(tmp_pat
         except DatasetUnavailable as err:
             print(err)
         """,
-        https_proxy=closed, http_proxy=closed, HTTPS_PROXY=closed, HTTP_PROXY=closed,
+        https_proxy=closed,
+        http_proxy=closed,
+        HTTPS_PROXY=closed,
+        HTTP_PROXY=closed,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     message = result.stdout.strip().splitlines()[-1]  # Keras first prints "Downloading data from ..."

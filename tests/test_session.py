@@ -30,19 +30,25 @@ def test_setup_prints_one_line_and_nothing_on_stderr():
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
-    assert "TensorFlow 2.21" in lines[0] and "Keras 3.15" in lines[0] and "seed 0" in lines[0] and "full mode" in lines[0]
+    assert (
+        "TensorFlow 2.21" in lines[0] and "Keras 3.15" in lines[0] and "seed 0" in lines[0] and "full mode" in lines[0]
+    )
     assert result.stderr.strip() == "", f"TensorFlow's start-up lines leaked: {result.stderr[:300]}"
 
 
 def test_setup_reports_fast_mode():
-    result = run_python("from cnn_course import setup; c = setup(seed=3); print(c.fast, c.pick(10, 1))", CNN_COURSE_FAST="1")
+    result = run_python(
+        "from cnn_course import setup; c = setup(seed=3); print(c.fast, c.pick(10, 1))", CNN_COURSE_FAST="1"
+    )
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.strip().splitlines()
     assert "FAST mode" in first and "seed 3" in first
     assert second == "True 1"
 
 
-@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("YES", True), ("", False), ("0", False), ("no", False)])
+@pytest.mark.parametrize(
+    "value, expected", [("1", True), ("true", True), ("YES", True), ("", False), ("0", False), ("no", False)]
+)
 def test_fast_switch_values(monkeypatch, value, expected):
     monkeypatch.setenv(session.FAST_VARIABLE, value)
     assert session.fast_mode() is expected
