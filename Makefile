@@ -39,9 +39,11 @@ $(DEV_VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | p
 	$(DEV_VENV)/bin/python -m pip install --quiet -r requirements-dev.txt -e .
 	@touch $@
 
+# JUPYTER_DATA_DIR: kernels and extensions come from .venv only, so a stale "python3" kernel or an
+# instructors' extension installed for the whole user account cannot take the course's place.
 lab: $(VENV)/.installed
 	@$(VENV)/bin/python tools/learner_copies.py exercises work
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(LAB_ARGS)
+	JUPYTER_DATA_DIR=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(LAB_ARGS)
 
 test: $(DEV_VENV)/.installed
 	CNN_COURSE_FAST=1 $(DEV_VENV)/bin/python -m pytest tests notebooks solutions \

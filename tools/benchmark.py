@@ -42,11 +42,15 @@ def measure(path, mode):
 
 
 def versions():
-    code = "import tensorflow as tf, keras; print(tf.__version__, keras.__version__)"
+    """TensorFlow's and Keras's versions and the number of GPUs TensorFlow sees."""
+    code = (
+        "import tensorflow as tf, keras; "
+        "print(tf.__version__, keras.__version__, len(tf.config.list_physical_devices('GPU')))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     )
-    return out.stdout.strip().split() or ["?", "?"]
+    return (out.stdout.strip().split() or ["?", "?", "?"])[-3:]
 
 
 def main():
@@ -57,12 +61,12 @@ def main():
         full, fast = measure(path, "full"), measure(path, "fast")
         rows.append((name, full, fast))
         print(f"{name}: full {full}, FAST {fast}", flush=True)
-    tf_version, keras_version = versions()
+    tf_version, keras_version, gpus = versions()
     lines = [
         "# Benchmark: every notebook in full and FAST mode",
         "",
         f"Measured {datetime.date.today().isoformat()} by `make benchmark` on {platform.machine()}, "
-        f"{os.cpu_count()} CPU cores, no GPU; Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPU cores, {'no' if gpus == '0' else gpus} GPU; Python {platform.python_version()}, "
         f"TensorFlow {tf_version}, Keras {keras_version}.",
         "Wall time of a top-to-bottom run in a fresh kernel (kernel start and imports included), and the kernel's "
         f"peak resident memory. Budget for a walkthrough in full mode: {BUDGET_SECONDS // 60} minutes and "
