@@ -8,6 +8,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 DEV_VENV := .venv-dev
 LAB_ARGS ?=
+# Jupyter refuses to run as root unless told; containers and cloud VMs often are root.
+ROOT_ARG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 # What `make test` runs; FAST mode keeps training short (the compared outputs do not depend on it).
 TEST_ARGS ?=
 
@@ -43,7 +45,7 @@ $(DEV_VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | p
 # instructors' extension installed for the whole user account cannot take the course's place.
 lab: $(VENV)/.installed
 	@$(VENV)/bin/python tools/learner_copies.py exercises work
-	JUPYTER_DATA_DIR=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(LAB_ARGS)
+	JUPYTER_DATA_DIR=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(ROOT_ARG) $(LAB_ARGS)
 
 test: $(DEV_VENV)/.installed
 	CNN_COURSE_FAST=1 $(DEV_VENV)/bin/python -m pytest tests notebooks solutions \
