@@ -78,3 +78,53 @@ def show_images(images, titles=None, ncols=8, cmap="gray", title=None):
         fig.suptitle(title)
     fig.tight_layout()
     plt.show()
+
+
+def compare_histories(histories, metric="val_accuracy", title=None):
+    """One curve per training run, e.g. ``{"plain": h1, "residual": h2}``, for one metric of ``fit``."""
+    if not isinstance(histories, dict) or not histories:
+        raise TypeError(f"expected a dict of label → History, got {type(histories).__name__}")
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for label, history in histories.items():
+        data = _history_dict(history)
+        if metric not in data:
+            raise ValueError(f"{label!r} has no {metric!r}; it has {sorted(data)}")
+        ax.plot(np.arange(1, len(data[metric]) + 1), data[metric], marker="o", ms=3, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.set_title(title or metric)
+    ax.legend()
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_confusion_matrix(y_true, y_pred, labels=None, title="confusion matrix"):
+    """Counts of (true class, predicted class) as an annotated image."""
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred differ in length: {y_true.shape[0]} and {y_pred.shape[0]}")
+    n = int(max(y_true.max(), y_pred.max())) + 1 if labels is None else len(labels)
+    counts = np.zeros((n, n), dtype=int)
+    np.add.at(counts, (y_true, y_pred), 1)
+    labels = list(range(n)) if labels is None else list(labels)
+    fig, ax = plt.subplots(figsize=(0.45 * n + 1.8, 0.45 * n + 1.4))
+    ax.imshow(counts, cmap="Blues")
+    for (i, j), value in np.ndenumerate(counts):
+        if value:
+            ax.text(
+                j,
+                i,
+                value,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if value > counts.max() / 2 else "black",
+            )
+    ax.set_xticks(range(n), labels)
+    ax.set_yticks(range(n), labels)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    ax.grid(False)
+    fig.tight_layout()
+    plt.show()

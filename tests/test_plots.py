@@ -1,0 +1,54 @@
+"""The shared figures: labelled axes, legends, and a sentence for bad input."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from cnn_course import plots  # noqa: E402
+
+HISTORY = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.6, 0.9], "val_accuracy": [0.5, 0.8]}
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    figures = []
+    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
+    yield figures
+    plt.close("all")
+
+
+def test_history_has_a_labelled_panel_per_metric(shown):
+    plots.plot_history(HISTORY)
+    axes = shown[0].axes
+    assert [ax.get_title() for ax in axes] == ["loss", "accuracy"]
+    for ax in axes:
+        assert ax.get_xlabel() == "epoch" and ax.get_ylabel()
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training", "validation"]
+
+
+def test_compare_histories_draws_one_labelled_curve_per_run(shown):
+    plots.compare_histories({"plain": HISTORY, "residual": HISTORY}, metric="val_accuracy", title="depth 20")
+    ax = shown[0].axes[0]
+    assert ax.get_title() == "depth 20" and ax.get_xlabel() == "epoch" and ax.get_ylabel() == "val_accuracy"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["plain", "residual"]
+
+
+def test_confusion_matrix_counts(shown):
+    plots.plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2])
+    ax = shown[0].axes[0]
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "1", "1", "1"]
+
+
+def test_images_grid_and_bad_input(shown):
+    plots.show_images(np.zeros((5, 8, 8, 1)), titles=list("abcde"), ncols=3)
+    assert len(shown[0].axes) == 6
+    with pytest.raises(ValueError, match=r"expected images shaped \(n, h, w\)"):
+        plots.show_images(np.zeros((8, 8)))
+    with pytest.raises(TypeError, match="what model.fit returns"):
+        plots.plot_history([1, 2, 3])
+    with pytest.raises(ValueError, match="differ in length"):
+        plots.plot_confusion_matrix([0, 1], [0])
