@@ -34,14 +34,14 @@ def dense(units):
 
 
 # -- what the descriptions imply -------------------------------------------------
-def channels_after_blocks(c0, k, blocks, compression):
-    """Channels after each dense block; a transition floors C·θ between blocks."""
+def channels_after_blocks(c0, k, blocks, compression, rounding=math.floor):
+    """Channels after each dense block; a transition keeps floor(C·θ) between blocks."""
     channels, c = [], c0
     for i, n in enumerate(blocks):
         c += n * k
         channels.append(c)
         if i < len(blocks) - 1:
-            c = math.floor(c * compression)
+            c = int(rounding(c * compression))
     return channels
 
 
@@ -123,34 +123,22 @@ def _transition_hint(expected, got):
 
 
 def _channel_hint(c0, k, blocks, compression, got):
-    variants = {
-        "transitions must shrink the channels: multiply by the compression θ": channels_after_blocks(
-            c0, k, blocks, 1.0
+    variants = [
+        ("transitions must shrink the channels: multiply by the compression θ", (blocks, 1.0, math.floor)),
+        ("int() rounds down (floor); round() gives one channel too many here", (blocks, compression, round)),
+        (
+            "ceil gives one channel too many here; the transition floors C·θ with int()",
+            (blocks, compression, math.ceil),
         ),
-        "int() rounds down (floor); round() or ceil() give one channel too many here": [
-            *_variant(c0, k, blocks, compression, round),
-        ],
-        "ceil gives one channel too many here; the transition floors C·θ with int()": [
-            *_variant(c0, k, blocks, compression, math.ceil),
-        ],
-        "each of the n layers adds k channels, so a block adds n·k (not (n−1)·k)": [
-            *_variant(c0, k, [n - 1 for n in blocks], compression, math.floor),
-        ],
-    }
-    for hint, wrong in variants.items():
-        if list(got) == list(wrong):
+        (
+            "each of the n layers adds k channels, so a block adds n·k (not (n−1)·k)",
+            ([n - 1 for n in blocks], compression, math.floor),
+        ),
+    ]
+    for hint, (blocks_, theta, rounding) in variants:
+        if list(got) == channels_after_blocks(c0, k, blocks_, theta, rounding):
             return hint
     return "a block adds n·k channels; a transition keeps int(C·θ) of them"
-
-
-def _variant(c0, k, blocks, compression, rounding):
-    channels, c = [], c0
-    for i, n in enumerate(blocks):
-        c += n * k
-        channels.append(c)
-        if i < len(blocks) - 1:
-            c = int(rounding(c * compression))
-    return channels
 
 
 def _int_list(t, value, name):
@@ -217,11 +205,11 @@ def transition_layer(fn):
     with Task(3, "transition_layer") as t:
         t.function(fn, "transition_layer")
         for c, compression in [(19, None), (18, 0.75), (40, 0.5)]:
-            args = (c,) if compression is None else (c, compression)
+            extra = () if compression is None else (compression,)  # None: rely on the default
             theta = 0.5 if compression is None else compression
             shown = "" if compression is None else f", compression={compression}"
             what = f"transition_layer(x{shown}) on an 8×8×{c} input"
-            model = probe_model(t, lambda x, args=args: fn(x, *args[1:]), (8, 8, c), what)
+            model = probe_model(t, lambda x, extra=extra: fn(x, *extra), (8, 8, c), what)
             reduced = math.floor(c * theta)
             got_c = model.output.shape[-1]
             hint = (
