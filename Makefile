@@ -7,13 +7,15 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	  && { echo $$p; break; }; done)
 VENV := .venv
 DEV_VENV := .venv-dev
+# Where make lab puts the learner's copies of the exercises.
+WORK ?= work
 LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; containers and cloud VMs often are root.
 ROOT_ARG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 # What `make test` runs; FAST mode keeps training short (the compared outputs do not depend on it).
 TEST_ARGS ?=
 
-.PHONY: help python-check lab test exercises notebooks benchmark lint clean
+.PHONY: help python-check lab test browser-test exercises notebooks benchmark lint clean
 
 help:
 	@echo "make lab        set up .venv (first time) and open the course in JupyterLab"
@@ -22,6 +24,7 @@ help:
 	@echo "make notebooks  re-run notebooks/ and solutions/ in full mode to refresh their stored outputs"
 	@echo "make benchmark  time every notebook in full and FAST mode -> docs/benchmark.md"
 	@echo "make lint       ruff on the helper package, tools, tests and notebooks"
+	@echo "make browser-test  opt-in: a learner's exercise in JupyterLab in headless Chromium"
 
 python-check:
 	@test -n "$(PYTHON)" || { echo "No Python 3.11-3.13 found on PATH. TensorFlow 2.21 and Keras 3.15 need one of these;"; \
@@ -44,13 +47,19 @@ $(DEV_VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | p
 # JUPYTER_DATA_DIR: kernels and extensions come from .venv only, so a stale "python3" kernel or an
 # instructors' extension installed for the whole user account cannot take the course's place.
 lab: $(VENV)/.installed
-	@$(VENV)/bin/python tools/learner_copies.py exercises work
+	@$(VENV)/bin/python tools/learner_copies.py exercises $(WORK)
 	JUPYTER_DATA_DIR=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(ROOT_ARG) $(LAB_ARGS)
 
 test: $(DEV_VENV)/.installed
-	CNN_COURSE_FAST=1 $(DEV_VENV)/bin/python -m pytest tests notebooks solutions \
+	CNN_COURSE_FAST=1 $(DEV_VENV)/bin/python -m pytest tests notebooks solutions --ignore=tests/browser \
 	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --durations=8 $(TEST_ARGS)
+
+# Opt-in, not part of `make test`: JupyterLab in headless Chromium (needs Debian's chromium, chromium-driver).
+browser-test: $(DEV_VENV)/.installed $(VENV)/.installed
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { echo "browser-test needs Chromium and its driver: sudo apt install chromium chromium-driver fonts-noto-cjk"; exit 1; }
+	CNN_COURSE_BROWSER=1 $(DEV_VENV)/bin/python -m pytest tests/browser -v
 
 exercises: $(DEV_VENV)/.installed
 	$(DEV_VENV)/bin/python tools/make_exercises.py
