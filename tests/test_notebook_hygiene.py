@@ -71,7 +71,9 @@ def test_every_unit_has_a_walkthrough_a_solution_and_an_exercise():
 
 
 def headings(nb):
-    return [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines() if line.startswith("#")]
+    return [
+        line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines() if line.startswith("#")
+    ]
 
 
 def first_code(nb):

@@ -21,7 +21,13 @@ def test_ci_runs_the_readme_test_command(root):
 def test_make_test_runs_nbval_strictly_on_walkthroughs_and_solutions(root):
     makefile = (root / "Makefile").read_text(encoding="utf-8")
     recipe = makefile.split("\ntest:")[1].split("\n\n")[0]
-    for flag in ("--nbval ", "--nbval-current-env", "--nbval-sanitize-with tests/nbval_sanitize.cfg", "notebooks", "solutions"):
+    for flag in (
+        "--nbval ",
+        "--nbval-current-env",
+        "--nbval-sanitize-with tests/nbval_sanitize.cfg",
+        "notebooks",
+        "solutions",
+    ):
         assert flag in recipe
     assert "--nbval-lax" not in recipe and "CNN_COURSE_FAST=1" in recipe
 
