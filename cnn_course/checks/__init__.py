@@ -223,7 +223,8 @@ def describe(op):
     if isinstance(op, layers.Softmax):
         return ["Softmax"]
     if isinstance(op, (layers.DepthwiseConv1D, layers.DepthwiseConv2D)):
-        main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)}"
+        multiplier = "" if op.depth_multiplier == 1 else f" ×{op.depth_multiplier}"
+        main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)}{multiplier}"
     elif isinstance(op, (layers.SeparableConv1D, layers.SeparableConv2D)):
         main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)} →{op.filters}"
     elif isinstance(op, (layers.Conv1D, layers.Conv2D, layers.Conv3D, layers.Conv2DTranspose)):
