@@ -69,6 +69,8 @@ def layer_macs(layer, input_shape, output_shape):
     kind = type(layer).__name__
     if kind in ZERO_MAC_LAYERS:
         return 0
+    if None in (*input_shape[1:], *output_shape[1:]):  # e.g. a sequence of any length: no fixed count
+        return None
     if isinstance(layer, (layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose)):
         spatial_in, c_in = _spatial_and_channels(input_shape, layer)
         return math.prod(spatial_in) * c_in * math.prod(layer.kernel_size) * layer.filters
@@ -172,7 +174,7 @@ class CostTable:
         out = ([self.title] if self.title else []) + [fmt(header), rule, *map(fmt, lines), rule, fmt(total)]
         if self.unknown:
             names = ", ".join(f"{r.name} ({r.kind})" for r in self.unknown)
-            out.append(f"not counted (layers the cost table does not know): {names}")
+            out.append(f"not counted (layers the cost table does not know, or sizes not fixed): {names}")
         return "\n".join(out)
 
     def __str__(self):

@@ -67,7 +67,8 @@ def _show_check_failures_briefly():
 def setup(seed=0, quiet=True):
     """Prepare a notebook: silence TensorFlow's start-up logs, seed, read FAST.
 
-    Call it in the first code cell, before anything imports TensorFlow. It seeds
+    Call it in the first code cell, before anything imports TensorFlow. With
+    `quiet`, TensorFlow's start-up lines and its Python warnings are silenced. It seeds
     Python, NumPy and TensorFlow (``keras.utils.set_random_seed``), keeps
     TensorFlow's oneDNN rewrites off so results repeat, makes the course's plot
     style the default, and prints one line with the versions and the mode.
@@ -84,6 +85,8 @@ def setup(seed=0, quiet=True):
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # the CUDA probe logs here, once
+    if quiet:
+        tf.get_logger().setLevel("ERROR")  # e.g. retracing warnings, which would land in a cell's output
     import keras
     import numpy as np
 

@@ -175,6 +175,14 @@ def test_unknown_layers_are_listed_not_dropped(keras):
     assert "doubling" in text and "+ ?" in text and "not counted" in text
 
 
+def test_layers_without_fixed_sizes_are_listed_not_guessed(keras):
+    inputs = keras.Input((None, 4))  # a sequence of any length
+    model = keras.Model(inputs, keras.layers.Conv1D(8, 3, padding="causal", name="conv")(inputs))
+    table = costs.layer_costs(model)
+    assert [r.name for r in table.unknown] == ["conv"] and table.total_params == model.count_params()
+    assert "sizes not fixed" in str(table)
+
+
 def test_nested_models_are_expanded_and_groups_add_up(keras):
     base = keras.applications.MobileNet(weights=None, input_shape=(32, 32, 3), include_top=False)
     outer = keras.Sequential(

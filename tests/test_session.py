@@ -36,6 +36,13 @@ def test_setup_prints_one_line_and_nothing_on_stderr():
     assert result.stderr.strip() == "", f"TensorFlow's start-up lines leaked: {result.stderr[:300]}"
 
 
+def test_setup_silences_tensorflow_warnings(capsys):
+    import tensorflow as tf
+
+    session.setup()
+    assert tf.get_logger().level == 40  # logging.ERROR
+
+
 def test_setup_reports_fast_mode():
     result = run_python(
         "from cnn_course import setup; c = setup(seed=3); print(c.fast, c.pick(10, 1))", CNN_COURSE_FAST="1"

@@ -228,7 +228,9 @@ def describe(op):
     elif isinstance(op, (layers.SeparableConv1D, layers.SeparableConv2D)):
         main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)} →{op.filters}"
     elif isinstance(op, (layers.Conv1D, layers.Conv2D, layers.Conv3D, layers.Conv2DTranspose)):
-        main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)} →{op.filters}"
+        dilation = tuple(op.dilation_rate) if isinstance(op.dilation_rate, (tuple, list)) else (op.dilation_rate,)
+        dilated = f" d{_size(dilation)}" if any(d != 1 for d in dilation) else ""
+        main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)}{dilated} →{op.filters}"
     elif isinstance(op, layers.Dense):
         main = f"Dense →{op.units}"
     elif isinstance(op, (layers.AveragePooling2D, layers.MaxPooling2D, layers.AveragePooling1D, layers.MaxPooling1D)):
