@@ -87,3 +87,62 @@ def load_dataset(name=DIGITS):
             f"work offline with load_dataset({DIGITS!r}), the digits that ship with scikit-learn."
         ) from None
     return _as_course_arrays(x_train, y_train), _as_course_arrays(x_test, y_test)
+
+
+# -- synthesised audio (unit 11): no package ships audio, so the course makes its own -----------------
+AUDIO_KINDS = ("notes", "chirp", "pluck")
+PENTATONIC = (261.63, 293.66, 329.63, 392.00, 440.00, 523.25)  # C4 D4 E4 G4 A4 C5, in hertz
+
+
+def _notes(n, sample_rate, rng):
+    """A melody of pentatonic notes, each with two harmonics and a decaying envelope."""
+    note_length = sample_rate // 4  # four notes a second
+    t = np.arange(note_length) / sample_rate
+    envelope = np.exp(-4.0 * t) * np.minimum(1.0, t * 200)  # 5 ms attack, then decay
+    pieces = []
+    while sum(len(p) for p in pieces) < n:
+        f = PENTATONIC[rng.integers(len(PENTATONIC))]
+        tone = np.sin(2 * np.pi * f * t) + 0.4 * np.sin(4 * np.pi * f * t) + 0.15 * np.sin(6 * np.pi * f * t)
+        pieces.append(envelope * tone)
+    return np.concatenate(pieces)[:n]
+
+
+def _chirp(n, sample_rate, rng):
+    """A tone sweeping linearly from 100 Hz to 1 kHz (and back, if long enough)."""
+    t = np.arange(n) / sample_rate
+    sweep = max(t[-1], 1e-9)
+    phase = 2 * np.pi * (100 * t + 0.5 * (900 / sweep) * t**2)
+    return np.sin(phase + rng.uniform(0, 2 * np.pi))
+
+
+def _pluck(n, sample_rate, rng):
+    """Karplus-Strong plucked strings: a burst of noise looped through an averaging delay line."""
+    out = np.zeros(n)
+    pluck_every = sample_rate // 2
+    for start in range(0, n, pluck_every):
+        period = int(round(sample_rate / PENTATONIC[rng.integers(len(PENTATONIC))] + 0.5))  # the average adds ½ sample
+        buffer = rng.uniform(-1, 1, period)
+        for i in range(start, min(start + pluck_every, n)):
+            j = (i - start) % period
+            out[i] += buffer[j]
+            buffer[j] = 0.996 * 0.5 * (buffer[j] + buffer[(j + 1) % period])
+    return out
+
+
+def synth_audio(kind="notes", seconds=2.0, sample_rate=4000, seed=0):
+    """A deterministic synthesised sound as float32 samples in [-1, 1].
+
+    `kind` is "notes" (a pentatonic melody with harmonics), "chirp" (a 100 Hz to
+    1 kHz sweep) or "pluck" (Karplus-Strong plucked strings). The same arguments
+    always give the same samples.
+    """
+    if kind not in AUDIO_KINDS:
+        raise ValueError(f"unknown sound {kind!r}: choose one of {', '.join(map(repr, AUDIO_KINDS))}")
+    if not seconds > 0 or not sample_rate >= 1000:
+        raise ValueError(
+            f"expected seconds > 0 and sample_rate >= 1000, got seconds={seconds!r}, sample_rate={sample_rate!r}"
+        )
+    n = int(round(seconds * sample_rate))
+    rng = np.random.default_rng(seed)
+    wave = {"notes": _notes, "chirp": _chirp, "pluck": _pluck}[kind](n, sample_rate, rng)
+    return (0.95 * wave / max(np.abs(wave).max(), 1e-9)).astype("float32")
