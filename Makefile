@@ -75,7 +75,8 @@ benchmark: $(DEV_VENV)/.installed
 	$(DEV_VENV)/bin/python tools/benchmark.py
 
 lint: $(DEV_VENV)/.installed
-	$(DEV_VENV)/bin/ruff check cnn_course tools tests notebooks solutions
+	$(DEV_VENV)/bin/ruff check cnn_course tools tests conftest.py notebooks solutions exercises
+	$(DEV_VENV)/bin/ruff format --check cnn_course tools tests conftest.py notebooks solutions exercises
 
 clean:
 	rm -rf .pytest_cache build *.egg-info
