@@ -57,8 +57,11 @@ def plot_history(history, metrics=("loss", "accuracy"), title=None):
     plt.show()
 
 
-def show_images(images, titles=None, ncols=8, cmap="gray", title=None):
-    """A grid of images (n, h, w) or (n, h, w, c) with optional per-image titles."""
+def show_images(images, titles=None, ncols=8, cmap="gray", title=None, vmin=None, vmax=None):
+    """A grid of images (n, h, w) or (n, h, w, c) with optional per-image titles.
+
+    `vmin` and `vmax` fix one colour scale for all images (e.g. symmetric around 0 for filters).
+    """
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
@@ -71,7 +74,7 @@ def show_images(images, titles=None, ncols=8, cmap="gray", title=None):
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
-            ax.imshow(images[i], cmap=cmap)
+            ax.imshow(images[i], cmap=cmap, vmin=vmin, vmax=vmax)
             if titles is not None:
                 ax.set_title(str(titles[i]), fontsize=9)
     if title:

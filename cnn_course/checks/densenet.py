@@ -174,13 +174,13 @@ def dense_block(fn):
         for c0, k, n in [(5, 6, 3), (3, 4, 1)]:
             what = f"dense_block(x, k={k}, n_block={n}) on an 8×8×{c0} input"
             model = probe_model(t, lambda x, k=k, n=n: fn(x, k, n), (8, 8, c0), what, hint=shape_hint)
-            channels = model.output.shape[-1]
+            channels = model.outputs[0].shape[-1]
             hint = {
                 k: "return the concatenation of the input and the new features, not only the new features",
                 c0: "adding keeps the channel count: a dense block concatenates, so channels grow by k per layer",
                 c0 + (n - 1) * k: "the block has n_block layers: loop `for i in range(n_block)`",
             }.get(channels, "after n_block layers the block has c0 + n_block·k channels")
-            t.equal(f"{what}: output shape", tuple(model.output.shape[1:]), (8, 8, c0 + n * k), hint)
+            t.equal(f"{what}: output shape", tuple(model.outputs[0].shape[1:]), (8, 8, c0 + n * k), hint)
             t.sequence(f"{what}: layers in order", layer_kinds(model), n * seed_layer_kinds(k), _layer_hint)
             t.equal(
                 f"{what}: parameters",
@@ -211,17 +211,17 @@ def transition_layer(fn):
             what = f"transition_layer(x{shown}) on an 8×8×{c} input"
             model = probe_model(t, lambda x, extra=extra: fn(x, *extra), (8, 8, c), what)
             reduced = math.floor(c * theta)
-            got_c = model.output.shape[-1]
+            got_c = model.outputs[0].shape[-1]
             hint = (
                 "int() rounds down: int(C · compression) channels"
                 if got_c in (round(c * theta), math.ceil(c * theta))
                 else "the 2×2 average pooling halves height and width"
-                if tuple(model.output.shape[1:3]) == (8, 8)
+                if tuple(model.outputs[0].shape[1:3]) == (8, 8)
                 else "a 1×1 conv to int(C · compression) channels, then 2×2 average pooling"
             )
             if compression is None:
                 hint = "compression should default to 0.5; " + hint
-            t.equal(f"{what}: output shape", tuple(model.output.shape[1:]), (4, 4, reduced), hint)
+            t.equal(f"{what}: output shape", tuple(model.outputs[0].shape[1:]), (4, 4, reduced), hint)
             expected, kinds = [conv(1, reduced), avg_pool()], layer_kinds(model)
             if kinds == expected[::-1]:  # pooling first: both steps are linear, so the output is the same
                 kinds = expected
@@ -235,10 +235,12 @@ def densenet(fn):
         for n_class in (10, 3):
             what = f"DenseNet(n_class={n_class})"
             model = t.keras_model(t.call(fn, (n_class,), what=what), what)
-            t.equal(f"{what}: input shape", tuple(model.input.shape[1:]), (28, 28, 1), "the seed's input is 28×28×1")
+            t.equal(
+                f"{what}: input shape", tuple(model.inputs[0].shape[1:]), (28, 28, 1), "the seed's input is 28×28×1"
+            )
             t.equal(
                 f"{what}: output shape",
-                tuple(model.output.shape[1:]),
+                tuple(model.outputs[0].shape[1:]),
                 (n_class,),
                 "the last Dense layer should have n_class units (use the argument, not a fixed 10)",
             )
@@ -283,7 +285,7 @@ def densenet_bc(fn):
             model = t.keras_model(t.call(fn, kwargs=config, what=what), what)
             t.equal(
                 f"{what}: output shape",
-                tuple(model.output.shape[1:]),
+                tuple(model.outputs[0].shape[1:]),
                 (n_class,),
                 "end with Dense(n_class) and softmax",
             )

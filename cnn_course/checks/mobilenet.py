@@ -182,9 +182,9 @@ def separable_conv(fn):
             hint = {C: "a depthwise conv keeps the C channels: add the 1×1 pointwise conv that maps them to `filters`"}
             t.equal(
                 f"{what}: output shape",
-                tuple(model.output.shape[1:]),
+                tuple(model.outputs[0].shape[1:]),
                 (out, out, filters),
-                hint.get(model.output.shape[-1], "use padding='same' and put the stride on the depthwise conv"),
+                hint.get(model.outputs[0].shape[-1], "use padding='same' and put the stride on the depthwise conv"),
             )
             kinds = _strip_padding(layer_kinds(model))
             if kinds != [f"SeparableConv2D 3×3/{stride}×{stride} →{filters}"]:
@@ -226,9 +226,9 @@ def mobilenet_block(fn):
             hint = {C: "the 1×1 pointwise conv maps the C channels to `filters`"}
             t.equal(
                 f"{what}: output shape",
-                tuple(model.output.shape[1:]),
+                tuple(model.outputs[0].shape[1:]),
                 (out, out, filters),
-                hint.get(model.output.shape[-1], "padding='same', stride on the depthwise conv"),
+                hint.get(model.outputs[0].shape[-1], "padding='same', stride on the depthwise conv"),
             )
             kinds = ["ReLU" if k == "ReLU(max=6.0)" else k for k in _strip_padding(layer_kinds(model))]
             t.sequence(f"{what}: layers in order", kinds, _block_kinds(stride, filters), _pair_hint)
@@ -259,7 +259,7 @@ def mobilenet_v1(fn):
             )
             t.equal(
                 f"{what}: output shape",
-                tuple(model.output.shape[1:]),
+                tuple(model.outputs[0].shape[1:]),
                 (n_class,),
                 "the classifier has n_class units (α does not apply to it)",
             )

@@ -28,7 +28,7 @@ def dependency_rows(model, rows, output_index=None, length=LENGTH, seed=0):
     """For each output time in `rows`: the input times its first channel depends on (nonzero gradient)."""
     import tensorflow as tf
 
-    channels = model.input.shape[-1]
+    channels = model.inputs[0].shape[-1]
     x = tf.constant(np.random.default_rng(seed).uniform(0.1, 1.0, size=(1, length, channels)).astype("float32"))
     found = []
     for t in rows:
@@ -171,7 +171,10 @@ def causal_dilated_stack(fn):
             what = f"causal_dilated_stack(x, filters=4, kernel_size={k}, dilations={dilations})"
             model = probe_model(t, lambda x, k=k, d=dilations: fn(x, 4, k, d), (LENGTH, 2), what)
             t.equal(
-                f"{what}: output shape", tuple(model.output.shape[1:]), (LENGTH, 4), "causal padding keeps the length"
+                f"{what}: output shape",
+                tuple(model.outputs[0].shape[1:]),
+                (LENGTH, 4),
+                "causal padding keeps the length",
             )
             kinds = [kind for kind in layer_kinds(model) if kind != "ZeroPadding1D"]
             expected = []
