@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from cnn_course.checks import CheckFailed
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -24,3 +26,25 @@ def solution(name):
     from cnn_course.authoring import task_namespace
 
     return task_namespace(ROOT / "solutions" / f"{name}.ipynb")
+
+
+# -- what every test_checks_<unit>.py needs ---------------------------------------------
+def stub(*args, **kwargs):
+    """The exercise's unfilled answer."""
+    raise NotImplementedError()
+
+
+def rejects(check_function, answer, *fragments):
+    """The check fails on `answer`, and its message contains every fragment; returns the message."""
+    with pytest.raises(CheckFailed) as info:
+        check_function(answer)
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, f"expected {fragment!r} in:\n{message}"
+    return message
+
+
+def accepts(check_function, answer, capsys):
+    """The check passes on `answer` and prints its one-line success message."""
+    check_function(answer)
+    assert capsys.readouterr().out.startswith("✓ Task ")

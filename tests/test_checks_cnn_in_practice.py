@@ -7,25 +7,9 @@ from keras import layers
 
 from cnn_course.checks import CheckFailed
 from cnn_course.checks import cnn_in_practice as check
-from tests.conftest import solution
+from tests.conftest import accepts, rejects, solution, stub
 
 SOLUTION = solution("02_cnn_in_practice")
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def rejects(check_function, answer, *fragments):
-    with pytest.raises(CheckFailed) as info:
-        check_function(answer)
-    for fragment in fragments:
-        assert fragment in str(info.value), f"expected {fragment!r} in:\n{info.value}"
-
-
-def accepts(check_function, answer, capsys):
-    check_function(answer)
-    assert capsys.readouterr().out.startswith("✓ Task ")
 
 
 def cnn_with(filters=(32, 64), head="gap", pool=True, classes=None, softmax=True, kernel=3, relu=True):

@@ -5,25 +5,9 @@ import pytest
 
 from cnn_course.checks import CheckFailed
 from cnn_course.checks import convolution as check
-from tests.conftest import solution
+from tests.conftest import accepts, rejects, solution, stub
 
 SOLUTION = solution("01_convolution")
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def rejects(check_function, answer, *fragments):
-    with pytest.raises(CheckFailed) as info:
-        check_function(answer)
-    for fragment in fragments:
-        assert fragment in str(info.value), f"expected {fragment!r} in:\n{info.value}"
-
-
-def accepts(check_function, answer, capsys):
-    check_function(answer)
-    assert capsys.readouterr().out.startswith("✓ Task ")
 
 
 def conv_with(flip=False, use_bias=True, one_side=False, first_channel=False, size=lambda n, k, s: (n - k) // s + 1):

@@ -11,29 +11,10 @@ import keras
 import pytest
 from keras import layers
 
-from cnn_course.checks import CheckFailed
 from cnn_course.checks import densenet as check
-from tests.conftest import solution
+from tests.conftest import accepts, rejects, solution, stub
 
 SOLUTION = solution("09_densenet")
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def rejects(check_function, answer, *fragments):
-    with pytest.raises(CheckFailed) as info:
-        check_function(answer)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"expected {fragment!r} in:\n{message}"
-    return message
-
-
-def accepts(check_function, answer, capsys):
-    check_function(answer)
-    assert capsys.readouterr().out.startswith("✓ Task ")
 
 
 # -- Task 1 · densenet_channels ----------------------------------------------------

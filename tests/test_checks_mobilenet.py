@@ -6,25 +6,9 @@ from keras import layers
 
 from cnn_course.checks import CheckFailed
 from cnn_course.checks import mobilenet as check
-from tests.conftest import solution
+from tests.conftest import accepts, rejects, solution, stub
 
 SOLUTION = solution("08_mobilenet")
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def rejects(check_function, answer, *fragments):
-    with pytest.raises(CheckFailed) as info:
-        check_function(answer)
-    for fragment in fragments:
-        assert fragment in str(info.value), f"expected {fragment!r} in:\n{info.value}"
-
-
-def accepts(check_function, answer, capsys):
-    check_function(answer)
-    assert capsys.readouterr().out.startswith("✓ Task ")
 
 
 # -- Tasks 1–3 · the cost formulas ------------------------------------------------------

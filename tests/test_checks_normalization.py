@@ -5,13 +5,9 @@ import pytest
 
 from cnn_course.checks import CheckFailed
 from cnn_course.checks import normalization as check
-from tests.conftest import solution
+from tests.conftest import accepts, solution, stub
 
 SOLUTION = solution("10_normalization")
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
 
 
 def norm_with(axes, ddof=0, eps_inside=True, affine=True, swap=False, gamma_axis_first=False):
@@ -71,11 +67,6 @@ def test_normalisation_checks_reject(task, mistake):
     with pytest.raises(CheckFailed) as info:
         getattr(check, task)(answer)
     assert fragment in str(info.value), str(info.value)
-
-
-def accepts(check_function, answer, capsys):
-    check_function(answer)
-    assert capsys.readouterr().out.startswith("✓ Task ")
 
 
 def test_normalisation_checks_accept_correct_answers(capsys):

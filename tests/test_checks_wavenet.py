@@ -7,27 +7,10 @@ import numpy as np
 import pytest
 from keras import layers
 
-from cnn_course.checks import CheckFailed
 from cnn_course.checks import wavenet as check
-from tests.conftest import solution
+from tests.conftest import accepts, rejects, solution, stub
 
 SOLUTION = solution("11_wavenet")
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def rejects(check_function, answer, *fragments):
-    with pytest.raises(CheckFailed) as info:
-        check_function(answer)
-    for fragment in fragments:
-        assert fragment in str(info.value), f"expected {fragment!r} in:\n{info.value}"
-
-
-def accepts(check_function, answer, capsys):
-    check_function(answer)
-    assert capsys.readouterr().out.startswith("✓ Task ")
 
 
 # -- Task 1 · receptive_field ----------------------------------------------------------------
