@@ -15,13 +15,14 @@ ROOT_ARG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 # What `make test` runs; FAST mode keeps training short (the compared outputs do not depend on it).
 TEST_ARGS ?=
 
-.PHONY: help python-check lab test browser-test exercises notebooks quiz-bank benchmark lint clean
+.PHONY: help python-check lab test browser-test exercises notebooks colab quiz-bank benchmark lint clean
 
 help:
 	@echo "make lab        set up .venv (first time) and open the course in JupyterLab"
 	@echo "make test       set up .venv-dev (first time) and run the whole validation"
 	@echo "make exercises  regenerate exercises/ from solutions/ (instructors)"
 	@echo "make notebooks  re-run notebooks/ and solutions/ in full mode to refresh their stored outputs"
+	@echo "make colab      add or update every notebook's Open-in-Colab badge and Colab install cell"
 	@echo "make quiz-bank  collect every walkthrough's 確認テスト into docs/kakunin_test_bank.md"
 	@echo "make benchmark  time every notebook in full and FAST mode -> docs/benchmark.md"
 	@echo "make lint       ruff on the helper package, tools, tests and notebooks"
@@ -67,6 +68,9 @@ exercises: $(DEV_VENV)/.installed
 
 notebooks: $(DEV_VENV)/.installed
 	$(DEV_VENV)/bin/python tools/run_notebooks.py $(NOTEBOOKS)
+
+colab: $(DEV_VENV)/.installed
+	$(DEV_VENV)/bin/python tools/colab.py
 
 quiz-bank: $(DEV_VENV)/.installed
 	$(DEV_VENV)/bin/python tools/quiz_bank.py

@@ -49,8 +49,12 @@ def make_exercise(solution, source_name):
     resources = {"language": "python"}
     exercise, resources = ClearSolutions(enforce_metadata=False, log=quiet).preprocess(exercise, resources)
     exercise, resources = ClearOutput(log=quiet).preprocess(exercise, resources)
+    solution_path = f"/blob/main/{source_name}"
+    exercise_path = f"/blob/main/exercises/{Path(source_name).name}"
     for cell in exercise.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "markdown":  # the "Open in Colab" badge opens the exercise, not the solution
+            cell.source = cell.source.replace(solution_path, exercise_path)
     exercise.metadata["cnn_course"] = {
         "generated_from": source_name,
         "by": "make exercises",
@@ -95,8 +99,11 @@ def task_namespace(path):
 
     Tests use this to call the check functions with the solution's own answers.
     """
+    from IPython.core.inputtransformer2 import TransformerManager  # cells may hold magics (%pip on Colab)
+
+    to_python = TransformerManager().transform_cell
     namespace = {"__name__": "__solution__"}
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type == "code" and not is_check_cell(cell):
-            exec(compile(cell.source, f"{Path(path).name}:{cell.get('id', '?')}", "exec"), namespace)
+            exec(compile(to_python(cell.source), f"{Path(path).name}:{cell.get('id', '?')}", "exec"), namespace)
     return namespace

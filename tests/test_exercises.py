@@ -32,6 +32,9 @@ def test_only_the_answers_differ(root, name):
             assert "# YOUR CODE HERE\n" in e.source and e.source.rstrip().endswith("raise NotImplementedError()")
             before = s.source.split("### BEGIN SOLUTION")[0]
             assert e.source.startswith(before), "the code before an answer (signature, docstring) must stay"
+        elif "colab-badge.svg" in s.source:  # the exercise's badge opens the exercise
+            assert e.source == s.source.replace(f"/blob/main/solutions/{name}", f"/blob/main/exercises/{name}")
+            assert f"/blob/main/exercises/{name}" in e.source
         else:
             assert e.source == s.source
         if e.cell_type == "code":

@@ -1,5 +1,6 @@
 """Static checks of every notebook: run top to bottom, clean outputs, the sections a unit needs."""
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -77,7 +78,26 @@ def headings(nb):
 
 
 def first_code(nb):
-    return next(c.source for c in nb.cells if c.cell_type == "code")
+    """The first code cell after the Colab install cell."""
+    return [c.source for c in nb.cells if c.cell_type == "code"][1]
+
+
+def load_colab_tool():
+    spec = importlib.util.spec_from_file_location("colab", ROOT / "tools" / "colab.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", WALKTHROUGHS + SOLUTIONS + EXERCISES, ids=ids(WALKTHROUGHS + SOLUTIONS + EXERCISES))
+def test_opens_in_colab_and_installs_itself_there(path):
+    colab = load_colab_tool()
+    repo = colab.repository(ROOT)
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].source == colab.badge(repo, path.parent.name, path.name), "run `make colab`"
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert first.source == colab.install_source(repo), "the first code cell installs the course on Colab: make colab"
+    assert first.get("outputs") in ([], None), "the install cell does nothing outside Colab"
 
 
 @pytest.mark.parametrize("path", WALKTHROUGHS, ids=ids(WALKTHROUGHS))
@@ -87,7 +107,7 @@ def test_walkthrough_has_the_course_sections(path):
     assert found[0].startswith(f"# {path.name[:2]} · "), "title: '# NN · Topic（用語）'"
     for section in ("## Setup", "## 確認テスト", "## Summary"):
         assert any(h.startswith(section) for h in found), f"missing section {section}"
-    assert "setup(" in first_code(nb), "the first code cell calls cnn_course.setup()"
+    assert "setup(" in first_code(nb), "the first code cell after the Colab install cell calls cnn_course.setup()"
     assert "References" in nb.cells[-1].source and "arxiv.org" in nb.cells[-1].source.lower()
     assert "assert " in "\n".join(c.source for c in nb.cells if c.cell_type == "code"), "claims are proven by asserts"
 

@@ -47,7 +47,8 @@ def questions(path):
 
 def title(path):
     nb = nbformat.read(path, as_version=4)
-    return nb.cells[0].source.splitlines()[0].lstrip("# ").strip()
+    heading = next(c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# "))
+    return heading.splitlines()[0].lstrip("# ").strip()
 
 
 def bank_text(walkthroughs):
