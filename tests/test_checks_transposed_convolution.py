@@ -1,0 +1,287 @@
+"""Unit 03's checks reject the stub and typical wrong answers and accept correct ones."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import layers
+
+from cnn_course.checks import transposed_convolution as check
+from tests.conftest import accepts, rejects, solution, stub
+
+SOLUTION = solution("03_transposed_convolution")
+
+SIZE_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "forgets the padding": (lambda n, k, s, p=0, a=0: (n - 1) * s + k + a, "subtract 2p"),
+    "adds the padding": (lambda n, k, s, p=0, a=0: (n - 1) * s + 2 * p + k + a, "−2p, not +2p"),
+    "padding once": (lambda n, k, s, p=0, a=0: (n - 1) * s - p + k + a, "−2p, not −p"),
+    "the convolution's formula": (lambda n, k, s, p=0, a=0: (n + 2 * p - k) // s + 1, "convolution's formula"),
+    "n instead of n − 1": (lambda n, k, s, p=0, a=0: n * s - 2 * p + k + a, "use n − 1"),
+    "forgets the output padding": (lambda n, k, s, p=0, a=0: (n - 1) * s - 2 * p + k, "add the output padding"),
+    "a float": (lambda n, k, s, p=0, a=0: float((n - 1) * s - 2 * p + k + a), "should be an int"),
+    "no defaults": (lambda n, k, s, p, a: (n - 1) * s - 2 * p + k + a, "default value 0"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(SIZE_MISTAKES))
+def test_transposed_output_size_rejects(mistake):
+    answer, fragment = SIZE_MISTAKES[mistake]
+    rejects(check.transposed_output_size, answer, "Task 1", fragment)
+
+
+def test_transposed_output_size_accepts_correct_answers(capsys):
+    accepts(check.transposed_output_size, SOLUTION["transposed_output_size"], capsys)
+    # unit 01's formula solved for the input size: n_out = s·(n − 1) + k − 2p, plus the output padding
+    accepts(
+        check.transposed_output_size,
+        lambda n, k, s, p=0, output_padding=0: s * n - s + k - p - p + output_padding,
+        capsys,
+    )
+
+
+def scatter_with(flip=False, transpose=False, stride_one=False, overwrite=False):
+    def answer(x, kernel, stride):
+        k = kernel[::-1, ::-1] if flip else kernel.T if transpose else kernel
+        s = 1 if stride_one else stride
+        K = k.shape[0]
+        out = np.zeros(((x.shape[0] - 1) * s + K, (x.shape[1] - 1) * s + K))
+        for i in range(x.shape[0]):
+            for j in range(x.shape[1]):
+                block = out[i * s : i * s + K, j * s : j * s + K]
+                if overwrite:
+                    block[...] = x[i, j] * k
+                else:
+                    block += x[i, j] * k
+        return out
+
+    return answer
+
+
+def gather_without_flip(x, kernel, stride):
+    """The notes' 'enlarge, then convolve' with the kernel not rotated: equals a flipped scatter."""
+    from scipy.signal import correlate2d
+
+    K = kernel.shape[0]
+    spread = np.zeros(((x.shape[0] - 1) * stride + 1, (x.shape[1] - 1) * stride + 1))
+    spread[::stride, ::stride] = x
+    return correlate2d(np.pad(spread, K - 1), kernel, mode="valid")
+
+
+SCATTER_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "kernel flipped": (scatter_with(flip=True), "do not flip the kernel"),
+    "zero insertion without the 180° rotation": (gather_without_flip, "do not flip the kernel"),
+    "kernel transposed": (scatter_with(transpose=True), "do not transpose it"),
+    "stride ignored": (scatter_with(stride_one=True), "start `stride` pixels apart"),
+    "overwrite instead of add": (scatter_with(overwrite=True), "use +=, not ="),
+    "returns None": (lambda *a: None, "returned None"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(SCATTER_MISTAKES))
+def test_conv_transpose2d_rejects(mistake):
+    answer, fragment = SCATTER_MISTAKES[mistake]
+    rejects(check.conv_transpose2d, answer, "Task 2", fragment)
+
+
+def test_conv_transpose2d_accepts_correct_answers(capsys):
+    from scipy.signal import correlate2d
+
+    accepts(check.conv_transpose2d, SOLUTION["conv_transpose2d"], capsys)
+
+    def enlarge_then_convolve(x, kernel, stride):  # the notes' view: zeros in, k − 1 padding, rotated kernel
+        K = kernel.shape[0]
+        spread = np.zeros(((x.shape[0] - 1) * stride + 1, (x.shape[1] - 1) * stride + 1))
+        spread[::stride, ::stride] = x
+        return correlate2d(np.pad(spread, K - 1), kernel[::-1, ::-1], mode="valid")
+
+    def by_kernel_entry(x, kernel, stride):  # loop over the kernel instead of the input: K² strided adds
+        K = kernel.shape[0]
+        H, W = x.shape
+        out = np.zeros(((H - 1) * stride + K, (W - 1) * stride + K))
+        for a in range(K):
+            for b in range(K):
+                out[a : a + (H - 1) * stride + 1 : stride, b : b + (W - 1) * stride + 1 : stride] += kernel[a, b] * x
+        return out
+
+    accepts(check.conv_transpose2d, enlarge_then_convolve, capsys)
+    accepts(check.conv_transpose2d, by_kernel_entry, capsys)
+
+
+def matrix_with(
+    flip=False, transpose_kernel=False, shape_transposed=False, stride_one=False, swap_rows=False, column_major=False
+):
+    def answer(kernel, n, stride):
+        k = kernel[::-1, ::-1] if flip else kernel.T if transpose_kernel else kernel
+        K = k.shape[0]
+        s = 1 if stride_one else stride
+        m = (n - K) // s + 1
+        C = np.zeros((m * m, n * n))
+        for i in range(m):
+            for j in range(m):
+                window = np.zeros((n, n))
+                window[i * s : i * s + K, j * s : j * s + K] = k
+                C[j * m + i if swap_rows else i * m + j] = window.ravel(order="F" if column_major else "C")
+        return C.T if shape_transposed else C
+
+    return answer
+
+
+MATRIX_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "kernel flipped": (matrix_with(flip=True), "do not flip the kernel"),
+    "kernel transposed": (matrix_with(transpose_kernel=True), "do not transpose it"),
+    "shape (n², m²)": (matrix_with(shape_transposed=True), "shape (m², n²)"),
+    "stride ignored": (matrix_with(stride_one=True), "m = ⌊(n − k)/s⌋ + 1"),
+    "rows column by column": (matrix_with(swap_rows=True), "row r = i·m + j"),
+    "windows flattened column-major": (matrix_with(column_major=True), "ravel's default order"),
+    "a list of lists": (lambda kernel, n, stride: [["not", "numbers"]], "should return an array"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MATRIX_MISTAKES))
+def test_conv_matrix_rejects(mistake):
+    answer, fragment = MATRIX_MISTAKES[mistake]
+    rejects(check.conv_matrix, answer, "Task 3", fragment)
+
+
+def test_conv_matrix_accepts_correct_answers(capsys):
+    accepts(check.conv_matrix, SOLUTION["conv_matrix"], capsys)
+
+    def from_unit_vectors(kernel, n, stride):  # column c of C is the convolution of the c-th unit image
+        K = kernel.shape[0]
+        m = (n - K) // stride + 1
+        windows = np.lib.stride_tricks.sliding_window_view(np.eye(n * n).reshape(n * n, n, n), (K, K), axis=(1, 2))
+        responses = np.einsum("cijab,ab->cij", windows[:, ::stride, ::stride], kernel)
+        return responses.reshape(n * n, m * m).T
+
+    accepts(check.conv_matrix, from_unit_vectors, capsys)
+
+
+def gradient_with(ignore_y=False, flip=False, keep_axes=False):
+    def answer(kernel, y, n, stride):
+        K = kernel.shape[0]
+        conv = layers.Conv2D(1, K, strides=stride, use_bias=False)
+        conv.build((None, n, n, 1))
+        conv.set_weights([(kernel[::-1, ::-1] if flip else kernel).reshape(K, K, 1, 1)])
+        x = tf.Variable(np.zeros((1, n, n, 1), "float32"))
+        with tf.GradientTape() as tape:
+            out = conv(x)[0, :, :, 0]
+            inner = tf.reduce_sum(out) if ignore_y else tf.reduce_sum(out * y)
+        gradient = tape.gradient(inner, x).numpy()
+        return gradient if keep_axes else gradient[0, :, :, 0]
+
+    return answer
+
+
+GRADIENT_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "gradient of Σ conv(x)": (gradient_with(ignore_y=True), "weight conv(x) by y"),
+    "kernel flipped": (gradient_with(flip=True), "without flipping"),
+    "batch and channel axes kept": (gradient_with(keep_axes=True), "[0, :, :, 0]"),
+    "gradient with respect to the kernel": (
+        lambda kernel, y, n, stride: np.zeros_like(kernel),
+        "the shape of the input",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(GRADIENT_MISTAKES))
+def test_input_gradient_rejects(mistake):
+    answer, fragment = GRADIENT_MISTAKES[mistake]
+    rejects(check.input_gradient, answer, "Task 4", fragment)
+
+
+def test_input_gradient_accepts_correct_answers(capsys):
+    accepts(check.input_gradient, SOLUTION["input_gradient"], capsys)
+
+    def with_tf_nn(kernel, y, n, stride):  # the low-level op and a nonzero point x (the map is linear)
+        x = tf.Variable(np.random.default_rng(0).normal(size=(1, n, n, 1)).astype("float32"))
+        w = tf.constant(kernel.reshape(*kernel.shape, 1, 1), "float32")
+        with tf.GradientTape() as tape:
+            inner = tf.reduce_sum(tf.nn.conv2d(x, w, strides=stride, padding="VALID") * y[None, :, :, None])
+        return np.squeeze(tape.gradient(inner, x).numpy())
+
+    accepts(check.input_gradient, with_tf_nn, capsys)
+
+
+def decoder_with(kernel=4, padding="same", final="sigmoid", first="transpose", filters=(32, 16), channels=1):
+    def answer(code_channels):
+        inputs = keras.Input((7, 7, code_channels))
+        x = inputs
+        for f in filters:
+            if first == "upsample":
+                x = layers.UpSampling2D(2)(x)
+                x = layers.Conv2D(f, kernel, padding=padding, activation="relu")(x)
+            else:
+                x = layers.Conv2DTranspose(f, kernel, strides=2, padding=padding, activation="relu")(x)
+        outputs = layers.Conv2D(channels, 3, padding="same", activation=final)(x)
+        return keras.Model(inputs, outputs)
+
+    return answer
+
+
+DECODER_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "no output activation": (decoder_with(final=None), "activation='sigmoid'"),
+    "ReLU output": (decoder_with(final="relu"), "activation='sigmoid'"),
+    "padding valid": (decoder_with(padding="valid"), "padding='same'"),
+    "3×3 kernels": (decoder_with(kernel=3), "kernel_size=4"),
+    "UpSampling2D instead": (decoder_with(first="upsample", kernel=3), "not UpSampling2D"),
+    "filters 16 then 32": (decoder_with(filters=(16, 32)), "then the same with 16 filters"),
+    "three output channels": (decoder_with(channels=3), "one channel"),
+    "a fixed input of 4 channels": (lambda code_channels: decoder_with()(4), "7×7×C code"),
+    "returns the output tensor": (
+        lambda code_channels: decoder_with()(code_channels).outputs[0],
+        "should return a keras.Model",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(DECODER_MISTAKES))
+def test_decoder_rejects(mistake):
+    answer, fragment = DECODER_MISTAKES[mistake]
+    rejects(check.decoder, answer, "Task 5", fragment)
+
+
+def test_decoder_accepts_correct_answers(capsys):
+    accepts(check.decoder, SOLUTION["decoder"], capsys)
+
+    def separate_activations(code_channels):  # activations as layers, a Sequential model
+        return keras.Sequential(
+            [
+                keras.Input((7, 7, code_channels)),
+                layers.Conv2DTranspose(32, 4, strides=2, padding="same"),
+                layers.ReLU(),
+                layers.Conv2DTranspose(16, (4, 4), strides=(2, 2), padding="same"),
+                layers.Activation("relu"),
+                layers.Conv2D(1, 3, padding="same"),
+                layers.Activation("sigmoid"),
+            ]
+        )
+
+    accepts(check.decoder, separate_activations, capsys)
+
+
+DRILL_MISTAKES = {
+    "unanswered": ((None, None, None), "still None"),
+    "n instead of n − 1": ((17, 14, 18_464), "(7 − 1)·2"),
+    "'same' for 'valid'": ((14, 14, 18_464), "'valid' keeps the whole overlap"),
+    "convolution's formula": ((3, 14, 18_464), "convolution's formula"),
+    "'same' as 'valid'": ((15, 15, 18_464), "n·s"),
+    "no biases": ((15, 14, 18_432), "add the 32 biases"),
+    "bias per input channel": ((15, 14, 18_496), "not per input channel"),
+    "one input channel": ((15, 14, 320), "all 64 input channels"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(DRILL_MISTAKES))
+def test_drill_rejects(mistake):
+    answers, fragment = DRILL_MISTAKES[mistake]
+    rejects(lambda a: check.drill(*a), answers, "Task 6", fragment)
+
+
+def test_drill_accepts_correct_answers(capsys):
+    accepts(lambda a: check.drill(*a), (SOLUTION["out_valid"], SOLUTION["out_same"], SOLUTION["n_params"]), capsys)
+    accepts(lambda a: check.drill(*a), (np.int64(15), 14, 9 * 64 * 32 + 32), capsys)
