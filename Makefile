@@ -76,7 +76,7 @@ quiz-bank: $(DEV_VENV)/.installed
 	$(DEV_VENV)/bin/python tools/quiz_bank.py
 
 benchmark: $(DEV_VENV)/.installed
-	$(DEV_VENV)/bin/python tools/benchmark.py
+	$(DEV_VENV)/bin/python tools/benchmark.py $(NOTEBOOKS)
 
 lint: $(DEV_VENV)/.installed
 	$(DEV_VENV)/bin/ruff check cnn_course tools tests conftest.py notebooks solutions exercises
