@@ -72,8 +72,9 @@ def main(args):
     rows = []
     for path in everything:
         name = f"{path.parent.name}/{path.name}"
-        if path not in chosen and name in kept:
-            rows.append(kept[name])
+        if path not in chosen:
+            if name in kept:
+                rows.append(kept[name])
             continue
         full, fast = measure(path, "full"), measure(path, "fast")
         rows.append((name, full, fast))
