@@ -1,0 +1,89 @@
+"""docs/glossary.md and the notebooks use the same English ↔ 日本語 terms."""
+
+import re
+
+import nbformat
+import pytest
+
+PAIR = re.compile(r"（([^）]*)）")
+
+
+def glossary(root):
+    """(English names, Japanese, units) per row of the glossary's table."""
+    rows = []
+    for line in (root / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and re.fullmatch(r"\d\d(, \d\d)*", cells[2]):
+            rows.append((tuple(cells[0].split(", ")), cells[1], cells[2].split(", ")))
+    return rows
+
+
+def markdown(path, headings=True):
+    """The notebook's markdown without emphasis marks (`**term**（用語）` reads as `term（用語）`);
+    headings=False leaves out headings, whose Japanese names a section rather than translates a term."""
+    cells = nbformat.read(path, as_version=4).cells
+    lines = [line for c in cells if c.cell_type == "markdown" for line in c.source.splitlines()]
+    return "\n".join(line for line in lines if headings or not line.startswith("#")).replace("*", "")
+
+
+def english_before(text, names):
+    """The longest glossary name (or its plural) that `text` ends with, as a whole word; None if none."""
+    lowered = text.lower()
+    for name in sorted(names, key=len, reverse=True):
+        for form in (name, name + "s"):
+            if re.search(rf"(^|[^\w-]){re.escape(form.lower())}$", lowered):
+                return name
+    return None
+
+
+@pytest.fixture(scope="module")
+def terms(root):
+    return glossary(root)
+
+
+@pytest.fixture(scope="module")
+def notebooks(root):
+    return {
+        p: markdown(p, headings=False)
+        for folder in ("notebooks", "solutions")
+        for p in sorted((root / folder).glob("*.ipynb"))
+    }
+
+
+def test_the_glossary_has_one_row_per_term(terms):
+    assert len(terms) >= 40
+    english = [name for names, *_ in terms for name in names]
+    japanese = [ja for _, ja, _ in terms]
+    assert len(set(english)) == len(english), "an English term is listed twice"
+    assert len(set(japanese)) == len(japanese), "a Japanese term is listed twice"
+
+
+def test_every_term_is_taught_in_the_units_it_names(root, terms):
+    for names, ja, units in terms:
+        for unit in units:
+            (path,) = (root / "notebooks").glob(f"{unit}_*.ipynb")
+            text = markdown(path)
+            assert ja in text, f"{path.name} should use the glossary's 「{ja}」 ({names[0]})"
+            assert any(n.lower() in text.lower() for n in names), f"{path.name} should name {names[0]!r}"
+
+
+def test_a_term_is_paired_with_its_glossary_japanese_everywhere(terms, notebooks):
+    japanese = {name: ja for names, ja, _ in terms for name in names}
+    mismatches = []
+    for path, text in notebooks.items():
+        for match in PAIR.finditer(text):
+            name = english_before(text[: match.start()].rstrip(), japanese)
+            if name and not match.group(1).startswith(japanese[name]):
+                mismatches.append(
+                    f"{path.parent.name}/{path.name}: {name}（{match.group(1)}）, glossary: {japanese[name]}"
+                )
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_the_pairing_check_catches_a_different_translation(terms):
+    japanese = {name: ja for names, ja, _ in terms for name in names}
+    text = "the **receptive field**（感受野）"
+    match = PAIR.search(text.replace("*", ""))
+    name = english_before(text.replace("*", "")[: match.start()], japanese)
+    assert name == "receptive field" and not match.group(1).startswith(japanese[name])
+    assert english_before("a depthwise separable convolution", japanese) == "depthwise separable convolution"
