@@ -39,3 +39,20 @@ def test_a_question_without_a_proven_answer_is_refused(root, tmp_path):
     nbformat.write(nb, tmp_path / "99_x.ipynb")
     with pytest.raises(ValueError, match="needs a code cell after it"):
         tool.questions(tmp_path / "99_x.ipynb")
+
+
+def test_the_readme_curriculum_lists_every_unit_with_its_measured_time(root):
+    """Each walkthrough has a row in the README's curriculum, and its time is docs/benchmark.md's, in whole minutes."""
+    import math
+    import re
+
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    benchmark = (root / "docs" / "benchmark.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| \[\d\d [^]]*\]\((notebooks/\d\d_\w+\.ipynb)\) \|.*\| (\d+) min \|$", readme, re.M))
+    walkthroughs = sorted(f"notebooks/{p.name}" for p in (root / "notebooks").glob("*.ipynb"))
+    assert sorted(rows) == walkthroughs, "the README's curriculum table needs one row per walkthrough"
+    for notebook, minutes in rows.items():
+        measured = re.search(rf"^\| {re.escape(notebook)} \| ([\d.,]+) s \|", benchmark, re.M)
+        assert measured, f"run `make benchmark`: docs/benchmark.md has no full-mode time for {notebook}"
+        expected = math.ceil(float(measured.group(1).replace(",", "")) / 60)
+        assert int(minutes) == expected, f"{notebook}: the README says {minutes} min, docs/benchmark.md {expected} min"
