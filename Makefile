@@ -14,6 +14,9 @@ LAB_ARGS ?=
 ROOT_ARG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 # What `make test` runs; FAST mode keeps training short (the compared outputs do not depend on it).
 TEST_ARGS ?=
+# Parallel test processes (pytest-xdist). --dist loadscope keeps each notebook's cells in one
+# process, in order, as nbval needs; each process holds a kernel of up to 3 GB.
+TEST_WORKERS ?= 2
 
 .PHONY: help python-check lab test browser-test exercises notebooks colab quiz-bank benchmark lint clean
 
@@ -55,7 +58,7 @@ lab: $(VENV)/.installed
 test: $(DEV_VENV)/.installed
 	CNN_COURSE_FAST=1 $(DEV_VENV)/bin/python -m pytest tests notebooks solutions --ignore=tests/browser \
 	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  --durations=8 $(TEST_ARGS)
+	  -n $(TEST_WORKERS) --dist loadscope --durations=8 $(TEST_ARGS)
 
 # Opt-in, not part of `make test`: JupyterLab in headless Chromium (needs Debian's chromium, chromium-driver).
 browser-test: $(DEV_VENV)/.installed $(VENV)/.installed
