@@ -185,6 +185,11 @@ class Task:
         self.passed += 1
 
 
+def is_whole_number(value):
+    """An int or a NumPy integer, but not a bool (True would otherwise pass as the count 1)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def _as_tuple(types):
     return types if isinstance(types, tuple) else (types,)
 

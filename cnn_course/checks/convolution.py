@@ -8,7 +8,7 @@ built layers. Wrong answers are recognised by recomputing the usual mistakes.
 
 import numpy as np
 
-from cnn_course.checks import Task
+from cnn_course.checks import Task, is_whole_number
 
 CONV_CASES = [  # H, W, C, M, K, padding, stride
     (5, 5, 1, 1, 3, 0, 1),
@@ -92,7 +92,7 @@ def output_size(fn):
             what = f"output_size(n={n}, k={k}, p={p}, s={s})"
             got = t.call(fn, (n, k, p, s), what=what)
             t.expect(
-                isinstance(got, (int, np.integer)) and not isinstance(got, bool),
+                is_whole_number(got),
                 f"{what} should be an int",
                 "an int",
                 got,
@@ -112,9 +112,7 @@ def output_size(fn):
 
 def _count(t, fn, args, what, expected, hints):
     got = t.call(fn, args, what=what)
-    t.expect(
-        isinstance(got, (int, np.integer)) and not isinstance(got, bool), f"{what} should be an int", "an int", got
-    )
+    t.expect(is_whole_number(got), f"{what} should be an int", "an int", got)
     t.equal(what, int(got), expected, hints.get(int(got), "weights plus biases"))
 
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from cnn_course.checks import Task, layer_kinds, probe_model
+from cnn_course.checks import Task, is_whole_number, layer_kinds, probe_model
 
 SEED_BOTTLENECK = 64
 SEED_GROWTH = 16
@@ -142,9 +142,7 @@ def _channel_hint(c0, k, blocks, compression, got):
 
 
 def _int_list(t, value, name):
-    ok = isinstance(value, (list, tuple, np.ndarray)) and all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value
-    )
+    ok = isinstance(value, (list, tuple, np.ndarray)) and all(is_whole_number(v) for v in value)
     t.expect(ok, f"`{name}` should return a list of whole numbers", "a list such as [17, 40, 84, 90]", value)
     return [int(v) for v in value]
 

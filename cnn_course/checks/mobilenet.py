@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from cnn_course.checks import Task, layer_kinds, probe_model
+from cnn_course.checks import Task, is_whole_number, layer_kinds, probe_model
 
 BN, RELU = "BatchNormalization", "ReLU"
 COST_GRID = [(7, 9, 3, 4, 6), (14, 14, 1, 8, 3), (5, 12, 5, 3, 10), (28, 28, 3, 32, 64)]  # H, W, K, C, M
@@ -36,7 +36,7 @@ def _keras_macs(layer, shape):
 
 def _number(t, value, what):
     """An int, a NumPy integer or a float with an integer value, as an int."""
-    whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    whole = is_whole_number(value)
     whole = whole or isinstance(value, (float, np.floating)) and float(value).is_integer()
     t.expect(whole, f"{what} should be a whole number", "an int such as 903168", value)
     return int(value)

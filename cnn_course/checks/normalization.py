@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from cnn_course.checks import Task
+from cnn_course.checks import Task, is_whole_number
 
 SHAPE = (3, 4, 5, 6)  # N, H, W, C all different, so wrong axes or broadcasts show
 AXIS_NAMES = "NHWC"
@@ -206,7 +206,7 @@ def statistics_count(counts):
         for key, value in expected.items():
             got = counts[key]
             t.expect(
-                isinstance(got, (int, np.integer)) and not isinstance(got, bool) and got == value,
+                is_whole_number(got) and got == value,
                 f"counts[{key!r}]",
                 value,
                 got,

@@ -10,7 +10,7 @@ solution's code.
 
 import numpy as np
 
-from cnn_course.checks import Task
+from cnn_course.checks import Task, is_whole_number
 
 IMAGE_SHAPE = (28, 28, 1)
 BASE_NAME = "digits_base"
@@ -352,11 +352,7 @@ def trainable_split(fn):
         for channels, n_classes, k in [((16, 32, 64), 5, 0), ((16, 32, 64), 5, 1), ((8, 16, 32, 64), 10, 2)]:
             what = f"trainable_split({channels}, n_classes={n_classes}, k={k})"
             got = t.call(fn, (channels, n_classes, k), what=what)
-            ok = (
-                isinstance(got, (tuple, list))
-                and len(got) == 2
-                and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in got)
-            )
+            ok = isinstance(got, (tuple, list)) and len(got) == 2 and all(is_whole_number(v) for v in got)
             t.expect(ok, f"{what} should return two whole numbers", "(trainable, non_trainable)", got)
             got = (int(got[0]), int(got[1]))
             expected = split_by_formula(channels, n_classes, k)

@@ -10,7 +10,7 @@ all-ones input, whose output counts the overlapping stamps).
 
 import numpy as np
 
-from cnn_course.checks import Task, layer_kinds
+from cnn_course.checks import Task, is_whole_number, layer_kinds
 
 
 # -- references measured on Keras ---------------------------------------------------------
@@ -40,10 +40,6 @@ def _as_array(t, value, what):
     except (TypeError, ValueError):
         t.fail(f"{what} should return an array", "a NumPy array", type(value).__name__)
     return array
-
-
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 # -- Task 1 ---------------------------------------------------------------------------------
@@ -85,7 +81,7 @@ def transposed_output_size(fn):
         for n, k, s, p, a in SIZE_CASES:
             what = f"transposed_output_size(n={n}, k={k}, s={s}, p={p}, output_padding={a})"
             got = t.call(fn, (n, k, s, p, a), what=what)
-            t.expect(_is_int(got), f"{what} should be an int", "an int", got, "a size is a whole number")
+            t.expect(is_whole_number(got), f"{what} should be an int", "an int", got, "a size is a whole number")
             y = layers.Conv2DTranspose(1, k, strides=s, output_padding=a)(keras.Input((n, n, 1)))
             expected = layers.Cropping2D(p)(y).shape[1]
             hint = _size_hints(n, k, s, p, a).get(int(got), "(n − 1)·s − 2p + k + output_padding")

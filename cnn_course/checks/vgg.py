@@ -14,7 +14,7 @@ import functools
 
 import numpy as np
 
-from cnn_course.checks import Task, layer_kinds, probe_model
+from cnn_course.checks import Task, is_whole_number, layer_kinds, probe_model
 
 RELU, FLATTEN, SOFTMAX = "ReLU", "Flatten", "Softmax"
 VGG16_CONV_LAYERS = (2, 2, 3, 3, 3)  # 3×3 convolutions per block: 13 in all
@@ -41,7 +41,7 @@ def block_params(c_in, filters, n_convs):
 
 def _int(t, value, what):
     t.expect(
-        isinstance(value, (int, np.integer)) and not isinstance(value, bool),
+        is_whole_number(value),
         f"{what} should be a whole number (int)",
         "an int",
         value,

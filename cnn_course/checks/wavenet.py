@@ -9,7 +9,7 @@ path is tested by zeroing its 1×1 convolutions.
 
 import numpy as np
 
-from cnn_course.checks import Task, layer_kinds, probe_model
+from cnn_course.checks import Task, is_whole_number, layer_kinds, probe_model
 
 LENGTH = 40
 
@@ -64,7 +64,7 @@ def receptive_field(fn):
             what = f"receptive_field(kernel_size={k}, dilations={dilations})"
             got = t.call(fn, (k, dilations), what=what)
             t.expect(
-                isinstance(got, (int, np.integer)) and not isinstance(got, bool),
+                is_whole_number(got),
                 f"{what} should be an int",
                 "an int",
                 got,
