@@ -1,5 +1,6 @@
 """Fixtures shared by the unit tests."""
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,14 @@ def keras():
     import keras
 
     return keras
+
+
+def load_tool(name):
+    """A script of tools/ imported as a module (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def solution(name):

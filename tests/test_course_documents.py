@@ -1,26 +1,19 @@
 """Documents generated from the notebooks stay in step with them."""
 
-import importlib.util
-
 import pytest
 
-
-def load_tool(root, name):
-    spec = importlib.util.spec_from_file_location(name, root / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_tool
 
 
 def test_quiz_bank_is_up_to_date(root):
-    tool = load_tool(root, "quiz_bank")
+    tool = load_tool("quiz_bank")
     walkthroughs = sorted((root / "notebooks").glob("*.ipynb"))
     committed = (root / "docs" / "kakunin_test_bank.md").read_text(encoding="utf-8")
     assert committed == tool.bank_text(walkthroughs), "run `make quiz-bank` and commit docs/kakunin_test_bank.md"
 
 
 def test_every_walkthrough_contributes_answered_questions(root):
-    tool = load_tool(root, "quiz_bank")
+    tool = load_tool("quiz_bank")
     for path in sorted((root / "notebooks").glob("*.ipynb")):
         found = tool.questions(path)
         assert len(found) >= 3, f"{path.name}: the 確認テスト needs at least three questions"
@@ -32,7 +25,7 @@ def test_a_question_without_a_proven_answer_is_refused(root, tmp_path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-    tool = load_tool(root, "quiz_bank")
+    tool = load_tool("quiz_bank")
     nb = new_notebook(
         cells=[new_markdown_cell("## 確認テスト\n\n**Q1.** Two plus two?\n- (a) 4"), new_code_cell('answer = "a"')]
     )

@@ -1,11 +1,12 @@
 """Static checks of every notebook: run top to bottom, clean outputs, the sections a unit needs."""
 
-import importlib.util
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from tests.conftest import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 WALKTHROUGHS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -82,16 +83,9 @@ def first_code(nb):
     return [c.source for c in nb.cells if c.cell_type == "code"][1]
 
 
-def load_colab_tool():
-    spec = importlib.util.spec_from_file_location("colab", ROOT / "tools" / "colab.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("path", WALKTHROUGHS + SOLUTIONS + EXERCISES, ids=ids(WALKTHROUGHS + SOLUTIONS + EXERCISES))
 def test_opens_in_colab_and_installs_itself_there(path):
-    colab = load_colab_tool()
+    colab = load_tool("colab")
     repo = colab.repository(ROOT)
     nb = nbformat.read(path, as_version=4)
     assert nb.cells[0].source == colab.badge(repo, path.parent.name, path.name), "run `make colab`"
