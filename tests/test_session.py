@@ -76,3 +76,34 @@ def test_setup_seeds_numpy_and_keras(capsys):
 def test_setup_rejects_a_seed_that_is_not_an_integer(seed):
     with pytest.raises(TypeError, match="expects an integer seed"):
         session.setup(seed=seed)
+
+
+# -- the supported range: pyproject's floors, requirements.txt's pins, setup()'s warning ----------
+def test_supported_range_matches_pyproject_and_requirements(root):
+    import re
+    import tomllib
+
+    floors = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    pins = dict(re.findall(r"^([\w-]+)==([\d.]+)", (root / "requirements.txt").read_text(encoding="utf-8"), re.M))
+    for package, oldest, newest in session.SUPPORTED.values():
+        assert f"{package}>={oldest[0]}.{oldest[1]}" in floors
+        assert session._minor(pins[package]) == newest
+
+
+def test_no_warning_inside_the_supported_range():
+    assert session.version_warning({"TensorFlow": "2.21.0", "Keras": "3.15.1"}) is None
+    assert session.version_warning({"TensorFlow": "2.19.1", "Keras": "3.10.0"}) is None
+
+
+@pytest.mark.parametrize(
+    "versions, named",
+    [
+        ({"TensorFlow": "2.17.1", "Keras": "3.12.0"}, "TensorFlow 2.17.1 is outside"),
+        ({"TensorFlow": "2.21.0", "Keras": "3.8.0"}, "Keras 3.8.0 is outside"),
+        ({"TensorFlow": "2.22.0rc0", "Keras": "3.16.0"}, "TensorFlow 2.22.0rc0 and Keras 3.16.0 are outside"),
+    ],
+)
+def test_one_line_names_what_is_outside_and_how_to_fix_it(versions, named):
+    warning = session.version_warning(versions)
+    assert warning.startswith(f"⚠ {named}") and "\n" not in warning
+    assert '%pip install "tensorflow>=2.19,<2.22" "keras>=3.10,<3.16"' in warning
