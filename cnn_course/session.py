@@ -51,23 +51,6 @@ def _stderr_silenced():
         os.close(saved)
 
 
-def _show_check_failures_briefly():
-    """In Jupyter, show a failed exercise check as its message, not a traceback."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
-    from cnn_course.checks import CheckFailed
-
-    def handler(shell, etype, value, tb, tb_offset=None):
-        shell.showtraceback((etype, value, tb), exception_only=True)
-
-    shell.set_custom_exc((CheckFailed,), handler)
-
-
 def _minor(version):
     """'2.19.1' or '3.10.0rc1' → (2, 19)."""
     major, minor = (version.split(".") + ["0"])[:2]
@@ -125,7 +108,6 @@ def setup(seed=0, quiet=True):
 
     keras.utils.set_random_seed(seed)
     plots.use_course_style()
-    _show_check_failures_briefly()
     course = Course(seed=seed, fast=fast_mode())
     mode = f"FAST mode ({FAST_VARIABLE}=1)" if course.fast else "full mode"
     print(

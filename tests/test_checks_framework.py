@@ -101,23 +101,65 @@ def test_probe_model_explains_a_wrong_return_type(keras):
         probe_model(t, lambda x: keras.layers.Dense(3), (4, 4, 2), "block(x)")
 
 
-def test_a_failed_check_in_jupyter_shows_its_message_not_a_traceback(tmp_path):
-    nb = new_notebook(
-        cells=[
-            new_code_cell("from cnn_course import setup\ncourse = setup()"),
-            new_code_cell(
-                "from cnn_course.checks import Task\n"
-                "def check():\n"
-                "    with Task(1, 'demo') as t:\n"
-                "        t.equal('answer', 41, 42, hint='add one')\n"
-                "check()"
-            ),
-        ]
-    )
+def _run_cells(*sources):
+    """Run code cells in a fresh kernel, errors allowed; return the executed cells."""
+    nb = new_notebook(cells=[new_code_cell(source) for source in sources])
     NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
-    error = [o for o in nb.cells[1].outputs if o.output_type == "error"][0]
+    nbformat.validate(nb)
+    return nb.cells
+
+
+def _error(cell):
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    assert len(errors) == 1, cell.outputs
+    return errors[0], "\n".join(errors[0].traceback)
+
+
+FAILING_CHECK = (
+    "from cnn_course.checks import Task\n"
+    "def check():\n"
+    "    with Task(1, 'demo') as t:\n"
+    "        t.equal('answer', 41, 42, hint='add one')\n"
+    "check()"
+)
+
+
+@pytest.mark.parametrize("with_setup", [True, False], ids=["after setup()", "without setup()"])
+def test_a_failed_check_in_jupyter_shows_its_message_not_a_traceback(with_setup):
+    first = "from cnn_course import setup\ncourse = setup()" if with_setup else "pass"
+    cell = _run_cells(first, FAILING_CHECK)[1]
+    error, shown = _error(cell)
     assert error.ename == "CheckFailed"
-    shown = "\n".join(error.traceback)
     assert "Task 1 · demo — answer" in shown and "hint:     add one" in shown
     assert "File " not in shown and "Traceback" not in shown and "def check" not in shown
-    nbformat.validate(nb)
+    assert "%tb" not in shown, "no IPython preamble before the message"
+    assert len(error.traceback) == 1
+
+
+def test_a_check_cell_run_before_its_task_cell_says_to_run_the_task_cell():
+    cells = _run_cells(
+        "from cnn_course.checks import densenet as check",
+        "check.densenet_channels(densenet_channels)",
+        "print(undefined_elsewhere)",
+    )
+    _, shown = _error(cells[1])
+    assert "'densenet_channels' is not defined yet: run the task cell above first" in shown
+    assert "Traceback" not in shown and "%tb" not in shown
+    _, ordinary = _error(cells[2])  # any other NameError keeps IPython's own report
+    assert "undefined_elsewhere" in ordinary and "run the task cell" not in ordinary
+
+
+@pytest.mark.parametrize(
+    "source, name, expected",
+    [
+        ("check.dense_block(dense_block)", "dense_block", "run the task cell above first"),
+        ("check.vgg16(vgg16)", "check", "run the setup cell at the top first"),
+        ("print(x)", "x", None),
+        ("check.f(f)", None, None),
+    ],
+)
+def test_explain_undefined_name(source, name, expected):
+    from cnn_course.checks import explain_undefined_name
+
+    message = explain_undefined_name(source, name)
+    assert message is None if expected is None else expected in message

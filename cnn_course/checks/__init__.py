@@ -9,13 +9,70 @@ The first failing check raises ``CheckFailed`` (an ``AssertionError``) whose
 message names the task and the check and says what was expected, what came back
 and a hint. A learner's ``None``, wrong type, wrong shape or an exception raised
 inside their code becomes such a message, not a traceback from deep inside Keras.
+
+In Jupyter a ``CheckFailed`` shows as its message alone, with or without
+``setup()``; and importing this package in IPython makes a check cell that names
+an answer not yet defined say "run the task cell first" instead of a bare
+``NameError``.
 """
+
+import re
 
 import numpy as np
 
 
 class CheckFailed(AssertionError):
     """An exercise check failed: the message says what was expected, what came and a hint."""
+
+    def _render_traceback_(self):
+        """What IPython and Jupyter show instead of a traceback: the message alone."""
+        return [f"\x1b[31mCheckFailed\x1b[39m: {self}"]
+
+
+class NotDefinedYet(NameError):
+    """A check cell named an answer that its task cell has not defined (yet)."""
+
+    def _render_traceback_(self):
+        return [f"\x1b[31mNameError\x1b[39m: {self}"]
+
+
+_CHECK_CALL = re.compile(r"^\s*check\.\w+\(", re.MULTILINE)
+
+
+def explain_undefined_name(cell_source, name):
+    """The message for a NameError raised by a check cell, or None if the cell is not a check cell."""
+    if not name or not _CHECK_CALL.search(cell_source or ""):
+        return None
+    if name == "check":
+        return "name 'check' is not defined: run the setup cell at the top first (it imports the checks as `check`)"
+    return (
+        f"name {name!r} is not defined yet: run the task cell above first (with your answer in it, and no error),"
+        " then this check cell"
+    )
+
+
+def _install_notebook_messages():
+    """In IPython, show a check cell's NameError as one sentence; every other error as usual."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def handler(shell, etype, value, tb, tb_offset=None):
+        history = shell.user_ns.get("_ih") or [""]
+        message = explain_undefined_name(history[-1], getattr(value, "name", None))
+        if message is None:
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        else:
+            shell.showtraceback((NotDefinedYet, NotDefinedYet(message), None))
+
+    shell.set_custom_exc((NameError,), handler)
+
+
+_install_notebook_messages()
 
 
 def _short(value, limit=120):
