@@ -7,6 +7,8 @@ unchanged. MNIST, Fashion-MNIST and CIFAR-10 come from ``keras.datasets`` only
 when asked for, and need a download the first time.
 """
 
+import math
+
 import numpy as np
 
 DIGITS = "digits"
@@ -17,6 +19,7 @@ KERAS_DATASETS = {
 }
 IMAGE_SIZE = 28
 DIGIT_BOX = 20
+N_DIGITS, N_CLASSES = 1797, 10
 
 
 class DatasetUnavailable(RuntimeError):
@@ -39,10 +42,10 @@ def load_digits(test_size=0.2, seed=0):
     Returns ``(x_train, y_train), (x_test, y_test)`` like ``keras.datasets``:
     float32 images in [0, 1] of shape (n, 28, 28, 1) and int64 labels 0–9. The
     split is stratified (every digit in the same proportion on both sides) and
-    the same for the same `seed`: 1,437 training and 360 test images by default.
+    the same for the same `seed` (an integer; there is no "random each call" split):
+    1,437 training and 360 test images by default.
     """
-    if not 0 < test_size < 1:
-        raise ValueError(f"test_size is the test fraction, between 0 and 1 (exclusive); got {test_size!r}")
+    _check_split(test_size, seed)
     from sklearn.datasets import load_digits as sklearn_digits
     from sklearn.model_selection import train_test_split
 
@@ -51,6 +54,23 @@ def load_digits(test_size=0.2, seed=0):
     y = digits.target.astype("int64")
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, stratify=y, random_state=seed)
     return (x_train, y_train), (x_test, y_test)
+
+
+def _check_split(test_size, seed):
+    """One sentence for each way `test_size` or `seed` can be wrong."""
+    if not isinstance(test_size, (int, float, np.integer, np.floating)) or isinstance(test_size, bool):
+        raise TypeError(f"test_size is the test fraction as a number, e.g. 0.2; got {test_size!r}")
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size is the test fraction, between 0 and 1 (exclusive); got {test_size!r}")
+    n_test = math.ceil(test_size * N_DIGITS)
+    if min(n_test, N_DIGITS - n_test) < N_CLASSES:
+        lowest, highest = N_CLASSES / N_DIGITS, 1 - N_CLASSES / N_DIGITS
+        raise ValueError(
+            f"test_size={test_size!r} leaves {n_test} test and {N_DIGITS - n_test} training images; both need"
+            f" one of each of the {N_CLASSES} digits, so choose it between {lowest:.4f} and {highest:.4f}"
+        )
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed fixes the split and must be an integer, e.g. seed=0; got {seed!r}")
 
 
 def _as_course_arrays(x, y):
@@ -70,6 +90,8 @@ def load_dataset(name=DIGITS):
     offline default. All return ``(x_train, y_train), (x_test, y_test)`` with
     float32 images in [0, 1] of shape (n, h, w, channels) and int64 labels.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"load_dataset takes one dataset name as a string, e.g. load_dataset('digits'); got {name!r}")
     if name == DIGITS:
         return load_digits()
     if name not in KERAS_DATASETS:

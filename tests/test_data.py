@@ -63,6 +63,35 @@ def test_load_digits_rejects_a_bad_test_size(test_size):
         data.load_digits(test_size=test_size)
 
 
+@pytest.mark.parametrize(
+    "kwargs, error, fragment",
+    [
+        ({"test_size": "0.2"}, TypeError, "test fraction as a number, e.g. 0.2; got '0.2'"),
+        ({"test_size": None}, TypeError, "got None"),
+        ({"test_size": 0.001}, ValueError, "leaves 2 test and 1795 training images"),
+        ({"test_size": 0.999}, ValueError, "choose it between 0.0056 and 0.9944"),
+        ({"seed": None}, TypeError, "seed fixes the split and must be an integer"),
+        ({"seed": 1.5}, TypeError, "got 1.5"),
+        ({"seed": True}, TypeError, "got True"),
+    ],
+)
+def test_load_digits_says_in_one_sentence_what_it_expected(kwargs, error, fragment):
+    with pytest.raises(error) as info:
+        data.load_digits(**kwargs)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_smallest_allowed_test_size_gives_one_digit_of_each_class():
+    (_, y_train), (_, y_test) = data.load_digits(test_size=0.0056)
+    assert sorted(set(y_test)) == list(range(10)) and len(y_train) + len(y_test) == data.N_DIGITS
+
+
+@pytest.mark.parametrize("name", [["mnist"], None, 3])
+def test_load_dataset_wants_one_name_as_a_string(name):
+    with pytest.raises(TypeError, match="one dataset name as a string"):
+        data.load_dataset(name)
+
+
 def test_unknown_dataset_names_the_choices():
     with pytest.raises(ValueError, match="'digits', 'mnist', 'fashion_mnist', 'cifar10'"):
         data.load_dataset("imagenet")
