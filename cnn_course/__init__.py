@@ -15,4 +15,4 @@ Modules: ``data`` (the embedded digits and the opt-in Keras datasets), ``costs``
 from cnn_course.session import Course, setup
 
 __all__ = ["Course", "setup"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

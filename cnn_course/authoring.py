@@ -49,12 +49,12 @@ def make_exercise(solution, source_name):
     resources = {"language": "python"}
     exercise, resources = ClearSolutions(enforce_metadata=False, log=quiet).preprocess(exercise, resources)
     exercise, resources = ClearOutput(log=quiet).preprocess(exercise, resources)
-    solution_path = f"/blob/main/{source_name}"
-    exercise_path = f"/blob/main/exercises/{Path(source_name).name}"
+    solution_link = re.compile(rf"(/blob/[^/\s)]+/){re.escape(source_name)}")
+    exercise_link = rf"\g<1>exercises/{Path(source_name).name}"
     for cell in exercise.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "markdown":  # the "Open in Colab" badge opens the exercise, not the solution
-            cell.source = cell.source.replace(solution_path, exercise_path)
+            cell.source = solution_link.sub(exercise_link, cell.source)
     exercise.metadata["cnn_course"] = {
         "generated_from": source_name,
         "by": "make exercises",

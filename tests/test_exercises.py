@@ -33,8 +33,8 @@ def test_only_the_answers_differ(root, name):
             before = s.source.split("### BEGIN SOLUTION")[0]
             assert e.source.startswith(before), "the code before an answer (signature, docstring) must stay"
         elif "colab-badge.svg" in s.source:  # the exercise's badge opens the exercise
-            assert e.source == s.source.replace(f"/blob/main/solutions/{name}", f"/blob/main/exercises/{name}")
-            assert f"/blob/main/exercises/{name}" in e.source
+            assert e.source == s.source.replace(f"/solutions/{name}", f"/exercises/{name}")
+            assert f"/exercises/{name}" in e.source and "/solutions/" not in e.source
         else:
             assert e.source == s.source
         if e.cell_type == "code":

@@ -86,11 +86,11 @@ def first_code(nb):
 @pytest.mark.parametrize("path", WALKTHROUGHS + SOLUTIONS + EXERCISES, ids=ids(WALKTHROUGHS + SOLUTIONS + EXERCISES))
 def test_opens_in_colab_and_installs_itself_there(path):
     colab = load_tool("colab")
-    repo = colab.repository(ROOT)
+    repo, ref = colab.repository(ROOT), colab.release(ROOT)
     nb = nbformat.read(path, as_version=4)
-    assert nb.cells[0].source == colab.badge(repo, path.parent.name, path.name), "run `make colab`"
+    assert nb.cells[0].source == colab.badge(repo, ref, path.parent.name, path.name), "run `make colab`"
     first = next(c for c in nb.cells if c.cell_type == "code")
-    assert first.source == colab.install_source(repo), "the first code cell installs the course on Colab: make colab"
+    assert first.source == colab.install_source(repo, ref), "the first code cell installs the course on Colab"
     assert first.get("outputs") in ([], None), "the install cell does nothing outside Colab"
 
 
@@ -116,3 +116,30 @@ def test_solution_has_numbered_tasks_each_with_a_check(path):
     assert tasks == list(range(1, len(tasks) + 1)) and len(tasks) >= 5
     checks = [c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith("check.")]
     assert len(checks) == len(tasks)
+
+
+@pytest.mark.parametrize("path", WALKTHROUGHS + SOLUTIONS, ids=ids(WALKTHROUGHS + SOLUTIONS))
+def test_make_colab_changes_nothing_on_a_clean_checkout(path):
+    colab = load_tool("colab")
+    nb = nbformat.read(path, as_version=4)
+    before = nbformat.writes(nb)
+    repo, ref = colab.repository(ROOT), colab.release(ROOT)
+    after = nbformat.writes(colab.with_colab_cells(nb, repo, ref, path.parent.name, path.name))
+    assert after == before, "a second `make colab` must change nothing (execution counts and outputs kept)"
+
+
+def test_make_colab_adds_the_cells_to_a_notebook_without_them_and_keeps_the_rest():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    colab = load_tool("colab")
+    nb = new_notebook(cells=[new_markdown_cell("# 99 · Title"), new_code_cell("course = setup()")])
+    nb = colab.with_colab_cells(nb, "me/fork", "v9.9.9", "notebooks", "99_x.ipynb")
+    assert [c.cell_type for c in nb.cells] == ["markdown", "markdown", "code", "code"]
+    assert "github/me/fork/blob/v9.9.9/notebooks/99_x.ipynb" in nb.cells[0].source
+    assert "git+https://github.com/me/fork@v9.9.9" in nb.cells[2].source and nb.cells[3].source == "course = setup()"
+
+
+def test_the_package_version_is_the_release_the_notebooks_point_to():
+    import cnn_course
+
+    assert "v" + cnn_course.__version__ == load_tool("colab").release(ROOT)
