@@ -1,10 +1,11 @@
 # The course's single entry point. `make lab` for learners, `make test` for instructors.
 # Both set up what they need on first use and do nothing more on later runs.
 
-# The first Python 3.11-3.13 on PATH (override: make lab PYTHON=/path/to/python3.12).
-PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
-	  && { echo $$p; break; }; done)
+# The Python that builds the environments: the first 3.11-3.13 on PATH, or the one named
+# (make lab PYTHON=python3.12 or a path; under pyenv a version's command works too). Anything else
+# is refused before anything is built (tools/find_python.sh says why).
+PY := $(shell sh tools/find_python.sh $(PYTHON) 2>/dev/null)
+EXPLICIT := $(if $(filter command line environment,$(origin PYTHON)),--explicit)
 VENV := .venv
 DEV_VENV := .venv-dev
 # Where make lab puts the learner's copies of the exercises.
@@ -18,70 +19,90 @@ TEST_ARGS ?=
 # process, in order, as nbval needs; each process holds a kernel of up to 3 GB.
 TEST_WORKERS ?= 2
 
-.PHONY: help python-check lab test browser-test exercises notebooks colab quiz-bank benchmark lint clean
+.PHONY: help python-check venv dev-venv lab work save update check test browser-test screenshots \
+	exercises notebooks colab quiz-bank benchmark lint clean
 
 help:
-	@echo "make lab        set up .venv (first time) and open the course in JupyterLab"
-	@echo "make test       set up .venv-dev (first time) and run the whole validation"
-	@echo "make exercises  regenerate exercises/ from solutions/ (instructors)"
-	@echo "make notebooks  re-run notebooks/ and solutions/ in full mode to refresh their stored outputs"
-	@echo "make colab      add or update every notebook's Open-in-Colab badge and Colab install cell"
-	@echo "make quiz-bank  collect every walkthrough's 確認テスト into docs/kakunin_test_bank.md"
-	@echo "make benchmark  time every notebook in full and FAST mode -> docs/benchmark.md"
-	@echo "make lint       ruff on the helper package, tools, tests and notebooks"
-	@echo "make browser-test  opt-in: a learner's exercise in JupyterLab in headless Chromium"
+	@echo "Learners:"
+	@echo "  make lab        set up .venv (first time), copy new exercises into work/ and open JupyterLab"
+	@echo "  make check      run your work/ notebooks headless and list each task's ✓ or ✗ (UNIT=09 for one)"
+	@echo "  make save       save your work/ in its own history (git -C work log shows it)"
+	@echo "  make update     update the course; whatever you ran or wrote is kept"
+	@echo "Instructors:"
+	@echo "  make test       set up .venv-dev (first time) and run the whole validation"
+	@echo "  make exercises  regenerate exercises/ from solutions/"
+	@echo "  make notebooks  re-run notebooks/ and solutions/ in full mode to refresh their stored outputs"
+	@echo "  make colab      add or update every notebook's Open-in-Colab badge and Colab install cell"
+	@echo "  make quiz-bank  collect every walkthrough's 確認テスト into docs/kakunin_test_bank.md"
+	@echo "  make benchmark  time every notebook in full and FAST mode -> docs/benchmark.md"
+	@echo "  make lint       ruff on the helper package, tools, tests and notebooks"
+	@echo "  make browser-test  opt-in: a learner's exercise in JupyterLab in headless Chromium"
+	@echo "  make screenshots   the same, and store its screenshots in docs/images/"
 
 python-check:
-	@test -n "$(PYTHON)" || { echo "No Python 3.11-3.13 found on PATH. TensorFlow 2.21 and Keras 3.15 need one of these;"; \
-	  echo "install one (python.org, your package manager, pyenv or 'uv python install 3.12') or run: make lab PYTHON=/path/to/python3.12"; exit 1; }
+	@test -n "$(PY)" || sh tools/find_python.sh $(PYTHON)
 
-$(VENV)/.installed: requirements.txt pyproject.toml | python-check
-	@echo "Setting up the course's environment in $(VENV) with $(PYTHON) (first time: a few minutes)..."
-	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -r requirements.txt -e .
-	@touch $@
+# Both environments are checked on every use (a fraction of a second when complete): one built
+# with an unsupported or another named Python is rebuilt, an interrupted install is resumed.
+venv: python-check
+	@$(PY) tools/ensure_venv.py $(VENV) requirements.txt $(EXPLICIT)
 
-$(DEV_VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | python-check
-	@echo "Setting up the instructors' environment in $(DEV_VENV) with $(PYTHON) (first time: a few minutes)..."
-	@test -x $(DEV_VENV)/bin/python || $(PYTHON) -m venv $(DEV_VENV)
-	$(DEV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(DEV_VENV)/bin/python -m pip install --quiet -r requirements-dev.txt -e .
-	@touch $@
+dev-venv: python-check
+	@$(PY) tools/ensure_venv.py $(DEV_VENV) requirements-dev.txt $(EXPLICIT)
 
 # JUPYTER_DATA_DIR: kernels and extensions come from .venv only, so a stale "python3" kernel or an
 # instructors' extension installed for the whole user account cannot take the course's place.
-lab: $(VENV)/.installed
-	@$(VENV)/bin/python tools/learner_copies.py exercises $(WORK)
-	JUPYTER_DATA_DIR=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(ROOT_ARG) $(LAB_ARGS)
+# TF_CPP_MIN_LOG_LEVEL and TF_ENABLE_ONEDNN_OPTS: kernels inherit them, so TensorFlow stays quiet
+# even in a cell run before the setup cell.
+lab: venv work
+	TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0 JUPYTER_DATA_DIR=$(CURDIR)/$(VENV)/share/jupyter \
+	  $(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(ROOT_ARG) $(LAB_ARGS)
 
-test: $(DEV_VENV)/.installed
+# The learner's copies of the exercises (what make lab does before it starts JupyterLab).
+work: python-check
+	@$(PY) tools/learner.py --work $(WORK) copies
+
+save: python-check
+	@$(PY) tools/learner.py --work $(WORK) save $(if $(MESSAGE),"$(MESSAGE)")
+
+update: python-check
+	@$(PY) tools/learner.py --work $(WORK) update
+
+# A learner's self-check, in the learners' environment: UNIT=09 for one unit.
+check: venv
+	@TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0 $(VENV)/bin/python tools/self_check.py $(WORK) $(UNIT)
+
+test: dev-venv
 	CNN_COURSE_FAST=1 $(DEV_VENV)/bin/python -m pytest tests notebooks solutions --ignore=tests/browser \
 	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -n $(TEST_WORKERS) --dist loadscope --durations=8 $(TEST_ARGS)
 
 # Opt-in, not part of `make test`: JupyterLab in headless Chromium (needs Debian's chromium, chromium-driver).
-browser-test: $(DEV_VENV)/.installed $(VENV)/.installed
+# Its screenshots go to browser-test-work/ (ignored); `make screenshots` stores them in docs/images/.
+browser-test: dev-venv venv
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { echo "browser-test needs Chromium and its driver: sudo apt install chromium chromium-driver fonts-noto-cjk"; exit 1; }
 	CNN_COURSE_BROWSER=1 $(DEV_VENV)/bin/python -m pytest tests/browser -v
 
-exercises: $(DEV_VENV)/.installed
+screenshots:
+	CNN_COURSE_SCREENSHOTS=1 $(MAKE) --no-print-directory browser-test
+
+exercises: dev-venv
 	$(DEV_VENV)/bin/python tools/make_exercises.py
 
-notebooks: $(DEV_VENV)/.installed
+notebooks: dev-venv
 	$(DEV_VENV)/bin/python tools/run_notebooks.py $(NOTEBOOKS)
 
-colab: $(DEV_VENV)/.installed
+colab: dev-venv
 	$(DEV_VENV)/bin/python tools/colab.py
 
-quiz-bank: $(DEV_VENV)/.installed
+quiz-bank: dev-venv
 	$(DEV_VENV)/bin/python tools/quiz_bank.py
 
-benchmark: $(DEV_VENV)/.installed
+benchmark: dev-venv
 	$(DEV_VENV)/bin/python tools/benchmark.py $(NOTEBOOKS)
 
-lint: $(DEV_VENV)/.installed
+lint: dev-venv
 	$(DEV_VENV)/bin/ruff check cnn_course tools tests conftest.py notebooks solutions exercises
 	$(DEV_VENV)/bin/ruff format --check cnn_course tools tests conftest.py notebooks solutions exercises
 
