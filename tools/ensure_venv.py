@@ -64,7 +64,10 @@ def plan(venv, want, fingerprint, explicit):
     if not venv.exists():
         return "rebuild", f"no {venv}/ yet"
     have = venv_version(venv)
-    runs = subprocess.run([str(venv / "bin" / "python"), "-c", "pass"], capture_output=True).returncode == 0
+    try:
+        runs = subprocess.run([str(venv / "bin" / "python"), "-c", "pass"], capture_output=True).returncode == 0
+    except OSError:  # missing, or not executable
+        runs = False
     if have is None or not runs:
         return "rebuild", f"{venv}/ is broken (its Python does not run)"
     shown = f"{have[0]}.{have[1]}"

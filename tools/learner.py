@@ -26,6 +26,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -216,7 +217,8 @@ def main(argv=None):
     saving.add_argument("message", nargs="?", default="my answers")
     commands.add_parser("update", help="bring the course up to date, keeping everything you ran or wrote")
     args = parser.parse_args(argv)
-    work = ROOT / args.work
+    os.chdir(ROOT)  # paths in messages read relative to the course's folder
+    work = Path(args.work)
     try:
         if args.command == "copies":
             for line in sync_copies(ROOT / "exercises", work):
@@ -232,7 +234,7 @@ def main(argv=None):
             print(f"saved {args.work}/ as {commit}" if commit else f"nothing new in {args.work}/ since the last save")
             print(f"your history: git -C {args.work} log --stat")
         else:
-            for line in update(ROOT, work):
+            for line in update(Path("."), work):
                 print(line)
     except LearnerError as err:
         print(f"make {args.command if args.command != 'copies' else 'lab'}: {err}", file=sys.stderr)

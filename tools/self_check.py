@@ -3,8 +3,9 @@
     python tools/self_check.py work [UNIT]          (make check, make check UNIT=09)
 
 Each notebook runs top to bottom in a fresh kernel, in memory and in FAST mode
-(as `make test` runs the solutions): the learner's file is never written. For every check cell the table shows ✓, or ✗ with the check's
-one-line message (a task whose cell was not filled in reads "not written yet").
+(as `make test` runs the solutions): the learner's file is never written. For
+every check cell the table shows ✓, or ✗ with the first line of the check's
+message (a task whose cell was not filled in reads "not written yet").
 Copies of updated exercises (NN_topic.updated.ipynb) are skipped.
 """
 
@@ -84,8 +85,10 @@ def main(work="work", unit=None):
     for path in paths:
         start = time.perf_counter()
         results = task_results(run(path))
-        print(f"\n{path.name}  ({sum(ok for _, ok, _ in results)} of {len(results)} tasks pass, "
-              f"{time.perf_counter() - start:.0f} s)")
+        print(
+            f"\n{path.name}  ({sum(ok for _, ok, _ in results)} of {len(results)} tasks pass, "
+            f"{time.perf_counter() - start:.0f} s)"
+        )
         for task, ok, message in results:
             print(f"  {'✓' if ok else '✗'} Task {task}" + ("" if ok else f"\n      {message}"))
         passed += sum(ok for _, ok, _ in results)
