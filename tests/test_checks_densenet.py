@@ -8,8 +8,9 @@ answer is rejected for its own mistake, not by accident.
 import math
 
 import keras
+import numpy as np
 import pytest
-from keras import layers
+from keras import layers, ops
 
 from cnn_course.checks import densenet as check
 from tests.conftest import accepts, rejects, solution, stub
@@ -47,6 +48,9 @@ CHANNEL_MISTAKES = {
         "list of whole numbers",
     ),
     "returns floats": (lambda *a: [float(c) for c in channels_with()(*a)], "list of whole numbers"),
+    "returns a string": (lambda *a: str(channels_with()(*a)), "list of whole numbers"),
+    "starts from 0 channels": (lambda c0, k, b, t: channels_with()(0, k, b, t), "expected"),
+    "wrong argument order": (lambda k, c0, blocks, compression: channels_with()(c0, k, blocks, compression), "expected"),
 }
 
 
@@ -67,6 +71,7 @@ def test_densenet_channels_accepts_correct_answers(capsys):
         return (first, *recursive(int(first * compression), k, blocks[1:], compression))
 
     accepts(check.densenet_channels, recursive, capsys)
+    accepts(check.densenet_channels, lambda *a: np.array(channels_with()(*a)), capsys)  # NumPy integers
 
 
 # -- Task 2 · dense_block --------------------------------------------------------------
@@ -82,22 +87,23 @@ def block_with(
     only_new=False,
     input_last=False,
     relu_layer=layers.ReLU,
+    second_relu=True,
+    bn_axis=-1,
+    dilation=1,
+    skip_from_bn=False,
+    **conv_args,
 ):
     def answer(x, k, n_block, name="dense"):
         first = x
         for _ in range(layers_of(n_block)):
             main = first if keep_first_input else x
-            y = x
-            steps = (
-                [layers.BatchNormalization, relu_layer] if not relu_first else [relu_layer, layers.BatchNormalization]
-            )
-            for make in steps:
-                y = make()(y)
+            norm = layers.BatchNormalization(axis=bn_axis)(x)
+            main = norm if skip_from_bn else main
+            y = layers.BatchNormalization(axis=bn_axis)(relu_layer()(x)) if relu_first else relu_layer()(norm)
             if bottleneck:
-                y = layers.Conv2D(bottleneck, 1, use_bias=use_bias)(y)
-                for make in steps:
-                    y = make()(y)
-            y = layers.Conv2D(fixed_k or k, 3, padding=padding, use_bias=use_bias)(y)
+                y = layers.BatchNormalization(axis=bn_axis)(layers.Conv2D(bottleneck, 1, use_bias=use_bias, **conv_args)(y))
+                y = relu_layer()(y) if second_relu else y
+            y = layers.Conv2D(fixed_k or k, 3, padding=padding, use_bias=use_bias, dilation_rate=dilation, **conv_args)(y)
             if only_new:
                 x = y
             elif join == "add":
@@ -107,6 +113,14 @@ def block_with(
         return x
 
     return answer
+
+
+def fixed_names(x, k, n_block, name="dense"):
+    for _ in range(n_block):
+        y = layers.Conv2D(64, 1, name="conv1x1")(layers.ReLU()(layers.BatchNormalization()(x)))
+        y = layers.Conv2D(k, 3, padding="same")(layers.ReLU()(layers.BatchNormalization()(y)))
+        x = layers.Concatenate()([x, y])
+    return x
 
 
 BLOCK_MISTAKES = {
@@ -121,6 +135,13 @@ BLOCK_MISTAKES = {
     "concatenates the block's first input every time": (block_with(keep_first_input=True), "output shape"),
     "one layer too few": (block_with(layers_of=lambda n: n - 1), "range(n_block)"),
     "convolutions without bias": (block_with(use_bias=False), "keep their bias"),
+    "no ReLU after the second BN": (block_with(second_relu=False), "put a ReLU between"),
+    "BN over axis 1 (height)": (block_with(bn_axis=1), "axis=-1"),
+    "a stray dilation on the 3×3 conv": (block_with(dilation=2), "not dilated"),
+    "new features first, input last": (block_with(input_last=True), "concatenates [its input, the new features]"),
+    "concatenates the normalised input": (block_with(skip_from_bn=True), "concatenates [its input, the new features]"),
+    "the same layer name in every layer": (fixed_names, "two layers share the name 'conv1x1'"),
+    "no n_block parameter": (lambda x, k: x, "do not fit"),
     "returns None": (lambda x, k, n_block, name="dense": None, "returned None"),
     "returns the layer, not its output": (lambda x, k, n_block, name="dense": layers.Concatenate(), "Keras tensor"),
 }
@@ -149,11 +170,39 @@ def test_dense_block_rejects(mistake):
     rejects(check.dense_block, answer, "Task 2", fragment)
 
 
+def nested_block(x, k, n_block, name="dense"):
+    """Each layer's branch as a keras.Sequential, joined with a Concatenate layer."""
+    for i in range(n_block):
+        branch = keras.Sequential(
+            [
+                layers.BatchNormalization(momentum=0.9),
+                layers.Activation("relu"),
+                layers.Conv2D(64, (1, 1), kernel_initializer="he_normal"),
+                layers.BatchNormalization(epsilon=1e-3),
+                layers.ReLU(),
+                layers.Conv2D(k, (3, 3), strides=(1, 1), padding="same"),
+            ],
+            name=f"{name}_branch{i}",
+        )
+        x = layers.Concatenate(axis=3)([x, branch(x)])
+    return x
+
+
+def ops_block(x, k, n_block, name="dense"):
+    """keras.ops for the activations and the join."""
+    for _ in range(n_block):
+        y = layers.Conv2D(64, 1)(ops.relu(layers.BatchNormalization()(x)))
+        y = layers.Conv2D(k, 3, padding="same")(ops.relu(layers.BatchNormalization()(y)))
+        x = ops.concatenate([x, y], axis=-1)
+    return x
+
+
 def test_dense_block_accepts_correct_answers(capsys):
     accepts(check.dense_block, SOLUTION["dense_block"], capsys)
     accepts(check.dense_block, block_with(), capsys)  # ReLU layers and keras.ops.concatenate
-    accepts(check.dense_block, block_with(input_last=True), capsys)  # new features first, input last
     accepts(check.dense_block, block_with(relu_layer=lambda: layers.Activation(keras.activations.relu)), capsys)
+    accepts(check.dense_block, nested_block, capsys)
+    accepts(check.dense_block, ops_block, capsys)
 
 
 # -- Task 3 · transition_layer ---------------------------------------------------------
