@@ -41,20 +41,22 @@ def first_line(err):
 def error_hint(err, call=None, fallback=None):
     """A hint chosen by the evidence (the error's type and message), else `fallback`, else a general one.
 
-    `call` says how the learner's function was called, for errors about its arguments.
+    `call` says how the learner's function was called, for errors about its arguments. A check's own
+    `fallback` (a string, or ``fallback(err) -> str | None``) knows its task and comes before the general hints.
     """
     text = str(err)
     duplicate = re.search(r'name "([^"]+)" is used (\d+) times', text)
     if duplicate:
         return f"two layers share the name {duplicate.group(1)!r}: build names from the `name` argument"
+    fallback = fallback(err) if callable(fallback) else fallback
+    if fallback:
+        return fallback
     if isinstance(err, TypeError) and re.search(r"argument|positional|unexpected keyword", text):
         return f"your function's parameters do not fit {call or 'the call'}: compare its signature with the task's"
     if "not connected" in text or "Graph disconnected" in text:
         return "build every layer on the tensor passed in (x), not on a new keras.Input"
     if isinstance(err, NameError):
         return "a name is not defined: run the cells above first, or define it in your answer"
-    if fallback:
-        return fallback
     if re.search(r"shape|dimension|[Ii]ncompatible", text):
         return "two tensors' shapes do not fit here: print x.shape after each step and compare with the task"
     return "the error comes from your code or a layer it built: read the line above and the task again"

@@ -218,7 +218,8 @@ def dense_block(fn):
             shape_hint = (
                 "keep height and width (padding='same' on the 3×3 conv) and join along channels with Concatenate"
             )
-            model = probe_model(t, lambda x, k=k, n=n: fn(x, k, n), (*size, c0), what, hint=shape_hint)
+            shapes_only = lambda err, hint=shape_hint: hint if isinstance(err, ValueError) else None  # noqa: E731
+            model = probe_model(t, lambda x, k=k, n=n: fn(x, k, n), (*size, c0), what, hint=shapes_only)
             channel_hints = {
                 k: "return the concatenation of the input and the new features, not only the new features",
                 c0: "adding keeps the channel count: a dense block concatenates, so channels grow by k per layer",
