@@ -1,5 +1,6 @@
 """Unit 09's checks: each rejects the stub and the typical wrong answers, and accepts
-the solution (run from solutions/09_densenet.ipynb) and other correct ways to write it.
+the solution (run from solutions/09_densenet.ipynb) and other correct ways to write it
+(nested models, keras.ops, equivalent layers, other names, harmless extra arguments).
 
 Each wrong answer names the words its rejection must contain, so that a wrong
 answer is rejected for its own mistake, not by accident.
@@ -8,8 +9,9 @@ answer is rejected for its own mistake, not by accident.
 import math
 
 import keras
+import numpy as np
 import pytest
-from keras import layers
+from keras import layers, ops
 
 from cnn_course.checks import densenet as check
 from tests.conftest import accepts, rejects, solution, stub
@@ -47,6 +49,12 @@ CHANNEL_MISTAKES = {
         "list of whole numbers",
     ),
     "returns floats": (lambda *a: [float(c) for c in channels_with()(*a)], "list of whole numbers"),
+    "returns a string": (lambda *a: str(channels_with()(*a)), "list of whole numbers"),
+    "starts from 0 channels": (lambda c0, k, b, t: channels_with()(0, k, b, t), "expected"),
+    "wrong argument order": (
+        lambda k, c0, blocks, compression: channels_with()(c0, k, blocks, compression),
+        "expected",
+    ),
 }
 
 
@@ -67,6 +75,7 @@ def test_densenet_channels_accepts_correct_answers(capsys):
         return (first, *recursive(int(first * compression), k, blocks[1:], compression))
 
     accepts(check.densenet_channels, recursive, capsys)
+    accepts(check.densenet_channels, lambda *a: np.array(channels_with()(*a)), capsys)  # NumPy integers
 
 
 # -- Task 2 · dense_block --------------------------------------------------------------
@@ -82,22 +91,27 @@ def block_with(
     only_new=False,
     input_last=False,
     relu_layer=layers.ReLU,
+    second_relu=True,
+    bn_axis=-1,
+    dilation=1,
+    skip_from_bn=False,
+    **conv_args,
 ):
     def answer(x, k, n_block, name="dense"):
         first = x
         for _ in range(layers_of(n_block)):
             main = first if keep_first_input else x
-            y = x
-            steps = (
-                [layers.BatchNormalization, relu_layer] if not relu_first else [relu_layer, layers.BatchNormalization]
-            )
-            for make in steps:
-                y = make()(y)
+            norm = layers.BatchNormalization(axis=bn_axis)(x)
+            main = norm if skip_from_bn else main
+            y = layers.BatchNormalization(axis=bn_axis)(relu_layer()(x)) if relu_first else relu_layer()(norm)
             if bottleneck:
-                y = layers.Conv2D(bottleneck, 1, use_bias=use_bias)(y)
-                for make in steps:
-                    y = make()(y)
-            y = layers.Conv2D(fixed_k or k, 3, padding=padding, use_bias=use_bias)(y)
+                y = layers.BatchNormalization(axis=bn_axis)(
+                    layers.Conv2D(bottleneck, 1, use_bias=use_bias, **conv_args)(y)
+                )
+                y = relu_layer()(y) if second_relu else y
+            y = layers.Conv2D(fixed_k or k, 3, padding=padding, use_bias=use_bias, dilation_rate=dilation, **conv_args)(
+                y
+            )
             if only_new:
                 x = y
             elif join == "add":
@@ -107,6 +121,14 @@ def block_with(
         return x
 
     return answer
+
+
+def fixed_names(x, k, n_block, name="dense"):
+    for _ in range(n_block):
+        y = layers.Conv2D(64, 1, name="conv1x1")(layers.ReLU()(layers.BatchNormalization()(x)))
+        y = layers.Conv2D(k, 3, padding="same")(layers.ReLU()(layers.BatchNormalization()(y)))
+        x = layers.Concatenate()([x, y])
+    return x
 
 
 BLOCK_MISTAKES = {
@@ -121,6 +143,13 @@ BLOCK_MISTAKES = {
     "concatenates the block's first input every time": (block_with(keep_first_input=True), "output shape"),
     "one layer too few": (block_with(layers_of=lambda n: n - 1), "range(n_block)"),
     "convolutions without bias": (block_with(use_bias=False), "keep their bias"),
+    "no ReLU after the second BN": (block_with(second_relu=False), "put a ReLU between"),
+    "BN over axis 1 (height)": (block_with(bn_axis=1), "axis=-1"),
+    "a stray dilation on the 3×3 conv": (block_with(dilation=2), "not dilated"),
+    "new features first, input last": (block_with(input_last=True), "concatenates [its input, the new features]"),
+    "concatenates the normalised input": (block_with(skip_from_bn=True), "concatenates [its input, the new features]"),
+    "the same layer name in every layer": (fixed_names, "two layers share the name 'conv1x1'"),
+    "no n_block parameter": (lambda x, k: x, "do not fit"),
     "returns None": (lambda x, k, n_block, name="dense": None, "returned None"),
     "returns the layer, not its output": (lambda x, k, n_block, name="dense": layers.Concatenate(), "Keras tensor"),
 }
@@ -149,19 +178,58 @@ def test_dense_block_rejects(mistake):
     rejects(check.dense_block, answer, "Task 2", fragment)
 
 
+def nested_block(x, k, n_block, name="dense"):
+    """Each layer's branch as a keras.Sequential, joined with a Concatenate layer."""
+    for i in range(n_block):
+        branch = keras.Sequential(
+            [
+                layers.BatchNormalization(momentum=0.9),
+                layers.Activation("relu"),
+                layers.Conv2D(64, (1, 1), kernel_initializer="he_normal"),
+                layers.BatchNormalization(epsilon=1e-3),
+                layers.ReLU(),
+                layers.Conv2D(k, (3, 3), strides=(1, 1), padding="same"),
+            ],
+            name=f"{name}_branch{i}",
+        )
+        x = layers.Concatenate(axis=3)([x, branch(x)])
+    return x
+
+
+def ops_block(x, k, n_block, name="dense"):
+    """keras.ops for the activations and the join."""
+    for _ in range(n_block):
+        y = layers.Conv2D(64, 1)(ops.relu(layers.BatchNormalization()(x)))
+        y = layers.Conv2D(k, 3, padding="same")(ops.relu(layers.BatchNormalization()(y)))
+        x = ops.concatenate([x, y], axis=-1)
+    return x
+
+
 def test_dense_block_accepts_correct_answers(capsys):
     accepts(check.dense_block, SOLUTION["dense_block"], capsys)
     accepts(check.dense_block, block_with(), capsys)  # ReLU layers and keras.ops.concatenate
-    accepts(check.dense_block, block_with(input_last=True), capsys)  # new features first, input last
     accepts(check.dense_block, block_with(relu_layer=lambda: layers.Activation(keras.activations.relu)), capsys)
+    accepts(check.dense_block, nested_block, capsys)
+    accepts(check.dense_block, ops_block, capsys)
 
 
 # -- Task 3 · transition_layer ---------------------------------------------------------
-def transition_with(pool=layers.AveragePooling2D, rounding=int, kernel=1, strides=None, default=0.5, pool_first=False):
+def transition_with(
+    pool=layers.AveragePooling2D,
+    rounding=int,
+    kernel=1,
+    strides=None,
+    default=0.5,
+    pool_first=False,
+    pool_padding="valid",
+    preact=False,
+    **conv_args,
+):
     def answer(x, compression=default, name="transition"):
         filters = rounding(x.shape[-1] * compression)
-        conv = layers.Conv2D(filters, kernel, padding="same")
-        pooling = (lambda t: t) if pool is None else pool(2, strides=strides)
+        conv = layers.Conv2D(filters, kernel, padding="same", **conv_args)
+        pooling = (lambda t: t) if pool is None else pool(2, strides=strides, padding=pool_padding)
+        x = layers.ReLU()(layers.BatchNormalization()(x)) if preact else x
         return conv(pooling(x)) if pool_first else pooling(conv(x))
 
     return answer
@@ -170,12 +238,21 @@ def transition_with(pool=layers.AveragePooling2D, rounding=int, kernel=1, stride
 TRANSITION_MISTAKES = {
     "stub": (stub, "not written yet"),
     "max pooling": (transition_with(pool=layers.MaxPooling2D), "average pooling, not max pooling"),
-    "no pooling": (transition_with(pool=None), "halves height and width"),
+    "keras.ops.max_pool": (lambda x, c=0.5: ops.max_pool(transition_with(pool=None)(x, c), 2, 2), "not max pooling"),
+    "no pooling": (transition_with(pool=None), "2×2 average pooling (stride 2)"),
     "round() instead of int()": (transition_with(rounding=round), "rounds down"),
     "ceil instead of int()": (transition_with(rounding=math.ceil), "rounds down"),
     "3×3 conv": (transition_with(kernel=3), "convolution is 1×1"),
     "pooling with stride 1": (transition_with(strides=1), "output shape"),
+    "pooling with padding='same'": (transition_with(pool_padding="same"), "output shape"),
     "compression defaults to 1": (transition_with(default=1.0), "default to 0.5"),
+    "BN-ReLU first (DenseNet-BC's transition)": (transition_with(preact=True), "no BN → ReLU"),
+    "a ReLU after the conv": (transition_with(activation="relu"), "no ReLU here"),
+    "conv without bias": (transition_with(use_bias=False), "keep their bias"),
+    "a strided conv instead of pooling": (
+        lambda x, compression=0.5: layers.Conv2D(int(x.shape[-1] * compression), 1, strides=2)(x),
+        "output shape",
+    ),
 }
 
 
@@ -187,30 +264,54 @@ def test_transition_layer_rejects(mistake):
 
 def test_transition_layer_accepts_correct_answers(capsys):
     accepts(check.transition_layer, SOLUTION["transition_layer"], capsys)
-    accepts(check.transition_layer, transition_with(rounding=math.floor), capsys)
+    accepts(check.transition_layer, transition_with(rounding=math.floor, kernel_initializer="zeros"), capsys)
     # a 1×1 conv and average pooling are both linear, so pooling first gives the same output (for 4× fewer MACs)
     accepts(check.transition_layer, transition_with(pool_first=True), capsys)
+
+    def with_ops(x, compression=0.5, name="t"):
+        filters = math.floor(x.shape[-1] * compression)
+        return ops.average_pool(layers.Conv2D(filters, (1, 1), name=f"{name}_c")(x), (2, 2), (2, 2))
+
+    accepts(check.transition_layer, with_ops, capsys)
+
+    def nested(x, compression=0.5, name="t"):
+        filters = int(x.shape[-1] * compression)
+        return keras.Sequential([layers.Conv2D(filters, 1), layers.AveragePooling2D((2, 2), (2, 2))], name=name)(x)
+
+    accepts(check.transition_layer, nested, capsys)
 
 
 # -- Task 4 · DenseNet(n_class) --------------------------------------------------------
 def densenet_with(
-    blocks=(1, 2, 4, 3), k=16, classes=None, softmax=True, head_units=512, head_bn=True, last_transition=False
+    blocks=(1, 2, 4, 3),
+    k=16,
+    classes=None,
+    softmax=True,
+    head_units=512,
+    head_bn=True,
+    last_transition=False,
+    transition=None,
+    block=None,
+    names=True,
+    gap=None,
+    relu_first=False,
 ):
-    dense_block, transition_layer = SOLUTION["dense_block"], SOLUTION["transition_layer"]
+    dense_block = block or SOLUTION["dense_block"]
+    transition_layer = transition or SOLUTION["transition_layer"]
 
     def answer(n_class):
         inputs = keras.Input((28, 28, 1))
         x = inputs
         for i, n in enumerate(blocks, start=1):
-            x = dense_block(x, k, n, name=f"d{i}")
+            x = dense_block(x, k, n, **({"name": f"d{i}"} if names else {}))
             if i < len(blocks) or last_transition:
-                x = transition_layer(x, 0.5, name=f"t{i}")
-        x = layers.GlobalAveragePooling2D()(x)
+                x = transition_layer(x, 0.5, **({"name": f"t{i}"} if names else {}))
+        x = gap(x) if gap else layers.GlobalAveragePooling2D()(x)
         if head_units:
             x = layers.Dense(head_units)(x)
-            if head_bn:
-                x = layers.BatchNormalization()(x)
-            x = layers.ReLU()(x)
+            steps = [layers.BatchNormalization(), layers.ReLU()] if head_bn else [layers.ReLU()]
+            for step in steps[::-1] if relu_first else steps:
+                x = step(x)
         x = layers.Dense(classes or n_class)(x)
         if softmax:
             x = layers.Softmax()(x)
@@ -219,16 +320,31 @@ def densenet_with(
     return answer
 
 
+def max_pool_transition(x, compression=0.5, name="t"):
+    return layers.MaxPooling2D(2)(layers.Conv2D(int(x.shape[-1] * compression), 1)(x))
+
+
 DENSENET_MISTAKES = {
     "stub": (stub, "not written yet"),
     "ten classes hard-coded": (densenet_with(classes=10), "n_class units"),
-    "no softmax": (densenet_with(softmax=False), "missing: ['Softmax']"),
-    "blocks of 2, 2, 4, 3 layers": (densenet_with(blocks=(2, 2, 4, 3)), "layers in order"),
-    "growth rate 32": (densenet_with(k=32), "layers in order"),
-    "a transition after the last block": (densenet_with(last_transition=True), "layers in order"),
-    "no Dense 512 in the head": (densenet_with(head_units=0), "layers in order"),
-    "no batch normalisation in the head": (densenet_with(head_bn=False), "layers in order"),
+    "no softmax": (densenet_with(softmax=False), "missing Softmax"),
+    "blocks of 2, 2, 4, 3 layers": (densenet_with(blocks=(2, 2, 4, 3)), "layer with weights"),
+    "growth rate 32": (densenet_with(k=32), "layer with weights"),
+    "a transition after the last block": (densenet_with(last_transition=True), "layer with weights"),
+    "no Dense 512 in the head": (densenet_with(head_units=0), "layer with weights"),
+    "no batch normalisation in the head": (densenet_with(head_bn=False), "layer with weights"),
+    "ReLU before BN in the head": (densenet_with(relu_first=True), "batch normalisation comes first"),
+    "max pooling in the transitions": (densenet_with(transition=max_pool_transition), "not max pooling"),
+    "every block named 'dense'": (densenet_with(names=False), "two layers share the name"),
     "returns the output tensor, not a model": (lambda n_class: densenet_with()(n_class).output, "keras.Model"),
+    "keras.applications.DenseNet121": (
+        lambda n_class: keras.applications.DenseNet121(weights=None, input_shape=(32, 32, 1), classes=n_class),
+        "input shape",
+    ),
+    "the check's own reference": (
+        lambda n_class: check.reference("DenseNet", (n_class,), (28, 28, 1)),
+        "own reference",
+    ),
 }
 
 
@@ -238,9 +354,18 @@ def test_densenet_rejects(mistake):
     rejects(check.densenet, answer, "Task 4", fragment)
 
 
+def block_model(x, k, n_block, name="dense"):
+    """The dense block as a sub-model, called on x."""
+    inputs = keras.Input(x.shape[1:])
+    return keras.Model(inputs, SOLUTION["dense_block"](inputs, k, n_block, name=name), name=f"{name}_model")(x)
+
+
 def test_densenet_accepts_correct_answers(capsys):
     accepts(check.densenet, SOLUTION["DenseNet"], capsys)
     accepts(check.densenet, densenet_with(), capsys)  # a loop over the blocks, ReLU and Softmax layers
+    accepts(check.densenet, densenet_with(gap=lambda x: ops.mean(x, axis=(1, 2))), capsys)
+    accepts(check.densenet, densenet_with(block=block_model), capsys)
+    accepts(check.densenet, densenet_with(block=nested_block, transition=transition_with(pool_first=True)), capsys)
 
 
 # -- Task 5 · dense_block_params -------------------------------------------------------
@@ -264,6 +389,12 @@ PARAMS_MISTAKES = {
     "every layer sees c0 channels": (params_with(grows=False), "layer i sees c0 + i·k"),
     "one layer too few": (params_with(layers_of=lambda n: n - 1), "not n_block − 1"),
     "returns a float": (lambda *a: float(params_with()(*a)), "wrong type"),
+    "returns a string": (lambda *a: str(params_with()(*a)), "wrong type"),
+    "always a 64-filter bottleneck": (
+        lambda c0, k, n_block, bottleneck=64: params_with()(c0, k, n_block),
+        "dense_block_params(64, 32, 6, bottleneck=128)",
+    ),
+    "no bottleneck parameter": (lambda c0, k, n_block: params_with()(c0, k, n_block), "do not fit"),
 }
 
 
@@ -282,6 +413,8 @@ def test_dense_block_params_accepts_correct_answers(capsys):
         return 4 * inputs + bottleneck * inputs + n_block * per_layer
 
     accepts(check.dense_block_params, closed_form, capsys)
+    accepts(check.dense_block_params, lambda *a: np.int64(params_with()(*a)), capsys)
+    accepts(check.dense_block_params, params_with(), capsys)
 
 
 def test_the_checks_formula_agrees_with_keras():
@@ -296,29 +429,38 @@ def bc_with(
     stem=lambda k: 2 * k,
     preact_transition=True,
     bottleneck=lambda k: 4 * k,
+    growth=lambda k: k,
     use_bias=False,
+    center=True,
+    bn_axis=-1,
     final_bn=True,
     compress=True,
+    rounding=int,
+    padding="same",
+    pool=layers.AveragePooling2D,
+    softmax=True,
+    bn_relu=None,
 ):
     def answer(blocks=(16, 16, 16), k=12, compression=0.5, n_class=10, input_shape=(32, 32, 3)):
-        def bn_relu(t):
-            return layers.ReLU()(layers.BatchNormalization()(t))
+        def norm_relu(t):
+            return layers.ReLU()(layers.BatchNormalization(axis=bn_axis, center=center)(t))
 
+        activate = bn_relu or norm_relu
         inputs = keras.Input(input_shape)
         x = layers.Conv2D(stem(k), 3, padding="same", use_bias=use_bias)(inputs)
         for b, n in enumerate(blocks):
             for _ in range(n):
-                y = layers.Conv2D(bottleneck(k), 1, use_bias=use_bias)(bn_relu(x))
-                y = layers.Conv2D(k, 3, padding="same", use_bias=use_bias)(bn_relu(y))
+                y = layers.Conv2D(bottleneck(k), 1, use_bias=use_bias)(activate(x))
+                y = layers.Conv2D(growth(k), 3, padding=padding, use_bias=use_bias)(activate(y))
                 x = layers.concatenate([x, y])
             if b < len(blocks) - 1:
-                t = bn_relu(x) if preact_transition else x
-                x = layers.Conv2D(int(x.shape[-1] * (compression if compress else 1)), 1, use_bias=use_bias)(t)
-                x = layers.AveragePooling2D(2)(x)
+                t = activate(x) if preact_transition else x
+                filters = rounding(x.shape[-1] * (compression if compress else 1))
+                x = pool(2)(layers.Conv2D(filters, 1, use_bias=use_bias)(t))
         if final_bn:
-            x = bn_relu(x)
-        x = layers.GlobalAveragePooling2D()(x)
-        return keras.Model(inputs, layers.Softmax()(layers.Dense(n_class)(x)))
+            x = activate(x)
+        x = layers.Dense(n_class)(layers.GlobalAveragePooling2D()(x))
+        return keras.Model(inputs, layers.Softmax()(x) if softmax else x)
 
     return answer
 
@@ -328,9 +470,16 @@ BC_MISTAKES = {
     "stem with k filters": (bc_with(stem=lambda k: k), "the stem has 2k filters"),
     "transition without BN-ReLU": (bc_with(preact_transition=False), "transition starts with BN → ReLU"),
     "bottleneck of 64 filters": (bc_with(bottleneck=lambda k: 64), "bottleneck 1×1 conv has 4k filters"),
+    "growth rate fixed at 12": (bc_with(growth=lambda k: 12), "each 3×3 conv in a block has k"),
     "convolutions with bias": (bc_with(use_bias=True), "no bias"),
+    "bias with BN(center=False) instead of no bias": (bc_with(use_bias=True, center=False), "no bias"),
+    "BN over axis 1": (bc_with(bn_axis=1), "axis=-1"),
     "no BN-ReLU before pooling": (bc_with(final_bn=False), "BN → ReLU before global average pooling"),
     "no compression": (bc_with(compress=False), "int(C·θ)"),
+    "round() in the transition": (bc_with(rounding=round), "int(C·θ)"),
+    "valid padding on the 3×3 convs": (bc_with(padding="valid"), "raised ValueError"),
+    "max pooling in the transitions": (bc_with(pool=layers.MaxPooling2D), "not max pooling"),
+    "no softmax": (bc_with(softmax=False), "missing Softmax"),
 }
 
 
@@ -343,3 +492,6 @@ def test_densenet_bc_rejects(mistake):
 def test_densenet_bc_accepts_correct_answers(capsys):
     accepts(check.densenet_bc, SOLUTION["densenet_bc"], capsys)
     accepts(check.densenet_bc, bc_with(), capsys)  # helper function, layers.concatenate, Dense then Softmax
+    accepts(check.densenet_bc, bc_with(bn_relu=lambda t: ops.relu(layers.BatchNormalization()(t))), capsys)
+    nested = bc_with(bn_relu=lambda t: keras.Sequential([layers.BatchNormalization(), layers.Activation("relu")])(t))
+    accepts(check.densenet_bc, nested, capsys)

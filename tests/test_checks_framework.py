@@ -6,6 +6,7 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
 from cnn_course.checks import CheckFailed, Task, describe, layer_kinds, probe_model
+from cnn_course.checks.compare import compare_with_reference, conv, reference_model, steps
 
 
 def test_success_prints_one_line(capsys):
@@ -34,6 +35,35 @@ def test_learner_exceptions_become_one_sentence():
     message = str(info.value)
     assert "raised ValueError" in message and "matching shapes" in message and "more lines" not in message
     assert info.value.__cause__ is None or isinstance(info.value.__cause__, ValueError)
+
+
+def test_any_error_inside_a_task_becomes_one_check_failed_with_its_first_line_in_full():
+    long_line = "a Keras error whose first line is long: " + "detail " * 30
+    with pytest.raises(CheckFailed) as info, Task(1, "f"):
+        raise RuntimeError(long_line + "\nsecond line")
+    message = str(info.value)
+    assert "raised RuntimeError" in message and long_line.strip() in message and "second line" not in message
+    assert len(message.splitlines()) <= 6
+
+
+@pytest.mark.parametrize(
+    "error, fragment",
+    [
+        (
+            ValueError('The name "conv" is used 2 times in the model. All operation names should be unique.'),
+            "two layers share the name 'conv'",
+        ),
+        (TypeError("f() takes 2 positional arguments but 3 were given"), "do not fit"),
+        (ValueError("Inputs have incompatible shapes. Received shapes (7, 9, 5) and (7, 9, 4)"), "shapes do not fit"),
+        (NameError("name 'layers' is not defined"), "run the cells above"),
+    ],
+)
+def test_the_hint_follows_the_error(error, fragment):
+    def broken(x):
+        raise error
+
+    with pytest.raises(CheckFailed, match=fragment), Task(1, "f") as t:
+        t.call(broken, (1,))
 
 
 def test_stub_and_missing_return_are_named():
@@ -163,3 +193,57 @@ def test_explain_undefined_name(source, name, expected):
 
     message = explain_undefined_name(source, name)
     assert message is None if expected is None else expected in message
+
+
+def _model(keras, *parts, shape=(5, 7, 3)):
+    inputs = keras.Input(shape)
+    x = inputs
+    for part in parts:
+        x = part(x)
+    return keras.Model(inputs, x)
+
+
+def test_steps_read_equivalent_spellings_alike(keras):
+    L, ops = keras.layers, keras.ops
+    relu6 = [
+        _model(keras, L.ReLU(max_value=6)),
+        _model(keras, L.Activation("relu6")),
+        _model(keras, ops.relu6),
+        _model(keras, keras.Sequential([L.ReLU(6.0)])),
+    ]
+    assert {str(s) for m in relu6 for s in steps(m)} == {"ReLU6"}
+    gap = [_model(keras, L.GlobalAveragePooling2D()), _model(keras, lambda x: ops.mean(x, axis=(1, 2)))]
+    assert [[str(s) for s in steps(m)] for m in gap] == [["GlobalAveragePooling"]] * 2
+    pools = [_model(keras, L.MaxPooling2D(2)), _model(keras, lambda x: ops.max_pool(x, 2, 2))]
+    assert steps(pools[0])[0].same(steps(pools[1])[0])
+    depthwise = [
+        _model(keras, L.DepthwiseConv2D(3, padding="same")),
+        _model(keras, L.Conv2D(3, 3, padding="same", groups=3)),
+    ]
+    assert steps(depthwise[0])[0].same(steps(depthwise[1])[0])
+    assert not steps(_model(keras, L.Conv2D(3, 3, padding="valid")))[0].same(
+        steps(_model(keras, L.Conv2D(3, 3, padding="same")))[0]
+    )
+
+
+def test_compare_gives_equivalent_layers_the_same_weights_and_passes(keras, capsys):
+    L = keras.layers
+    reference = _model(keras, L.DepthwiseConv2D(3, padding="same"), L.BatchNormalization(), L.ReLU(6.0))
+    grouped = _model(
+        keras, L.Conv2D(3, 3, padding="same", groups=3), keras.Sequential([L.BatchNormalization()]), keras.ops.relu6
+    )
+    with Task(1, "block") as t:
+        compare_with_reference(t, grouped, reference, "block(x)")
+    assert capsys.readouterr().out.startswith("✓ Task 1")
+
+
+def test_compare_names_the_first_differing_step(keras):
+    L = keras.layers
+    reference = reference_model(conv(3, 4), (5, 7, 3))
+    wrong = _model(keras, L.Conv2D(4, 3, padding="same"), L.ReLU())
+    with pytest.raises(CheckFailed) as info, Task(1, "block") as t:
+        compare_with_reference(t, wrong, reference, "block(x)")
+    message = str(info.value)
+    assert "outputs differ in inference mode" in message and "step 2 (`re_lu" in message and "extra ReLU" in message
+    with pytest.raises(CheckFailed, match="own reference"), Task(1, "block") as t:
+        compare_with_reference(t, reference, reference, "block(x)")

@@ -8,7 +8,11 @@ and, when all pass, prints one line::
 The first failing check raises ``CheckFailed`` (an ``AssertionError``) whose
 message names the task and the check and says what was expected, what came back
 and a hint. A learner's ``None``, wrong type, wrong shape or an exception raised
-inside their code becomes such a message, not a traceback from deep inside Keras.
+inside their code becomes such a message, not a traceback from deep inside Keras:
+whatever a check raises inside ``with Task(...)`` leaves it as a ``CheckFailed``
+of at most six lines, with the error's first line in full and a hint chosen by
+the error (see ``error_hint``). Blocks and models are compared with a reference
+by ``cnn_course.checks.compare``.
 
 In Jupyter a ``CheckFailed`` shows as its message alone, with or without
 ``setup()``; and importing this package in IPython makes a check cell that names
@@ -76,9 +80,41 @@ _install_notebook_messages()
 
 
 def _short(value, limit=120):
-    text = repr(value) if not isinstance(value, str) else value
-    text = " ".join(text.split())
+    """One line: a string in full, another value's repr cut at `limit` characters."""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    text = " ".join(repr(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def first_line(err):
+    """The first non-empty line of an exception's message, or its type's name."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__
+
+
+def error_hint(err, call=None, fallback=None):
+    """A hint chosen by the evidence (the error's type and message), else `fallback`, else a general one.
+
+    `call` says how the learner's function was called, for errors about its arguments. A check's own
+    `fallback` (a string, or ``fallback(err) -> str | None``) knows its task and comes before the general hints.
+    """
+    text = str(err)
+    duplicate = re.search(r'name "([^"]+)" is used (\d+) times', text)
+    if duplicate:
+        return f"two layers share the name {duplicate.group(1)!r}: build names from the `name` argument"
+    fallback = fallback(err) if callable(fallback) else fallback
+    if fallback:
+        return fallback
+    if isinstance(err, TypeError) and re.search(r"argument|positional|unexpected keyword", text):
+        return f"your function's parameters do not fit {call or 'the call'}: compare its signature with the task's"
+    if "not connected" in text or "Graph disconnected" in text:
+        return "build every layer on the tensor passed in (x), not on a new keras.Input"
+    if isinstance(err, NameError):
+        return "a name is not defined: run the cells above first, or define it in your answer"
+    if re.search(r"shape|dimension|[Ii]ncompatible", text):
+        return "two tensors' shapes do not fit here: print x.shape after each step and compare with the task"
+    return "the error comes from your code or a layer it built: read the line above and the task again"
 
 
 class Task:
@@ -100,19 +136,23 @@ class Task:
         if exc_type is None:
             noun = "check" if self.passed == 1 else "checks"
             print(f"✓ {self.label}: {self.passed} {noun} passed")
+        elif issubclass(exc_type, Exception) and not issubclass(exc_type, CheckFailed):
+            self.fail(f"checking your answer raised {exc_type.__name__}", got=first_line(exc), hint=error_hint(exc))
         return False
 
     # -- reporting ---------------------------------------------------------------
-    def fail(self, what, expected=None, got=None, hint=None):
-        """Stop with a message: what was checked, expected / got, and a hint."""
-        lines = [f"{self.label} — {what}"]
+    def fail(self, what, expected=None, got=None, hint=None, differs=None):
+        """Stop with a message of at most five lines: what was checked, expected / got, where it differs, a hint."""
+        lines = [f"{self.label} — {_short(what)}"]
         if expected is not None:
             lines.append(f"  expected: {_short(expected)}")
         if got is not None:
             lines.append(f"  got:      {_short(got)}")
+        if differs:
+            lines.append(f"  differs:  {_short(differs)}")
         if hint:
-            lines.append(f"  hint:     {hint}")
-        raise CheckFailed("\n".join(lines))
+            lines.append(f"  hint:     {_short(hint)}")
+        raise CheckFailed("\n".join(lines)) from None
 
     def expect(self, ok, what, expected=None, got=None, hint=None):
         """Count a passed check, or fail with the given message."""
@@ -184,8 +224,7 @@ class Task:
         except CheckFailed:
             raise
         except Exception as err:  # the learner's code failed: say how, in one line
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
-            self.fail(f"{what} raised {type(err).__name__}", got=first_line or type(err).__name__, hint=hint)
+            self.fail(f"{what} raised {type(err).__name__}", got=first_line(err), hint=error_hint(err, what, hint))
         if result is None:
             self.fail(f"{what} returned None", hint="did you forget the `return` statement?")
         return result
@@ -322,9 +361,4 @@ def probe_model(task, build, input_shape, what, hint=None):
     try:
         return keras.Model(inputs, output)
     except Exception as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        task.fail(
-            f"{what}: its output is not connected to its input",
-            got=first,
-            hint="build every layer on x, the tensor passed in",
-        )
+        task.fail(f"{what}: its output cannot be made into a model", got=first_line(err), hint=error_hint(err))

@@ -1,36 +1,38 @@
 """Checks for unit 09 (DenseNet): the seed's blocks, its model, and the paper's DenseNet-BC.
 
-Each check builds what the learner wrote on small inputs and compares it with
-what the task's description implies: output shapes, the kinds of layers in
-order, parameter counts from the per-layer formulas, and numerical properties
-(a dense block hands its input on unchanged). No check carries a copy of the
+Blocks and models are compared with a reference built from the task's
+specification (``cnn_course.checks.compare``): same random weights, same random
+inputs, same outputs, in two or more configurations chosen so that coincidences
+cannot hold (odd channel counts, non-square inputs). The hints below explain
+the usual mistakes from the first step where the learner's graph differs.
+Counting tasks compare with the formulas. No check carries a copy of the
 solution's code.
 """
 
+import functools
 import math
 
 import numpy as np
 
-from cnn_course.checks import Task, is_whole_number, layer_kinds, probe_model
+from cnn_course.checks import Task, is_whole_number, probe_model
+from cnn_course.checks.compare import (
+    avg_pool,
+    bn,
+    chain,
+    compare_with_reference,
+    concat_input,
+    conv,
+    dense,
+    gap,
+    reference_model,
+    relu,
+    softmax,
+)
 
 SEED_BOTTLENECK = 64
 SEED_GROWTH = 16
 SEED_BLOCKS = (1, 2, 4, 3)
 SEED_HEAD_UNITS = 512
-
-BN, RELU, CONCAT, GAP, SOFTMAX = "BatchNormalization", "ReLU", "Concatenate", "GlobalAveragePooling2D", "Softmax"
-
-
-def conv(size, filters, stride=1):
-    return f"Conv2D {size}×{size}/{stride}×{stride} →{filters}"
-
-
-def avg_pool():
-    return "AveragePooling2D 2×2/2×2"
-
-
-def dense(units):
-    return f"Dense →{units}"
 
 
 # -- what the descriptions imply -------------------------------------------------
@@ -45,11 +47,6 @@ def channels_after_blocks(c0, k, blocks, compression, rounding=math.floor):
     return channels
 
 
-def seed_layer_kinds(k, bottleneck=SEED_BOTTLENECK):
-    """One layer of the seed's dense block: BN → ReLU → 1×1 conv → BN → ReLU → 3×3 conv → concatenate."""
-    return [BN, RELU, conv(1, bottleneck), BN, RELU, conv(3, k), CONCAT]
-
-
 def seed_block_params(c0, k, n_block, bottleneck=SEED_BOTTLENECK, bias=True):
     """Parameters of the seed's dense block as Keras counts them (BN: γ, β, moving mean and variance)."""
     total = 0
@@ -59,67 +56,115 @@ def seed_block_params(c0, k, n_block, bottleneck=SEED_BOTTLENECK, bias=True):
     return total
 
 
-def seed_densenet_spec(n_class):
-    """Layer kinds and parameter count of the seed's DenseNet on 28×28×1 inputs."""
-    kinds, params, c = [], 0, 1
-    for i, n in enumerate(SEED_BLOCKS):
-        kinds += n * seed_layer_kinds(SEED_GROWTH)
-        params += seed_block_params(c, SEED_GROWTH, n)
-        c += n * SEED_GROWTH
-        if i < len(SEED_BLOCKS) - 1:
-            reduced = math.floor(c * 0.5)
-            kinds += [conv(1, reduced), avg_pool()]
-            params += c * reduced + reduced
-            c = reduced
-    kinds += [GAP, dense(SEED_HEAD_UNITS), BN, RELU, dense(n_class), SOFTMAX]
-    params += c * SEED_HEAD_UNITS + SEED_HEAD_UNITS + 4 * SEED_HEAD_UNITS + SEED_HEAD_UNITS * n_class + n_class
-    return kinds, params
+# -- the references, from the specifications ------------------------------------------
+def dense_block_spec(k, n_block, bottleneck=SEED_BOTTLENECK, bias=True):
+    """n_block layers BN → ReLU → 1×1 conv → BN → ReLU → 3×3 conv, each concatenated to its input."""
+    layer = chain(bn(), relu(), conv(1, bottleneck, bias=bias), bn(), relu(), conv(3, k, bias=bias))
+    return chain(*[concat_input(layer) for _ in range(n_block)])
 
 
-def densenet_bc_spec(blocks, k, compression, n_class, in_channels):
-    """Layer kinds and parameter count of a CIFAR-style DenseNet-BC (no conv biases)."""
-    stem = 2 * k
-    kinds, params, c = [conv(3, stem)], 9 * in_channels * stem, stem
-    for i, n in enumerate(blocks):
-        for _ in range(n):
-            kinds += [BN, RELU, conv(1, 4 * k), BN, RELU, conv(3, k), CONCAT]
-            params += 4 * c + c * 4 * k + 4 * (4 * k) + 9 * 4 * k * k
-            c += k
+def transition_spec(channels, compression, preactivation=False, bias=True):
+    """[BN → ReLU →] 1×1 conv to int(C·θ) channels → 2×2 average pooling."""
+    parts = [bn(), relu()] if preactivation else []
+    return chain(*parts, conv(1, int(channels * compression), bias=bias), avg_pool(2))
+
+
+def densenet_spec(c0, k, blocks, compression, bottleneck, bias, preactivation):
+    """Dense blocks with a transition after every block but the last."""
+    parts = []
+    for i, (n, c) in enumerate(zip(blocks, channels_after_blocks(c0, k, blocks, compression), strict=True)):
+        parts.append(dense_block_spec(k, n, bottleneck, bias))
         if i < len(blocks) - 1:
-            reduced = math.floor(c * compression)
-            kinds += [BN, RELU, conv(1, reduced), avg_pool()]
-            params += 4 * c + c * reduced
-            c = reduced
-    kinds += [BN, RELU, GAP, dense(n_class), SOFTMAX]
-    params += 4 * c + c * n_class + n_class
-    return kinds, params
+            parts.append(transition_spec(c, compression, preactivation, bias))
+    return chain(*parts)
 
 
-# -- hints for the usual mistakes ------------------------------------------------
-def _layer_hint(expected, got):
-    if expected == CONCAT and got.startswith("Add"):
-        return "a dense block concatenates its input with the new features (DenseNet); adding them is ResNet's way"
-    if expected == BN and got == RELU:
-        return "batch normalisation comes first: BN → ReLU → conv (the pre-activation order)"
-    if expected == RELU and got.startswith("Conv2D"):
-        return "put a ReLU between the batch normalisation and the convolution"
-    if expected.startswith("Conv2D 1×1") and got.startswith("Conv2D 3×3"):
+@functools.cache
+def reference(name, config, input_shape):
+    """The reference model of a task in one configuration, built once per process."""
+    if name == "dense_block":
+        spec = dense_block_spec(*config)
+    elif name == "transition_layer":
+        spec = transition_spec(input_shape[-1], *config)
+    elif name == "DenseNet":
+        body = densenet_spec(1, SEED_GROWTH, SEED_BLOCKS, 0.5, SEED_BOTTLENECK, True, False)
+        spec = chain(body, gap(), dense(SEED_HEAD_UNITS), bn(), relu(), dense(config[0]), softmax())
+    else:  # densenet_bc
+        blocks, k, compression, n_class = config
+        body = densenet_spec(2 * k, k, blocks, compression, 4 * k, False, True)
+        spec = chain(conv(3, 2 * k, bias=False), body, bn(), relu(), gap(), dense(n_class), softmax())
+    return reference_model(spec, input_shape)
+
+
+# -- hints for the usual mistakes, from the first step that differs ---------------------
+def _conv_hint(e, g):
+    if e.settings["bias"] != g.settings["bias"]:
+        if e.settings["bias"]:
+            return "the seed's convolutions keep their bias (Keras's default use_bias=True)"
+        return "DenseNet-BC's convolutions have no bias (use_bias=False): batch normalisation follows each one"
+    if e.settings["kernel"] == (1, 1) and g.settings["kernel"] == (3, 3):
         return "each layer starts with the 1×1 bottleneck convolution before the 3×3 one"
-    if expected.startswith("Conv2D") and got.startswith("Conv2D"):
-        return "check this convolution's kernel size, stride and number of filters"
-    if expected.startswith("AveragePooling2D") and got.startswith("MaxPooling2D"):
+    if e.settings["padding"] != g.settings["padding"]:
+        return "padding='same' keeps height and width, so the new features can be concatenated to the input"
+    if "dilation" in g.settings:
+        return "the convolutions are not dilated: remove dilation_rate"
+    return "check this convolution's kernel size, stride and number of filters"
+
+
+def _layer_hint(e, g):
+    if e is None or g is None:
+        return None
+    kinds = (e.kind, g.kind)
+    if kinds == ("Concatenate", "Add"):
+        return "a dense block concatenates its input with the new features (DenseNet); adding them is ResNet's way"
+    if kinds == ("BatchNormalization", "ReLU"):
+        return "batch normalisation comes first: BN → ReLU → conv (the pre-activation order)"
+    if kinds == ("BatchNormalization", "BatchNormalization"):
+        return "normalise over the channels: keep BatchNormalization's default axis=-1 and its other defaults"
+    if e.kind == "ReLU" and g.kind != "ReLU":
+        return "put a ReLU between the batch normalisation and the convolution"
+    if g.kind in ("ReLU", "ReLU6", "Softmax", "Sigmoid", "Tanh"):
+        return f"the task has no {g.kind} here (check the layers' activation= arguments too)"
+    if kinds == ("Conv2D", "Conv2D"):
+        return _conv_hint(e, g)
+    if kinds == ("AveragePooling", "MaxPooling"):
         return "the transition layer uses average pooling, not max pooling"
-    if expected.startswith("AveragePooling2D"):
+    if e.kind == "AveragePooling":
         return "the transition layer ends with 2×2 average pooling (stride 2)"
-    if expected == SOFTMAX:
+    if e.kind == "Softmax":
         return "the model should end with a softmax over the classes"
     return None
 
 
-def _transition_hint(expected, got):
-    if expected.startswith("Conv2D") and got.startswith("Conv2D"):
-        return "the transition's convolution is 1×1 with stride 1: it only changes the number of channels"
-    return _layer_hint(expected, got)
+def _transition_hint(e, g):
+    if e is not None and g is not None and e.kind == "Conv2D":
+        if g.kind == "BatchNormalization":
+            return "the notes' transition has no BN → ReLU before its convolution (DenseNet-BC's has)"
+        if g.kind == "Conv2D" and (e.settings["kernel"], e.settings["strides"]) != (
+            g.settings["kernel"],
+            g.settings["strides"],
+        ):
+            return "the transition's convolution is 1×1 with stride 1: it only changes the number of channels"
+    return _layer_hint(e, g)
+
+
+def _bc_hint(k):
+    def hint(e, g):
+        if e is None or g is None:
+            return None
+        if e.kind == "BatchNormalization" and g.kind == "Conv2D" and g.settings["kernel"] == (1, 1):
+            return "DenseNet-BC's transition starts with BN → ReLU before its 1×1 convolution"
+        if e.kind == "BatchNormalization" and g.kind == "GlobalAveragePooling":
+            return "finish with BN → ReLU before global average pooling"
+        if (e.kind, g.kind) == ("Conv2D", "Conv2D") and e.settings["filters"] != g.settings["filters"]:
+            if e.settings["kernel"] == (3, 3):
+                return "the stem has 2k filters; each 3×3 conv in a block has k"
+            if e.settings["filters"] == 4 * k:
+                return "the bottleneck 1×1 conv has 4k filters"
+            return "a transition's 1×1 conv keeps int(C·θ) channels"
+        return _layer_hint(e, g)
+
+    return hint
 
 
 def _channel_hint(c0, k, blocks, compression, got):
@@ -168,33 +213,26 @@ def dense_block(fn):
     """Task 2: the seed's dense block."""
     with Task(2, "dense_block") as t:
         t.function(fn, "dense_block")
-        shape_hint = "keep height and width (padding='same' on the 3×3 conv) and join along channels with Concatenate"
-        for c0, k, n in [(5, 6, 3), (3, 4, 1)]:
-            what = f"dense_block(x, k={k}, n_block={n}) on an 8×8×{c0} input"
-            model = probe_model(t, lambda x, k=k, n=n: fn(x, k, n), (8, 8, c0), what, hint=shape_hint)
-            channels = model.outputs[0].shape[-1]
-            hint = {
+        for c0, k, n, size in [(5, 3, 2, (7, 9)), (6, 4, 3, (8, 5))]:
+            what = f"dense_block(x, k={k}, n_block={n}) on a {size[0]}×{size[1]}×{c0} input"
+            shape_hint = (
+                "keep height and width (padding='same' on the 3×3 conv) and join along channels with Concatenate"
+            )
+            shapes_only = lambda err, hint=shape_hint: hint if isinstance(err, ValueError) else None  # noqa: E731
+            model = probe_model(t, lambda x, k=k, n=n: fn(x, k, n), (*size, c0), what, hint=shapes_only)
+            channel_hints = {
                 k: "return the concatenation of the input and the new features, not only the new features",
                 c0: "adding keeps the channel count: a dense block concatenates, so channels grow by k per layer",
                 c0 + (n - 1) * k: "the block has n_block layers: loop `for i in range(n_block)`",
-            }.get(channels, "after n_block layers the block has c0 + n_block·k channels")
-            t.equal(f"{what}: output shape", tuple(model.outputs[0].shape[1:]), (8, 8, c0 + n * k), hint)
-            t.sequence(f"{what}: layers in order", layer_kinds(model), n * seed_layer_kinds(k), _layer_hint)
-            t.equal(
-                f"{what}: parameters",
-                model.count_params(),
-                seed_block_params(c0, k, n),
-                "the seed's convolutions keep their bias (Keras's default use_bias=True)",
-            )
-            x = np.random.default_rng(0).normal(size=(2, 8, 8, c0)).astype("float32")
-            y = np.asarray(model(x, training=False))
-            kept = np.allclose(y[..., :c0], x) or np.allclose(y[..., -c0:], x)
-            t.expect(
-                kept,
-                f"{what}: the block's input should reach its output unchanged",
-                "the input as the first (or last) channels of the output",
-                "the input's values are not among the output's channels",
-                "concatenate the input (`main`) as it came in, before any BN or ReLU",
+            }
+            compare_with_reference(
+                t,
+                model,
+                reference("dense_block", (k, n), (*size, c0)),
+                what,
+                hint=_layer_hint,
+                shape_hint=lambda got, hints=channel_hints, other=shape_hint: hints.get(got[-1], other),
+                wiring_hint="each layer reads the block's latest tensor and concatenates [its input, the new features]",
             )
 
 
@@ -202,28 +240,25 @@ def transition_layer(fn):
     """Task 3: the seed's transition layer."""
     with Task(3, "transition_layer") as t:
         t.function(fn, "transition_layer")
-        for c, compression in [(19, None), (18, 0.75), (40, 0.5)]:
+        for c, compression, size in [(19, None, (7, 9)), (13, 0.75, (8, 6)), (7, 0.5, (5, 5))]:
             extra = () if compression is None else (compression,)  # None: rely on the default
             theta = 0.5 if compression is None else compression
             shown = "" if compression is None else f", compression={compression}"
-            what = f"transition_layer(x{shown}) on an 8×8×{c} input"
-            model = probe_model(t, lambda x, extra=extra: fn(x, *extra), (8, 8, c), what)
-            reduced = math.floor(c * theta)
-            got_c = model.outputs[0].shape[-1]
-            hint = (
-                "int() rounds down: int(C · compression) channels"
-                if got_c in (round(c * theta), math.ceil(c * theta))
-                else "the 2×2 average pooling halves height and width"
-                if tuple(model.outputs[0].shape[1:3]) == (8, 8)
-                else "a 1×1 conv to int(C · compression) channels, then 2×2 average pooling"
+            what = f"transition_layer(x{shown}) on a {size[0]}×{size[1]}×{c} input"
+            model = probe_model(t, lambda x, extra=extra: fn(x, *extra), (*size, c), what)
+
+            def shape_hint(got, c=c, theta=theta, default=compression is None):
+                rounding = got[-1] in (round(c * theta), math.ceil(c * theta)) and got[-1] != int(c * theta)
+                hint = (
+                    "int() rounds down: int(C · compression) channels"
+                    if rounding
+                    else "a 1×1 conv to int(C · compression) channels, then 2×2 average pooling (stride 2)"
+                )
+                return ("compression should default to 0.5; " if default else "") + hint
+
+            compare_with_reference(
+                t, model, reference("transition_layer", (theta,), (*size, c)), what, _transition_hint, shape_hint
             )
-            if compression is None:
-                hint = "compression should default to 0.5; " + hint
-            t.equal(f"{what}: output shape", tuple(model.outputs[0].shape[1:]), (4, 4, reduced), hint)
-            expected, kinds = [conv(1, reduced), avg_pool()], layer_kinds(model)
-            if kinds == expected[::-1]:  # pooling first: both steps are linear, so the output is the same
-                kinds = expected
-            t.sequence(f"{what}: layers in order", kinds, expected, _transition_hint)
 
 
 def densenet(fn):
@@ -233,20 +268,15 @@ def densenet(fn):
         for n_class in (10, 3):
             what = f"DenseNet(n_class={n_class})"
             model = t.keras_model(t.call(fn, (n_class,), what=what), what)
-            t.equal(
-                f"{what}: input shape", tuple(model.inputs[0].shape[1:]), (28, 28, 1), "the seed's input is 28×28×1"
+            compare_with_reference(
+                t,
+                model,
+                reference("DenseNet", (n_class,), (28, 28, 1)),
+                what,
+                hint=_layer_hint,
+                shape_hint=lambda got: "the last Dense layer should have n_class units (use the argument, not 10)",
+                wiring_hint="use your dense_block and transition_layer in the order of the task",
             )
-            t.equal(
-                f"{what}: output shape",
-                tuple(model.outputs[0].shape[1:]),
-                (n_class,),
-                "the last Dense layer should have n_class units (use the argument, not a fixed 10)",
-            )
-            kinds, params = seed_densenet_spec(n_class)
-            t.sequence(f"{what}: layers in order", layer_kinds(model), kinds, _layer_hint)
-            t.equal(f"{what}: parameters", model.count_params(), params, "compare each block's settings with the seed")
-        probabilities = np.asarray(model(np.zeros((2, 28, 28, 1), "float32"), training=False))
-        t.close(f"{what}: each row of the output sums to 1", probabilities.sum(axis=1), np.ones(2), "end with softmax")
 
 
 def dense_block_params(fn):
@@ -275,42 +305,26 @@ def densenet_bc(fn):
     with Task(6, "densenet_bc") as t:
         t.function(fn, "densenet_bc")
         for blocks, k, compression, n_class, shape in [
-            ((2, 3), 4, 0.5, 5, (16, 16, 3)),
-            ((16, 16, 16), 12, 0.5, 10, (32, 32, 3)),
+            ((2, 3), 4, 0.5, 5, (16, 12, 3)),
+            ((1, 2, 1), 3, 0.75, 4, (15, 13, 2)),
         ]:
             config = dict(blocks=blocks, k=k, compression=compression, n_class=n_class, input_shape=shape)
             what = "densenet_bc(" + ", ".join(f"{key}={value}" for key, value in config.items()) + ")"
             model = t.keras_model(t.call(fn, kwargs=config, what=what), what)
-            t.equal(
-                f"{what}: output shape",
-                tuple(model.outputs[0].shape[1:]),
-                (n_class,),
-                "end with Dense(n_class) and softmax",
+            compare_with_reference(
+                t,
+                model,
+                reference("densenet_bc", (blocks, k, compression, n_class), shape),
+                what,
+                hint=_bc_hint(k),
+                shape_hint=lambda got: "end with Dense(n_class) and softmax",
             )
-            kinds, params = densenet_bc_spec(blocks, k, compression, n_class, shape[-1])
-            t.sequence(f"{what}: layers in order", layer_kinds(model), kinds, _bc_hint)
-            t.equal(
-                f"{what}: parameters",
-                model.count_params(),
-                params,
-                "DenseNet-BC's convolutions have no bias (use_bias=False): batch normalisation follows each one",
-            )
+        model = t.keras_model(t.call(fn, what="densenet_bc()"), "densenet_bc()")
         trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
         t.expect(
             abs(trainable - 0.8e6) < 0.05e6,
-            "DenseNet-BC (L=100, k=12) should have about 0.8 M trainable parameters (the paper's Table 2)",
+            "densenet_bc(): DenseNet-BC (L=100, k=12) should have about 0.8 M trainable parameters (Table 2)",
             "0.8 M",
             f"{trainable / 1e6:.2f} M",
+            "the defaults are blocks=(16, 16, 16), k=12, compression=0.5, n_class=10, input_shape=(32, 32, 3)",
         )
-
-
-def _bc_hint(expected, got):
-    if expected == BN and got.startswith("Conv2D 1×1"):
-        return "DenseNet-BC's transition starts with BN → ReLU before its 1×1 convolution"
-    if expected.startswith("Conv2D 3×3") and got.startswith("Conv2D") and expected.split("→")[1] != got.split("→")[-1]:
-        return "the stem has 2k filters; each 3×3 conv in a block has k; the bottleneck has 4k"
-    if expected == BN and got == GAP:
-        return "finish with BN → ReLU before global average pooling"
-    if expected.startswith("Conv2D 1×1") and got.startswith("Conv2D 1×1"):
-        return "the bottleneck 1×1 conv has 4k filters; a transition keeps int(C·θ) channels"
-    return _layer_hint(expected, got)

@@ -1,0 +1,404 @@
+"""Behaviour comparison: a learner's Keras model against a reference built from the task's specification.
+
+The engine reads both graphs as a list of canonical steps (one vocabulary for
+equivalent spellings: nested models are flattened, ``keras.ops`` calls and
+equivalent layers map to the same step), gives the learner's weighted steps the
+reference's random weights in that order, and compares the outputs on random
+inputs, in inference and in training mode. The step lists only explain a
+mismatch ("step 3: expected ReLU, got BatchNormalization"); the numbers decide.
+
+A unit's check reads as: reference from the spec (``chain``, ``conv``, ``bn``,
+``concat_input`` ...) + configurations + hints for known mistakes::
+
+    reference = reference_model(chain(bn(), relu(), conv(3, k)), (7, 9, 5))
+    compare_with_reference(t, learner_model, reference, what, hint=my_hint)
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+SKIPPED = {"InputLayer", "Dropout", "SpatialDropout2D", "Identity"}
+ACTIVATIONS = {"relu": "ReLU", "relu6": "ReLU6", "softmax": "Softmax", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+OP_ACTIVATIONS = {"Relu": "ReLU", "Relu6": "ReLU6", "Softmax": "Softmax", "Sigmoid": "Sigmoid", "Tanh": "Tanh"}
+POOLS = {
+    "MaxPooling2D": "MaxPooling",
+    "AveragePooling2D": "AveragePooling",
+    "MaxPool": "MaxPooling",
+    "AveragePool": "AveragePooling",
+}
+GLOBAL_POOLS = {"GlobalAveragePooling2D": "GlobalAveragePooling", "GlobalMaxPooling2D": "GlobalMaxPooling"}
+REDUCTIONS = {"Mean": "GlobalAveragePooling", "Max": "GlobalMaxPooling"}
+
+
+@dataclasses.dataclass(eq=False)
+class Step:
+    """One canonical step of a graph: its kind, the settings that matter, and its weights.
+
+    ``weights`` are ``(role, variable, canonical_shape)``; two steps are the same
+    when kind and settings agree (``same``), whatever the layer's class or name.
+    """
+
+    kind: str
+    settings: dict = dataclasses.field(default_factory=dict)
+    name: str = ""
+    weights: list = dataclasses.field(default_factory=list)
+
+    def same(self, other):
+        return other is not None and (self.kind, self.settings) == (other.kind, other.settings)
+
+    def shapes(self):
+        return [(role, shape) for role, _, shape in self.weights]
+
+    def __str__(self):
+        shown = [self.kind] + [_setting(k, v) for k, v in self.settings.items()]
+        return " ".join(s for s in shown if s)
+
+
+def _setting(key, value):
+    if key in ("kernel", "pool"):
+        return "×".join(str(v) for v in value)
+    if key in ("filters", "units"):
+        return f"→{value}"
+    if key == "padding":
+        return f"padding='{value}'"
+    if key == "bias":
+        return "" if value else "no bias"
+    if key == "strides":
+        return "" if value == (1, 1) else f"stride {'×'.join(map(str, value))}"
+    return f"{key}={value}"
+
+
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+def _fused(layer):
+    name = getattr(getattr(layer, "activation", None), "__name__", "linear")
+    return [] if name == "linear" else [Step(ACTIVATIONS.get(name, f"Activation({name})"), name=layer.name)]
+
+
+def _conv_steps(layer):
+    kernel = tuple(layer.kernel.shape)
+    size = _pair(layer.kernel_size)
+    padding = "valid" if size == (1, 1) else layer.padding  # a 1×1 kernel pads nothing either way
+    settings = {"kernel": size, "strides": _pair(layer.strides), "padding": padding}
+    dilation = _pair(layer.dilation_rate)
+    if dilation != (1, 1):
+        settings["dilation"] = dilation
+    groups = getattr(layer, "groups", 1)
+    if groups > 1 and kernel[2] == 1:  # one input channel per group: a depthwise convolution
+        multiplier = layer.filters // groups
+        canonical = kernel[:2] + (groups, multiplier)
+        kind, settings["multiplier"] = "DepthwiseConv2D", multiplier
+    else:
+        canonical, kind = kernel, "Conv2D"
+        settings["filters"] = layer.filters
+        if groups > 1:
+            settings["groups"] = groups
+    settings["bias"] = layer.use_bias
+    weights = [("kernel", layer.kernel, canonical)] + _bias(layer)
+    return [Step(kind, settings, layer.name, weights)] + _fused(layer)
+
+
+def _layer_steps(layer):
+    """Canonical steps of one Keras layer (possibly none, or several for a fused activation)."""
+    from keras import layers
+
+    kind = type(layer).__name__
+    if isinstance(layer, layers.DepthwiseConv2D):
+        settings = {"kernel": _pair(layer.kernel_size), "strides": _pair(layer.strides), "padding": layer.padding}
+        settings.update(multiplier=layer.depth_multiplier, bias=layer.use_bias)
+        weights = [("kernel", layer.kernel, tuple(layer.kernel.shape))]
+        weights += [("bias", layer.bias, tuple(layer.bias.shape))] if layer.use_bias else []
+        return [Step("DepthwiseConv2D", settings, layer.name, weights)] + _fused(layer)
+    if isinstance(layer, layers.SeparableConv2D):
+        shared = {"strides": _pair(layer.strides), "padding": layer.padding}
+        depthwise = {"kernel": _pair(layer.kernel_size), **shared, "multiplier": layer.depth_multiplier, "bias": False}
+        pointwise = {"kernel": (1, 1), "strides": (1, 1), "padding": "valid", "filters": layer.filters}
+        pointwise["bias"] = layer.use_bias
+        dw, pw = layer.depthwise_kernel, layer.pointwise_kernel
+        return [
+            Step("DepthwiseConv2D", depthwise, layer.name, [("kernel", dw, tuple(dw.shape))]),
+            Step("Conv2D", pointwise, layer.name, [("kernel", pw, tuple(pw.shape))] + _bias(layer)),
+        ] + _fused(layer)
+    if isinstance(layer, layers.Conv2D) and not isinstance(layer, layers.Conv2DTranspose):
+        return _conv_steps(layer)
+    if isinstance(layer, layers.Dense):
+        weights = [("kernel", layer.kernel, tuple(layer.kernel.shape))] + _bias(layer)
+        return [Step("Dense", {"units": layer.units, "bias": layer.use_bias}, layer.name, weights)] + _fused(layer)
+    if isinstance(layer, layers.BatchNormalization):
+        return [_batch_norm(layer)]
+    if isinstance(layer, layers.Activation):
+        return _fused(layer)
+    if isinstance(layer, layers.ReLU):
+        if layer.max_value == 6 and not layer.negative_slope and not layer.threshold:
+            return [Step("ReLU6", name=layer.name)]
+        plain = layer.max_value is None and not layer.negative_slope and not layer.threshold
+        extra = {} if plain else {"max": layer.max_value, "slope": layer.negative_slope}
+        return [Step("ReLU", extra, layer.name)]
+    if kind in POOLS:
+        pool = _pair(layer.pool_size)
+        settings = {"pool": pool, "strides": _pair(layer.strides or pool), "padding": layer.padding}
+        return [Step(POOLS[kind], settings, layer.name)]
+    if kind in GLOBAL_POOLS:
+        return [Step(GLOBAL_POOLS[kind], {"keepdims": layer.keepdims} if layer.keepdims else {}, layer.name)]
+    if kind == "ZeroPadding2D":
+        return [Step("Pad", {"amount": tuple(map(tuple, layer.padding))}, layer.name)]
+    if kind == "Softmax":
+        return [Step("Softmax", name=layer.name)]
+    if kind == "Concatenate":
+        return [Step("Concatenate", {"axis": layer.axis} if layer.axis not in (-1, 3) else {}, layer.name)]
+    return [Step(kind, name=layer.name, weights=[("weight", w, tuple(w.shape)) for w in layer.weights])]
+
+
+def _bias(layer):
+    return [("bias", layer.bias, tuple(layer.bias.shape))] if layer.use_bias else []
+
+
+def _batch_norm(layer):
+    settings = {}
+    if layer.axis not in (-1, 3):
+        settings["axis"] = layer.axis
+    if not layer.center:
+        settings["center"] = False
+    if not layer.scale:
+        settings["scale"] = False
+    if not math.isclose(layer.epsilon, 1e-3):
+        settings["epsilon"] = layer.epsilon
+    weights = [("gamma", layer.gamma)] if layer.scale else []
+    weights += [("beta", layer.beta)] if layer.center else []
+    weights += [("mean", layer.moving_mean), ("variance", layer.moving_variance)]
+    return Step("BatchNormalization", settings, layer.name, [(r, v, tuple(v.shape)) for r, v in weights])
+
+
+def _op_steps(op):
+    """Canonical steps of a ``keras.ops`` call recorded in a functional graph."""
+    kind = type(op).__name__
+    if kind in OP_ACTIVATIONS:
+        return [Step(OP_ACTIVATIONS[kind], name=op.name)]
+    if kind in POOLS:
+        pool = _pair(op.pool_size)
+        settings = {"pool": pool, "strides": _pair(op.strides or pool), "padding": op.padding.lower()}
+        return [Step(POOLS[kind], settings, op.name)]
+    axis = getattr(op, "axis", None)
+    if kind in REDUCTIONS and axis is not None and sorted(a % 4 for a in _pair(axis)) == [1, 2]:
+        return [Step(REDUCTIONS[kind], {"keepdims": True} if op.keepdims else {}, op.name)]
+    if kind == "Pad":
+        return [Step("Pad", {"amount": tuple(map(tuple, op.pad_width))[1:3]}, op.name)]
+    if kind == "Concatenate":
+        return [Step("Concatenate", {"axis": axis} if axis not in (-1, 3) else {}, op.name)]
+    return [Step(kind, name=op.name)]
+
+
+def steps(model):
+    """The canonical steps of a model in order of computation, nested models flattened."""
+    import keras
+
+    found = []
+    for op in getattr(model, "operations", None) or model.layers:
+        if isinstance(op, keras.Model):
+            found += steps(op)
+        elif type(op).__name__ in SKIPPED:
+            continue
+        elif isinstance(op, keras.layers.Layer):
+            found += _layer_steps(op)
+        else:
+            found += _op_steps(op)
+    return found
+
+
+def weighted(step_list):
+    return [s for s in step_list if s.weights]
+
+
+def first_difference(expected, got):
+    """``(index, expected_step, got_step)`` at the first difference (None past an end), or None."""
+    for i in range(max(len(expected), len(got))):
+        e = expected[i] if i < len(expected) else None
+        g = got[i] if i < len(got) else None
+        if e is None or not e.same(g):
+            return i, e, g
+    return None
+
+
+# -- random weights ----------------------------------------------------------------
+def _random_value(role, shape, rng):
+    if role == "kernel":
+        return rng.normal(0, 1 / math.sqrt(max(1, int(np.prod(shape[:-1])))), shape)
+    if role == "gamma":
+        return rng.uniform(0.5, 1.5, shape) * rng.choice([-1, 1], shape)
+    if role == "variance":
+        return rng.uniform(0.5, 2.0, shape)
+    return rng.normal(0, 0.5, shape)
+
+
+def randomize(step_list, seed=0):
+    """Set every weight of the steps at random: mixed signs, BN statistics away from their defaults."""
+    rng = np.random.default_rng(seed)
+    for step in weighted(step_list):
+        for role, variable, shape in step.weights:
+            variable.assign(_random_value(role, shape, rng).reshape(variable.shape).astype(variable.dtype))
+
+
+def copy_weights(source, target):
+    """Copy the weights of matched weighted steps (same kinds and canonical shapes, checked by the caller)."""
+    for s, t in zip(source, target, strict=True):
+        for (_, v_from, _), (_, v_to, _) in zip(s.weights, t.weights, strict=True):
+            v_to.assign(np.reshape(np.asarray(v_from), v_to.shape))
+
+
+# -- building a reference from a specification ---------------------------------------
+def chain(*parts):
+    """Steps applied one after another: ``chain(bn(), relu(), conv(3, 8))(x)``."""
+
+    def apply(x):
+        for part in parts:
+            x = part(x)
+        return x
+
+    return apply
+
+
+def _layer(make):
+    return lambda x: make()(x)
+
+
+def bn():
+    from keras import layers
+
+    return _layer(layers.BatchNormalization)
+
+
+def relu():
+    from keras import layers
+
+    return _layer(layers.ReLU)
+
+
+def softmax():
+    from keras import layers
+
+    return _layer(layers.Softmax)
+
+
+def gap():
+    from keras import layers
+
+    return _layer(layers.GlobalAveragePooling2D)
+
+
+def conv(size, filters, strides=1, padding="same", bias=True):
+    from keras import layers
+
+    return _layer(lambda: layers.Conv2D(filters, size, strides=strides, padding=padding, use_bias=bias))
+
+
+def avg_pool(size=2, strides=None, padding="valid"):
+    from keras import layers
+
+    return _layer(lambda: layers.AveragePooling2D(size, strides=strides, padding=padding))
+
+
+def dense(units, bias=True):
+    from keras import layers
+
+    return _layer(lambda: layers.Dense(units, use_bias=bias))
+
+
+def concat_input(*parts):
+    """The input, then what ``parts`` make of it, joined along channels (a dense connection)."""
+    from keras import layers
+
+    return lambda x: layers.Concatenate()([x, chain(*parts)(x)])
+
+
+def reference_model(spec, input_shape):
+    """A model of a specification (``chain(...)``) on an input of the given shape (no batch axis)."""
+    import keras
+
+    inputs = keras.Input(input_shape)
+    return keras.Model(inputs, spec(inputs), name="reference")
+
+
+# -- the comparison --------------------------------------------------------------------
+def _explain(expected, got, hint, wiring_hint):
+    """The first differing step as evidence, and the task's hint for it."""
+    found = first_difference(expected, got)
+    if found is None:
+        return None, wiring_hint or "the layers match the task, but not how they are connected: check each input"
+    i, e, g = found
+    if g is None:
+        where, advice = f"step {i + 1}: missing {e}", f"your model ends before {e}"
+    elif e is None:
+        where, advice = f"step {i + 1} (`{g.name}`): extra {g}", f"the task has nothing after step {i}"
+    else:
+        where, advice = f"step {i + 1} (`{g.name}`): expected {e}, got {g}", "compare this step with the task"
+    return where, (hint(e, g) if hint else None) or advice
+
+
+def _shares_layers(model, reference):
+    import keras
+
+    def ops(m):
+        inner = getattr(m, "operations", None) or m.layers
+        return [o for op in inner for o in (ops(op) if isinstance(op, keras.Model) else [op])]
+
+    return model is reference or bool({id(op) for op in ops(model)} & {id(op) for op in ops(reference)})
+
+
+def _shape(tensor):
+    return tuple(tensor.shape[1:])
+
+
+def compare_with_reference(
+    t, model, reference, what, hint=None, shape_hint=None, wiring_hint=None, training=True, seed=0
+):
+    """The learner's model computes what the reference computes, with the same random weights.
+
+    Checks in turn: not the reference itself; input and output shapes; weighted
+    steps matching one to one; outputs on random inputs in inference (and
+    training) mode. A failure names the first differing step as evidence and
+    asks ``hint(expected_step, got_step)`` (or ``shape_hint(got_shape)``) for advice.
+    """
+    t.expect(
+        not _shares_layers(model, reference),
+        f"{what}: this is the check's own reference model",
+        "a model built from your own layers",
+        "the reference",
+        "build the model yourself, from the blocks of the earlier tasks",
+    )
+    expected, got = steps(reference), steps(model)
+
+    def fail(stage, e, g, advice=None):
+        where, explained = _explain(expected, got, hint, wiring_hint)
+        t.fail(f"{what}: {stage}", e, g, advice or explained, differs=where)
+
+    if _shape(model.inputs[0]) != _shape(reference.inputs[0]):
+        fail("input shape", _shape(reference.inputs[0]), _shape(model.inputs[0]), "use the input shape of the task")
+    t.passed += 1
+    if _shape(model.outputs[0]) != _shape(reference.outputs[0]):
+        got_shape = _shape(model.outputs[0])
+        fail("output shape", _shape(reference.outputs[0]), got_shape, shape_hint and shape_hint(got_shape))
+    t.passed += 1
+    ref_w, got_w = weighted(expected), weighted(got)
+    for i in range(max(len(ref_w), len(got_w))):
+        e = ref_w[i] if i < len(ref_w) else None
+        g = got_w[i] if i < len(got_w) else None
+        if e is None or g is None or e.kind != g.kind or e.shapes() != g.shapes():
+            shown = [f"{s} {[shape for _, shape in s.shapes()]}" if s else "nothing" for s in (e, g)]
+            fail(f"layer with weights number {i + 1} of {len(ref_w)}", *shown, hint and hint(e, g))
+    t.passed += 1
+    randomize(expected, seed)
+    copy_weights(ref_w, got_w)
+    x = np.random.default_rng(seed + 1).normal(size=(3, *_shape(reference.inputs[0]))).astype("float32")
+    for mode in [False, True] if training else [False]:
+        want = np.asarray(reference(x, training=mode), dtype="float64")
+        have = np.asarray(model(x, training=mode), dtype="float64")
+        scale = max(1.0, float(np.abs(want).max()))
+        if not np.allclose(have, want, rtol=1e-3, atol=1e-4 * scale):
+            worst = np.unravel_index(np.argmax(np.abs(have - want)), want.shape)
+            stage = f"outputs differ in {'training' if mode else 'inference'} mode at index {tuple(map(int, worst))}"
+            fail(stage, float(want[worst]), float(have[worst]))
+        t.passed += 1
