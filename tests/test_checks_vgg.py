@@ -165,6 +165,12 @@ def ops_vgg16(input_shape=(224, 224, 3), n_classes=1000):
 VGG16_MISTAKES = {
     "stub": (stub, "not written yet"),
     "returns keras.applications.VGG16": (keras_applications, "calls of your `vgg_block`"),
+    "returns keras.applications.VGG19": (
+        lambda input_shape=(224, 224, 3), n_classes=1000: keras.applications.VGG19(
+            weights=None, input_shape=input_shape, classes=n_classes
+        ),
+        "does not count for `vgg16`",
+    ),
     "average pooling": (vgg16_with(block=block_with(pool=layers.AveragePooling2D)), "max pooling, not average"),
     "ReLU before the convolutions": (vgg16_with(block=block_with(relu_first=True)), "not preceded"),
     "a stray dilation": (vgg16_with(block=block_with(dilation_rate=2)), "not dilated"),
@@ -391,7 +397,7 @@ def ops_small_vgg(n_classes=10):
 SMALL_MISTAKES = {
     "stub": (stub, "not written yet"),
     "written without vgg_block": (inline_small_vgg, "calls of your `vgg_block`"),
-    "three blocks": (small_with(blocks=((16, 2), (32, 2), (64, 2))), "calls of your `vgg_block`"),
+    "three blocks": (small_with(blocks=((16, 2), (32, 2), (64, 2))), "2 VGG blocks: call your `vgg_block` once"),
     "average pooling": (small_with(block=block_with(pool=layers.AveragePooling2D)), "max pooling, not average"),
     "no ReLU in the blocks": (small_with(block=block_with(activation=None)), "followed by a ReLU"),
     "ReLU before the convolutions": (small_with(block=block_with(relu_first=True)), "not preceded"),

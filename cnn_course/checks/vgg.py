@@ -152,7 +152,9 @@ def model_from_blocks(t, fn, args, what, n_blocks, task_name):
         f"{what}: calls of your `vgg_block` (Task 1) while building the model",
         n_blocks,
         len(calls),
-        f"build each of the {n_blocks} blocks with your `vgg_block`, as the task says "
+        f"the model has {n_blocks} VGG blocks: call your `vgg_block` once for each"
+        if calls
+        else f"build each of the {n_blocks} blocks with your `vgg_block`, as the task says "
         f"(a model from keras.applications or written without it does not count for `{task_name}`)",
     )
     return model
