@@ -72,6 +72,13 @@ def sequential_block(x, filters, n_convs, name="block"):
     return keras.Sequential([*stack, layers.MaxPool2D()], name=f"{name}_seq")(x)
 
 
+def padded_block(x, filters, n_convs, name="block"):
+    """'same' padding spelled out: pad by one pixel, then a 'valid' convolution."""
+    for _ in range(n_convs):
+        x = layers.Conv2D(filters, 3, padding="valid", activation="relu")(layers.ZeroPadding2D(1)(x))
+    return layers.MaxPooling2D(pool_size=(2, 2))(x)
+
+
 vgg_block = ops_block  # the learner's block, as a notebook defines it
 
 
@@ -88,6 +95,12 @@ BLOCK_MISTAKES = {
     "a stray dilation": (block_with(dilation_rate=2), "not dilated"),
     "3×3 pooling, 'same' (same shape)": (block_with(pool_size=3, pool_padding="same"), "2×2 max pooling with stride 2"),
     "pooling with stride 1": (block_with(pool_strides=1), "stride 2"),
+    "padding 'valid', compensated by padding the input once": (
+        lambda x, filters, n_convs, name="block": block_with(padding="valid")(
+            layers.ZeroPadding2D(n_convs)(x), filters, n_convs
+        ),
+        "not the input once",
+    ),
     "padding 'valid' shrinks the maps": (block_with(padding="valid"), "padding='same'"),
     "pooling after every conv": (block_with(pool_every_conv=True), "not after every conv"),
     "5×5 kernels": (block_with(kernel=5), "3×3 kernels only"),
@@ -112,6 +125,7 @@ def test_vgg_block_accepts_correct_answers(capsys):
     accepts(check.vgg_block, block_with(relu_layer=lambda: layers.Activation("relu")), capsys)
     accepts(check.vgg_block, block_with(pool_strides=None, bias_initializer="ones"), capsys)  # default strides
     accepts(check.vgg_block, ops_block, capsys)
+    accepts(check.vgg_block, padded_block, capsys)
     accepts(check.vgg_block, sequential_block, capsys)
 
 

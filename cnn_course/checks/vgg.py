@@ -87,6 +87,8 @@ def hinter(got_steps, filters_hint="every convolution of the block has `filters`
                 return "the model should end with a softmax over the classes"
             return blocks if step.kind == "Conv2D" else head if step.kind == "Dense" else None
         kinds = (e.kind, g.kind)
+        if g.kind == "Pad":
+            return "pad inside every convolution (padding='same'), not the input once: the borders differ"
         if kinds == ("MaxPooling", "AveragePooling"):
             return "VGG uses max pooling, not average pooling"
         if kinds == ("MaxPooling", "MaxPooling"):
