@@ -120,12 +120,16 @@ def hinter(got_steps, filters_hint="every convolution of the block has `filters`
 
 # -- the learner's own vgg_block, counted ------------------------------------------------
 def _counting(fn, name):
-    """``(fn', calls)``: ``fn`` with the function it knows as ``name`` (a global or a closure variable) counted."""
+    """``(fn', calls)``: ``fn`` with the function it knows as ``name`` (a global or a closure variable) counted.
+
+    ``fn`` itself and the learner's namespace are left as they were: ``fn'`` is a copy.
+    """
     calls = []
-    inner = getattr(fn, "__globals__", {}).get(name)
-    code = getattr(fn, "__code__", None)
-    if code is not None and name in code.co_freevars:
-        inner = fn.__closure__[code.co_freevars.index(name)].cell_contents
+    if not isinstance(fn, types.FunctionType):
+        return fn, calls
+    free = fn.__code__.co_freevars
+    cells = list(fn.__closure__ or ())
+    inner = cells[free.index(name)].cell_contents if name in free else fn.__globals__.get(name)
     if not callable(inner):
         return fn, calls
 
@@ -133,14 +137,10 @@ def _counting(fn, name):
         calls.append(args)
         return inner(*args, **kwargs)
 
-    closure = fn.__closure__
-    if name in code.co_freevars:
-        closure = list(closure)
-        closure[code.co_freevars.index(name)] = types.CellType(counted)
-        closure = tuple(closure)
-        spied = types.FunctionType(code, fn.__globals__, fn.__name__, fn.__defaults__, closure)
-    else:
-        spied = types.FunctionType(code, {**fn.__globals__, name: counted}, fn.__name__, fn.__defaults__, closure)
+    namespace = fn.__globals__ if name in free else {**fn.__globals__, name: counted}
+    if name in free:
+        cells[free.index(name)] = types.CellType(counted)
+    spied = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, tuple(cells) or None)
     spied.__kwdefaults__ = fn.__kwdefaults__
     return spied, calls
 
