@@ -1,12 +1,13 @@
 """The exercise-check framework: one line on success, expected / got / hint on failure."""
 
 import nbformat
+import numpy as np
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
 from cnn_course.checks import CheckFailed, Task, describe, layer_kinds, probe_model
-from cnn_course.checks.compare import compare_with_reference, conv, reference_model, steps
+from cnn_course.checks.compare import chain, compare_with_reference, conv, flatten, max_pool, reference_model, steps
 
 
 def test_success_prints_one_line(capsys):
@@ -247,3 +248,13 @@ def test_compare_names_the_first_differing_step(keras):
     assert "outputs differ in inference mode" in message and "step 2 (`re_lu" in message and "extra ReLU" in message
     with pytest.raises(CheckFailed, match="own reference"), Task(1, "block") as t:
         compare_with_reference(t, reference, reference, "block(x)")
+
+
+def test_max_pool_and_flatten_builders_read_like_the_layers(keras):
+    L = keras.layers
+    reference = reference_model(chain(max_pool(2), flatten()), (6, 4, 3))
+    spelled = _model(keras, lambda x: keras.ops.max_pool(x, 2, 2), L.Flatten(), shape=(6, 4, 3))
+    assert [str(s) for s in steps(reference)] == ["MaxPooling 2×2 stride 2×2 padding='valid'", "Flatten"]
+    assert all(e.same(g) for e, g in zip(steps(reference), steps(spelled), strict=True))
+    x = np.random.default_rng(0).normal(size=(2, 6, 4, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(reference(x)), np.asarray(spelled(x)))

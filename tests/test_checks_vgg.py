@@ -1,14 +1,17 @@
 """Unit 05's checks: each rejects the stub and the typical wrong answers, and accepts
-the solution (run from solutions/05_vgg.ipynb) and other correct ways to write it.
+the solution (run from solutions/05_vgg.ipynb) and other correct ways to write it
+(nested models, keras.ops, equivalent layers, other names, harmless extra arguments).
 
 Each wrong answer names the words its rejection must contain, so that a wrong
-answer is rejected for its own mistake, not by accident.
+answer is rejected for its own mistake, not by accident. Most block and model
+mistakes keep the shapes and the parameter count right: only the comparison of
+outputs catches them.
 """
 
 import keras
 import numpy as np
 import pytest
-from keras import layers
+from keras import layers, ops
 
 from cnn_course.checks import vgg as check
 from tests.conftest import accepts, rejects, solution, stub
@@ -22,27 +25,29 @@ def block_with(
     kernel=3,
     activation="relu",
     relu_layer=None,
+    relu_first=False,
     padding="same",
     pool=layers.MaxPooling2D,
+    pool_size=2,
     pool_strides=2,
+    pool_padding="valid",
     pool_every_conv=False,
     convs=lambda n: n,
     fixed_filters=None,
-    use_bias=True,
-    pool_padding="valid",
+    batch_norm=False,
+    **conv_args,
 ):
     def answer(x, filters, n_convs, name="block"):
         def pooling(t):
-            return t if pool is None else pool(2, strides=pool_strides, padding=pool_padding)(t)
+            return t if pool is None else pool(pool_size, strides=pool_strides, padding=pool_padding)(t)
 
         for _ in range(convs(n_convs)):
-            x = layers.Conv2D(
-                fixed_filters or filters,
-                kernel,
-                padding=padding,
-                activation=None if relu_layer else activation,
-                use_bias=use_bias,
-            )(x)
+            if relu_first:
+                x = layers.ReLU()(x)
+            fused = None if relu_layer or relu_first or batch_norm else activation
+            x = layers.Conv2D(fixed_filters or filters, kernel, padding=padding, activation=fused, **conv_args)(x)
+            if batch_norm:
+                x = layers.ReLU()(layers.BatchNormalization()(x))
             if relu_layer:
                 x = relu_layer()(x)
             if pool_every_conv:
@@ -52,6 +57,31 @@ def block_with(
     return answer
 
 
+def ops_block(x, filters, n_convs, name="block"):
+    """keras.ops spellings: ops.relu after a linear conv, ops.max_pool for the pooling."""
+    for i in range(n_convs):
+        x = ops.relu(layers.Conv2D(filters, (3, 3), strides=(1, 1), padding="same", name=f"{name}_c{i}")(x))
+    return ops.max_pool(x, pool_size=2, strides=2, padding="valid")
+
+
+def sequential_block(x, filters, n_convs, name="block"):
+    """A nested keras.Sequential, with separate Activation layers and a harmless initializer."""
+    stack = []
+    for _ in range(n_convs):
+        stack += [layers.Conv2D(filters, 3, padding="same", kernel_initializer="he_normal"), layers.Activation("relu")]
+    return keras.Sequential([*stack, layers.MaxPool2D()], name=f"{name}_seq")(x)
+
+
+def padded_block(x, filters, n_convs, name="block"):
+    """'same' padding spelled out: pad by one pixel, then a 'valid' convolution."""
+    for _ in range(n_convs):
+        x = layers.Conv2D(filters, 3, padding="valid", activation="relu")(layers.ZeroPadding2D(1)(x))
+    return layers.MaxPooling2D(pool_size=(2, 2))(x)
+
+
+vgg_block = ops_block  # the learner's block, as a notebook defines it
+
+
 BLOCK_MISTAKES = {
     "stub": (stub, "not written yet"),
     "returns None": (lambda x, filters, n_convs, name="block": None, "returned None"),
@@ -59,17 +89,27 @@ BLOCK_MISTAKES = {
         lambda x, filters, n_convs, name="block": layers.MaxPooling2D(2),
         "Keras tensor",
     ),
-    "pooling after every conv": (block_with(pool_every_conv=True), "not after every conv"),
+    "average pooling": (block_with(pool=layers.AveragePooling2D), "max pooling, not average pooling"),
     "no ReLU": (block_with(activation=None), "followed by a ReLU"),
+    "ReLU before the convolution": (block_with(relu_first=True), "not preceded"),
+    "a stray dilation": (block_with(dilation_rate=2), "not dilated"),
+    "3×3 pooling, 'same' (same shape)": (block_with(pool_size=3, pool_padding="same"), "2×2 max pooling with stride 2"),
+    "pooling with stride 1": (block_with(pool_strides=1), "stride 2"),
+    "padding 'valid', compensated by padding the input once": (
+        lambda x, filters, n_convs, name="block": block_with(padding="valid")(
+            layers.ZeroPadding2D(n_convs)(x), filters, n_convs
+        ),
+        "not the input once",
+    ),
+    "padding 'valid' shrinks the maps": (block_with(padding="valid"), "padding='same'"),
+    "pooling after every conv": (block_with(pool_every_conv=True), "not after every conv"),
     "5×5 kernels": (block_with(kernel=5), "3×3 kernels only"),
     "filters fixed at 64": (block_with(fixed_filters=64), "`filters` output channels"),
-    "padding 'valid' shrinks the maps": (block_with(padding="valid"), "padding='same'"),
-    "pooling with stride 1": (block_with(pool_strides=1), "stride 2"),
-    "average pooling": (block_with(pool=layers.AveragePooling2D), "max pooling, not average pooling"),
-    "no pooling": (block_with(pool=None), "these are missing"),
+    "no pooling": (block_with(pool=None), "end the block with 2×2 max pooling"),
     "one convolution too few": (block_with(convs=lambda n: n - 1), "range(n_convs)"),
     "one convolution too many": (block_with(convs=lambda n: n + 1), "range(n_convs)"),
     "convolutions without bias": (block_with(use_bias=False), "keep their bias"),
+    "batch normalisation added": (block_with(batch_norm=True), "no batch normalisation"),
 }
 
 
@@ -83,8 +123,10 @@ def test_vgg_block_accepts_correct_answers(capsys):
     accepts(check.vgg_block, SOLUTION["vgg_block"], capsys)
     accepts(check.vgg_block, block_with(relu_layer=layers.ReLU), capsys)  # a separate ReLU layer
     accepts(check.vgg_block, block_with(relu_layer=lambda: layers.Activation("relu")), capsys)
-    accepts(check.vgg_block, block_with(pool_strides=None), capsys)  # strides default to the pool size
-    accepts(check.vgg_block, block_with(pool_padding="same"), capsys)  # even sizes: the same output
+    accepts(check.vgg_block, block_with(pool_strides=None, bias_initializer="ones"), capsys)  # default strides
+    accepts(check.vgg_block, ops_block, capsys)
+    accepts(check.vgg_block, padded_block, capsys)
+    accepts(check.vgg_block, sequential_block, capsys)
 
 
 # -- Task 2 · vgg16 ----------------------------------------------------------------------
@@ -95,24 +137,17 @@ def vgg16_with(
     classes=None,
     flatten=layers.Flatten,
     softmax=True,
-    batch_norm=False,
     fc_relu=True,
     dropout=0.0,
     fixed_input=None,
 ):
+    vgg_block = block or SOLUTION["vgg_block"]  # the name the check counts calls of
+
     def answer(input_shape=(224, 224, 3), n_classes=1000):
-        make_block = block or SOLUTION["vgg_block"]
         inputs = keras.Input(fixed_input or input_shape)
         x = inputs
         for i, (filters, n_convs) in enumerate(config, start=1):
-            if batch_norm:
-                for _ in range(n_convs):
-                    x = layers.Conv2D(filters, 3, padding="same")(x)
-                    x = layers.BatchNormalization()(x)
-                    x = layers.ReLU()(x)
-                x = layers.MaxPooling2D(2)(x)
-            else:
-                x = make_block(x, filters, n_convs, name=f"b{i}")
+            x = vgg_block(x, filters, n_convs, name=f"b{i}")
         x = flatten()(x)
         for units in head:
             x = layers.Dense(units, activation="relu" if fc_relu else None)(x)
@@ -126,42 +161,42 @@ def vgg16_with(
     return answer
 
 
-def torchvision_style(input_shape=(224, 224, 3), n_classes=1000):
-    """Another correct formulation: a flat configuration list with "M" for max pooling, separate ReLU layers."""
-    cfg = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
-    inputs = keras.Input(input_shape)
-    x = inputs
-    for v in cfg:
-        x = layers.MaxPooling2D()(x) if v == "M" else layers.ReLU()(layers.Conv2D(v, 3, padding="same")(x))
-    x = layers.Flatten()(x)
-    for _ in range(2):
-        x = layers.ReLU()(layers.Dense(4096)(x))
-    return keras.Model(inputs, layers.Activation("softmax")(layers.Dense(n_classes)(x)))
+def keras_applications(input_shape=(224, 224, 3), n_classes=1000):
+    return keras.applications.VGG16(weights=None, input_shape=input_shape, classes=n_classes)
+
+
+def ops_vgg16(input_shape=(224, 224, 3), n_classes=1000):
+    """keras.ops spellings in the block and the head, and other names; the block is a global, as in a notebook."""
+    x = inputs = keras.Input(input_shape, name="image")
+    for i, (filters, n_convs) in enumerate(VGG16_CONFIG):
+        x = vgg_block(x, filters, n_convs, name=f"stage{i}")
+    x = ops.reshape(x, (-1, int(np.prod(x.shape[1:]))))
+    for units in (4096, 4096):
+        x = ops.relu(layers.Dense(units, name=f"hidden{units}_{id(x) % 97}")(x))
+    return keras.Model(inputs, ops.softmax(layers.Dense(n_classes)(x)))
 
 
 VGG16_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "pooling after every conv": (vgg16_with(block=block_with(pool_every_conv=True)), "pool only once"),
-    "configuration in the wrong order": (vgg16_with(config=VGG16_CONFIG[::-1]), "configuration, in order"),
-    "blocks of 3, 3, 3, 2, 2 convolutions": (
-        vgg16_with(config=[(64, 3), (128, 3), (256, 3), (512, 2), (512, 2)]),
-        "2, 2, 3, 3, 3 convolutions",
+    "returns keras.applications.VGG16": (keras_applications, "calls of your `vgg_block`"),
+    "returns keras.applications.VGG19": (
+        lambda input_shape=(224, 224, 3), n_classes=1000: keras.applications.VGG19(
+            weights=None, input_shape=input_shape, classes=n_classes
+        ),
+        "does not count for `vgg16`",
     ),
-    "256 filters in block 4": (vgg16_with(config=[*VGG16_CONFIG[:3], (256, 3), (512, 3)]), "64, 128, 256, 512, 512"),
-    "VGG13's configuration": (vgg16_with(config=[(f, 2) for f, _ in VGG16_CONFIG]), "configuration, in order"),
-    "global average pooling instead of Flatten": (
-        vgg16_with(flatten=layers.GlobalAveragePooling2D),
-        "GAP came later",
-    ),
-    "no fc1, fc2": (vgg16_with(head=()), "Dense 4096 → ReLU → Dense 4096"),
-    "only one fully connected layer of 4096": (vgg16_with(head=(4096,)), "Dense 4096 → ReLU → Dense 4096"),
+    "average pooling": (vgg16_with(block=block_with(pool=layers.AveragePooling2D)), "max pooling, not average"),
+    "ReLU before the convolutions": (vgg16_with(block=block_with(relu_first=True)), "not preceded"),
+    "a stray dilation": (vgg16_with(block=block_with(dilation_rate=2)), "not dilated"),
+    "fc layers without ReLU": (vgg16_with(fc_relu=False), "fc1 and fc2 are each followed by a ReLU"),
+    "no softmax": (vgg16_with(softmax=False), "end with a softmax"),
+    "global average pooling instead of Flatten": (vgg16_with(flatten=layers.GlobalAveragePooling2D), "GAP came later"),
+    "batch normalisation added": (vgg16_with(block=block_with(batch_norm=True)), "no batch normalisation"),
+    "VGG13's configuration": (vgg16_with(config=[(f, 2) for f, _ in VGG16_CONFIG]), "2, 2, 3, 3, 3 convolutions"),
     "fc layers of 1024 units": (vgg16_with(head=(1024, 1024)), "Dense 4096 → ReLU → Dense 4096"),
-    "fc layers without ReLU": (vgg16_with(fc_relu=False), "followed by a ReLU"),
     "1000 classes hard-coded": (vgg16_with(classes=1000), "n_classes units"),
-    "no softmax": (vgg16_with(softmax=False), "missing: ['Softmax']"),
-    "batch normalisation added": (vgg16_with(batch_norm=True), "no batch normalisation"),
-    "input shape hard-coded": (vgg16_with(fixed_input=(224, 224, 3)), "input_shape argument"),
-    "5×5 kernels": (vgg16_with(block=block_with(kernel=5)), "3×3"),
+    "input shape hard-coded": (vgg16_with(fixed_input=(32, 32, 3)), "input shape"),
+    "pooling after every conv": (vgg16_with(block=block_with(pool_every_conv=True)), "one pooling per block"),
     "returns the output tensor, not a model": (lambda s, n: vgg16_with()(s, n).output, "keras.Model"),
 }
 
@@ -174,8 +209,9 @@ def test_vgg16_rejects(mistake):
 
 def test_vgg16_accepts_correct_answers(capsys):
     accepts(check.vgg16, SOLUTION["vgg16"], capsys)
-    accepts(check.vgg16, torchvision_style, capsys)
-    accepts(check.vgg16, vgg16_with(dropout=0.5), capsys)  # the paper's dropout holds no weights
+    accepts(check.vgg16, ops_vgg16, capsys)
+    accepts(check.vgg16, vgg16_with(block=sequential_block, dropout=0.5), capsys)  # dropout holds no weights
+    accepts(check.vgg16, vgg16_with(block=block_with(relu_layer=layers.ReLU, pool_strides=None)), capsys)
 
 
 # -- Task 3 · receptive_field --------------------------------------------------------------
@@ -200,6 +236,10 @@ RF_MISTAKES = {
     "k to the power n": (lambda n, k=3: k**n, "do not multiply"),
     "returns a float": (lambda n, k=3: 1.0 + n * (k - 1), "whole number"),
     "k defaults to 5": (lambda n, k=5: 1 + n * (k - 1), "default to 3"),
+    "adds k − 1 once: n + k − 1": (lambda n, k=3: n + k - 1, "every layer adds k − 1"),
+    "grows as if each layer had stride 2": (lambda n, k=3: 1 + (k - 1) * (2**n - 1), "no pooling or stride"),
+    "returns a string": (lambda n, k=3: str(1 + n * (k - 1)), "whole number"),
+    "k as a required argument": (lambda n, k: 1 + n * (k - 1), "raised TypeError"),
 }
 
 
@@ -213,6 +253,7 @@ def test_receptive_field_accepts_correct_answers(capsys):
     accepts(check.receptive_field, SOLUTION["receptive_field"], capsys)
     accepts(check.receptive_field, simulated, capsys)
     accepts(check.receptive_field, recursive, capsys)
+    accepts(check.receptive_field, lambda n_layers, k=3, **extra: np.int64(sum([k - 1] * n_layers, 1)), capsys)
 
 
 def test_the_checks_receptive_field_agrees_with_a_probe():
@@ -249,6 +290,10 @@ WEIGHT_MISTAKES = {
     "(n·k)²": (lambda n, k, c: (n * k) ** 2 * c * c, "not (n·k)²"),
     "one layer only": (lambda n, k, c: k * k * c * c, "multiply one layer's weights by n"),
     "returns a float": (lambda n, k, c: float(n * k * k * c * c), "whole number"),
+    "channels added, not multiplied": (lambda n, k, c: n * k * k * 2 * c, "not k·k·(c + c)"),
+    "arguments in the order (k, n, c)": (lambda k, n, c: n * k * k * c * c, "order (n_layers, k, c)"),
+    "returns a string": (lambda n, k, c: str(n * k * k * c * c), "whole number"),
+    "(k·k·c)² per layer": (lambda n, k, c: n * (k * k * c) ** 2, "not (k·k·c)²"),
 }
 
 
@@ -261,6 +306,8 @@ def test_conv_stack_weights_rejects(mistake):
 def test_conv_stack_weights_accepts_correct_answers(capsys):
     accepts(check.conv_stack_weights, SOLUTION["conv_stack_weights"], capsys)
     accepts(check.conv_stack_weights, counted_by_keras, capsys)
+    accepts(check.conv_stack_weights, lambda n_layers, k, c: n_layers * (k * c) ** 2, capsys)
+    accepts(check.conv_stack_weights, lambda n, k, c: np.int64(sum(k * k * c * c for _ in range(n))), capsys)
 
 
 # -- Task 5 · drill ----------------------------------------------------------------------------
@@ -309,6 +356,8 @@ def test_drill_accepts_correct_answers(capsys):
     accepts(run_drill, RIGHT, capsys)
     as_numpy = drill_with(block5_shape=tuple(np.array([7, 7, 512])), fc1_params=np.int64(RIGHT["fc1_params"]))
     accepts(run_drill, as_numpy, capsys)  # NumPy integers are whole numbers too
+    by_formula = drill_with(block5_shape=(224 // 32, 224 // 32, 512), weights_saved=(7 * 7 - 3 * 3 * 3) * 256**2)
+    accepts(run_drill, by_formula, capsys)
 
 
 # -- Task 6 · small_vgg ----------------------------------------------------------------------------
@@ -317,48 +366,67 @@ def small_with(
     block=None,
     flatten=layers.Flatten,
     fc=64,
+    fc_activation="relu",
     classes=None,
-    softmax_layer=False,
-    batch_norm=False,
+    output="softmax",
     input_shape=(28, 28, 1),
     dropout=0.0,
 ):
+    vgg_block = block or SOLUTION["vgg_block"]
+
     def answer(n_classes=10):
-        make_block = block or SOLUTION["vgg_block"]
         inputs = keras.Input(input_shape)
         x = inputs
         for i, (filters, n_convs) in enumerate(blocks, start=1):
-            if batch_norm:
-                for _ in range(n_convs):
-                    x = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same")(x)))
-                x = layers.MaxPooling2D(2)(x)
-            else:
-                x = make_block(x, filters, n_convs, name=f"b{i}")
+            x = vgg_block(x, filters, n_convs, name=f"b{i}")
         x = flatten()(x)
         if fc:
-            x = layers.Dense(fc, activation="relu")(x)
+            x = layers.Dense(fc, activation=fc_activation)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-        if softmax_layer:
-            return keras.Model(inputs, layers.Softmax()(layers.Dense(classes or n_classes)(x)))
-        return keras.Model(inputs, layers.Dense(classes or n_classes, activation="softmax")(x))
+        return keras.Model(inputs, layers.Dense(classes or n_classes, activation=output)(x))
 
     return answer
 
 
+def inline_small_vgg(n_classes=10):
+    """Correct layers, but written without the learner's vgg_block."""
+    return keras.Sequential(
+        [keras.Input((28, 28, 1))]
+        + [layers.Conv2D(16, 3, padding="same", activation="relu") for _ in range(2)]
+        + [layers.MaxPooling2D()]
+        + [layers.Conv2D(32, 3, padding="same", activation="relu") for _ in range(2)]
+        + [layers.MaxPooling2D(), layers.Flatten(), layers.Dense(64, activation="relu")]
+        + [layers.Dense(n_classes, activation="softmax")]
+    )
+
+
+def ops_small_vgg(n_classes=10):
+    x = inputs = keras.Input((28, 28, 1))
+    x = vgg_block(vgg_block(x, 16, 2, name="one"), 32, 2, name="two")
+    x = layers.Activation("relu")(layers.Dense(64)(layers.Flatten()(x)))
+    return keras.Model(inputs, layers.Softmax(axis=-1)(layers.Dense(n_classes, use_bias=True)(x)))
+
+
 SMALL_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "batch normalisation added": (small_with(batch_norm=True), "no batch normalisation"),
-    "pooling after every conv": (small_with(block=block_with(pool_every_conv=True)), "not after every conv"),
+    "written without vgg_block": (inline_small_vgg, "calls of your `vgg_block`"),
+    "three blocks": (small_with(blocks=((16, 2), (32, 2), (64, 2))), "2 VGG blocks: call your `vgg_block` once"),
+    "average pooling": (small_with(block=block_with(pool=layers.AveragePooling2D)), "max pooling, not average"),
+    "no ReLU in the blocks": (small_with(block=block_with(activation=None)), "followed by a ReLU"),
+    "ReLU before the convolutions": (small_with(block=block_with(relu_first=True)), "not preceded"),
+    "a stray dilation": (small_with(block=block_with(dilation_rate=2)), "not dilated"),
+    "no ReLU in the head": (small_with(fc_activation=None), "each followed by a ReLU"),
+    "sigmoid instead of softmax": (small_with(output="sigmoid"), "end with a softmax"),
+    "no softmax": (small_with(output=None), "end with a softmax"),
+    "batch normalisation added": (small_with(block=block_with(batch_norm=True)), "no batch normalisation"),
+    "pooling after every conv": (small_with(block=block_with(pool_every_conv=True)), "one pooling per block"),
     "padding 'valid'": (small_with(block=block_with(padding="valid")), "padding='same'"),
     "32 then 64 filters": (small_with(blocks=((32, 2), (64, 2))), "16 filters"),
-    "three blocks": (small_with(blocks=((16, 2), (32, 2), (64, 2))), "two VGG blocks only"),
-    "global average pooling": (small_with(flatten=layers.GlobalAveragePooling2D), "instead of global average"),
-    "no hidden fc layer": (small_with(fc=0), "Dense 64 → ReLU"),
+    "global average pooling": (small_with(flatten=layers.GlobalAveragePooling2D), "GAP came later"),
     "fc of 128 units": (small_with(fc=128), "Dense 64 → ReLU"),
     "10 classes hard-coded": (small_with(classes=10), "n_classes units"),
-    "32×32 input": (small_with(input_shape=(32, 32, 1)), "keras.Input((28, 28, 1))"),
-    "no ReLU": (small_with(block=block_with(activation=None)), "followed by a ReLU"),
+    "32×32 input": (small_with(input_shape=(32, 32, 1)), "input shape"),
 }
 
 
@@ -370,10 +438,14 @@ def test_small_vgg_rejects(mistake):
 
 def test_small_vgg_accepts_correct_answers(capsys):
     accepts(check.small_vgg, SOLUTION["small_vgg"], capsys)
-    accepts(check.small_vgg, small_with(block=block_with(relu_layer=layers.ReLU), softmax_layer=True), capsys)
-    accepts(check.small_vgg, small_with(dropout=0.5), capsys)
+    accepts(check.small_vgg, small_with(block=block_with(relu_layer=layers.ReLU), dropout=0.5), capsys)
+    accepts(check.small_vgg, small_with(block=ops_block), capsys)
+    accepts(check.small_vgg, ops_small_vgg, capsys)
 
 
-def test_the_checks_small_vgg_formula_agrees_with_keras():
-    for n_classes in (10, 3):
-        assert SOLUTION["small_vgg"](n_classes).count_params() == check.small_vgg_spec(n_classes)[1]
+def test_the_check_counts_calls_of_the_learners_own_block_without_changing_it():
+    answer = vgg16_with(config=[(3, 1)] * 5, head=(8,))
+    spied, calls = check._counting(answer, "vgg_block")
+    assert spied((32, 32, 3), 3).count_params() == answer((32, 32, 3), 3).count_params()
+    assert len(calls) == 5
+    assert answer.__closure__[answer.__code__.co_freevars.index("vgg_block")].cell_contents is SOLUTION["vgg_block"]

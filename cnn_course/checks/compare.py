@@ -301,6 +301,18 @@ def avg_pool(size=2, strides=None, padding="valid"):
     return _layer(lambda: layers.AveragePooling2D(size, strides=strides, padding=padding))
 
 
+def max_pool(size=2, strides=None, padding="valid"):
+    from keras import layers
+
+    return _layer(lambda: layers.MaxPooling2D(size, strides=strides, padding=padding))
+
+
+def flatten():
+    from keras import layers
+
+    return _layer(layers.Flatten)
+
+
 def dense(units, bias=True):
     from keras import layers
 

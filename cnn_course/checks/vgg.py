@@ -1,42 +1,186 @@
 """Checks for unit 05 (VGG): the VGG block, VGG16, receptive fields, weight counts, a drill, a small VGG.
 
-The block is checked on small inputs against what the task's description implies
-(output shape, layer kinds in order, parameter count from the per-layer formula);
-VGG16 against ``keras.applications.VGG16(weights=None)`` built on the same small
-input: layer kinds, parameter count and every weight tensor's shape, in order.
-Receptive fields come from the output-size formula, weight counts from built
-``Conv2D`` layers. The small VGG for the digits is checked against its description
-(layer kinds, parameters per layer, a softmax output). No check carries a copy of
-the solution's code.
+The block and the models are compared with a reference built from the task's
+specification (``cnn_course.checks.compare``): same random weights, same random
+inputs, same outputs, in two configurations chosen so that coincidences cannot
+hold (odd channel counts, non-square inputs). The models must be built from the
+learner's own ``vgg_block``: the check counts its calls, so returning
+``keras.applications.VGG16`` does not pass. Receptive fields come from the
+output-size formula, weight counts from built ``Conv2D`` layers. No check
+carries a copy of the solution's code.
 """
 
 import functools
+import types
 
 import numpy as np
 
-from cnn_course.checks import Task, is_whole_number, layer_kinds, probe_model
+from cnn_course.checks import Task, is_whole_number, probe_model
+from cnn_course.checks.compare import (
+    chain,
+    compare_with_reference,
+    conv,
+    dense,
+    flatten,
+    max_pool,
+    reference_model,
+    relu,
+    softmax,
+    steps,
+)
 
-RELU, FLATTEN, SOFTMAX = "ReLU", "Flatten", "Softmax"
-VGG16_CONV_LAYERS = (2, 2, 3, 3, 3)  # 3×3 convolutions per block: 13 in all
-VGG16_FC_LAYERS = 3  # fc1, fc2, predictions
+VGG16_CONFIG = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))  # (filters, 3×3 convolutions) per block
+VGG16_CONV_LAYERS = tuple(n for _, n in VGG16_CONFIG)  # 13 in all
+VGG16_FC = (4096, 4096)  # fc1, fc2; then the predictions
+SMALL_VGG_BLOCKS = ((16, 2), (32, 2))
+SMALL_VGG_FC = (64,)
+SMALL_VGG_INPUT = (28, 28, 1)
+VGG16_ORDER = (
+    "VGG16's configuration, in order: 2, 2, 3, 3, 3 convolutions (3×3, stride 1) "
+    "with 64, 128, 256, 512, 512 filters, each block ending in 2×2/2 max pooling"
+)
 
 
-def conv(size, filters, stride=1):
-    return f"Conv2D {size}×{size}/{stride}×{stride} →{filters}"
+# -- the references, from the specifications ----------------------------------------
+def block_spec(filters, n_convs):
+    """n_convs × (3×3 conv 'same' → ReLU), then 2×2 max pooling with stride 2."""
+    return chain(*[chain(conv(3, filters), relu()) for _ in range(n_convs)], max_pool(2, 2))
 
 
-def max_pool(stride=2):
-    return f"MaxPooling2D 2×2/{stride}×{stride}"
+def vgg_spec(blocks, fc, n_classes):
+    """VGG blocks, Flatten, Dense + ReLU per fc layer, Dense n_classes, softmax."""
+    head = [chain(dense(units), relu()) for units in fc]
+    return chain(*[block_spec(f, n) for f, n in blocks], flatten(), *head, dense(n_classes), softmax())
 
 
-def block_kinds(filters, n_convs):
-    """A VGG block: n × (3×3 conv, ReLU), then one 2×2 max pool with stride 2."""
-    return n_convs * [conv(3, filters), RELU] + [max_pool()]
+@functools.cache
+def reference(config, input_shape):
+    """The reference model of a configuration, built once per process."""
+    spec = block_spec(*config[1:]) if config[0] == "block" else vgg_spec(*config[1:])
+    return reference_model(spec, input_shape)
 
 
-def block_params(c_in, filters, n_convs):
-    """Weights and biases of a VGG block: 3·3·C_in·F + F for the first conv, 3·3·F·F + F for the others."""
-    return (9 * c_in * filters + filters) + (n_convs - 1) * (9 * filters * filters + filters)
+# -- hints for the usual mistakes, from the first step that differs ---------------------
+def _conv_hint(e, g, filters_hint):
+    if e.settings["bias"] != g.settings["bias"]:
+        return "VGG's convolutions keep their bias (Keras's default use_bias=True)"
+    if "dilation" in g.settings:
+        return "VGG's convolutions are not dilated: remove dilation_rate"
+    if (e.settings["kernel"], e.settings["strides"]) != (g.settings["kernel"], g.settings["strides"]):
+        return "VGG uses 3×3 kernels only (stride 1)"
+    if e.settings["padding"] != g.settings["padding"]:
+        return "use padding='same' on the convolutions: only the pooling changes the size"
+    return filters_hint
+
+
+def hinter(got_steps, filters_hint="every convolution of the block has `filters` output channels", head=None):
+    """A hint for the first differing step; `got_steps` (the learner's whole graph) tells some mistakes apart."""
+    got_kinds = {s.kind for s in got_steps}
+    blocks = "each block has n_convs convolutions (loop `for i in range(n_convs)`), then one pooling"
+
+    def hint(e, g):
+        if "BatchNormalization" in got_kinds:
+            return "VGG has no batch normalisation (the paper predates it)"
+        if e is None or g is None:
+            step = e or g
+            if step.kind == "Softmax":
+                return "the model should end with a softmax over the classes"
+            return blocks if step.kind == "Conv2D" else head if step.kind == "Dense" else None
+        kinds = (e.kind, g.kind)
+        if g.kind == "Pad":
+            return "pad inside every convolution (padding='same'), not the input once: the borders differ"
+        if kinds == ("MaxPooling", "AveragePooling"):
+            return "VGG uses max pooling, not average pooling"
+        if kinds == ("MaxPooling", "MaxPooling"):
+            return "2×2 max pooling with stride 2: MaxPooling2D(2, strides=2) halves height and width"
+        if kinds == ("Conv2D", "ReLU"):
+            return "each convolution is followed by its ReLU, not preceded by it"
+        if kinds == ("ReLU", "Dense"):
+            return "fc1 and fc2 are each followed by a ReLU: Dense(4096, activation='relu')"
+        if e.kind == "ReLU":
+            return "every convolution is followed by a ReLU: Conv2D(..., activation='relu') or a ReLU layer"
+        if kinds == ("Conv2D", "MaxPooling"):
+            return "VGG pools once per block, after the last of its n_convs convolutions, not after every conv"
+        if kinds == ("Conv2D", "Conv2D"):
+            return _conv_hint(e, g, filters_hint)
+        if e.kind in ("Flatten", "Dense") and got_kinds & {"GlobalAveragePooling", "GlobalMaxPooling"}:
+            return "VGG flattens the last feature map (Flatten) before its fully connected layers; GAP came later"
+        if kinds == ("Dense", "Dense") and e.shapes()[0] != g.shapes()[0] and e.settings == g.settings:
+            return "fc1 reads the flattened last map: padding='same' on every conv and one pooling per block"
+        if kinds == ("Dense", "Dense") or e.kind == "Dense":
+            return head
+        if e.kind == "Softmax":
+            return "the model should end with a softmax over the classes"
+        if g.kind in ("ReLU", "Softmax", "Sigmoid", "Tanh"):
+            return f"the task has no {g.kind} here (check the layers' activation= arguments too)"
+        return None
+
+    return hint
+
+
+# -- the learner's own vgg_block, counted ------------------------------------------------
+def _counting(fn, name):
+    """``(fn', calls)``: ``fn`` with the function it knows as ``name`` (a global or a closure variable) counted.
+
+    ``fn`` itself and the learner's namespace are left as they were: ``fn'`` is a copy.
+    """
+    calls = []
+    if not isinstance(fn, types.FunctionType):
+        return fn, calls
+    free = fn.__code__.co_freevars
+    cells = list(fn.__closure__ or ())
+    inner = cells[free.index(name)].cell_contents if name in free else fn.__globals__.get(name)
+    if not callable(inner):
+        return fn, calls
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return inner(*args, **kwargs)
+
+    namespace = fn.__globals__ if name in free else {**fn.__globals__, name: counted}
+    if name in free:
+        cells[free.index(name)] = types.CellType(counted)
+    spied = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, tuple(cells) or None)
+    spied.__kwdefaults__ = fn.__kwdefaults__
+    return spied, calls
+
+
+def model_from_blocks(t, fn, args, what, n_blocks, task_name):
+    """Call the learner's model function; its blocks must come from their ``vgg_block`` (Task 1)."""
+    spied, calls = _counting(fn, "vgg_block")
+    model = t.keras_model(t.call(spied, args, what=what, hint=_call_hint), what)
+    t.expect(
+        len(calls) == n_blocks,
+        f"{what}: calls of your `vgg_block` (Task 1) while building the model",
+        n_blocks,
+        len(calls),
+        f"the model has {n_blocks} VGG blocks: call your `vgg_block` once for each"
+        if calls
+        else f"build each of the {n_blocks} blocks with your `vgg_block`, as the task says "
+        f"(a model from keras.applications or written without it does not count for `{task_name}`)",
+    )
+    return model
+
+
+def _call_hint(err):
+    if "negative" in str(err).lower() or "dimension" in str(err).lower():
+        return "only the poolings shrink the maps: padding='same' on every conv, one pooling per block"
+    return None
+
+
+def compare_model(t, model, config, input_shape, what, filters_hint, head):
+    n_classes = config[-1]
+    compare_with_reference(
+        t,
+        model,
+        reference(config, input_shape),
+        what,
+        hint=hinter(steps(model), filters_hint, head),
+        shape_hint=lambda got: (
+            f"the last Dense layer should have n_classes units ({n_classes} here)" if got != (n_classes,) else None
+        ),
+        training=False,  # no batch normalisation: training mode only adds the learner's harmless dropout
+    )
 
 
 def _int(t, value, what):
@@ -51,154 +195,55 @@ def _int(t, value, what):
 
 
 # -- Task 1 · vgg_block ----------------------------------------------------------
-def _pools(kinds):
-    return sum(k.startswith(("MaxPooling2D", "AveragePooling2D")) for k in kinds)
+def _block_shape_hint(size, filters, n_convs):
+    def hint(got):
+        h, w = size
+        hints = {
+            ((h - 2 * n_convs) // 2, (w - 2 * n_convs) // 2): "use padding='same' on the convolutions: "
+            "only the pooling changes the size",
+            (h - 1, w - 1): "the pooling needs stride 2 (MaxPooling2D(2, strides=2)): stride 1 only trims one row",
+            (h, w): "end the block with 2×2 max pooling, which halves height and width",
+            (h // 2**n_convs, w // 2**n_convs): "VGG pools once per block, after the last of its n_convs "
+            "convolutions, not after every conv",
+        }
+        if tuple(got[:2]) in hints:
+            return hints[tuple(got[:2])]
+        if got[-1] != filters:
+            return "every convolution of the block has `filters` output channels"
+        return "n × (3×3 conv 'same' + ReLU), then 2×2 max pooling with stride 2"
 
-
-def _block_hint(expected, got, got_kinds=None):
-    """A hint for the first difference; `got_kinds`, the whole list, tells pooling too often from too few convs."""
-    if expected.startswith("Conv2D") and got.startswith("MaxPooling2D") and got_kinds is not None:
-        if _pools(got_kinds) == 1:
-            return "the block has n_convs convolutions before its pooling: loop `for i in range(n_convs)`"
-    if expected == RELU and got.startswith("Conv2D"):
-        return "every convolution is followed by a ReLU: Conv2D(..., activation='relu') or a ReLU layer"
-    if expected == RELU and got.startswith("MaxPooling2D"):
-        return "the last convolution also needs its ReLU, before the pooling"
-    if expected.startswith("Conv2D") and got.startswith("MaxPooling2D"):
-        return "VGG pools once per block, after the last of its n_convs convolutions, not after every conv"
-    if expected.startswith("MaxPooling2D") and got.startswith("Conv2D"):
-        return "the block has n_convs convolutions: loop `for i in range(n_convs)`"
-    if expected.startswith("Conv2D") and got.startswith("Conv2D"):
-        return "VGG uses 3×3 kernels only (stride 1) with `filters` output channels"
-    if expected.startswith("MaxPooling2D") and got.startswith("MaxPooling2D"):
-        return "2×2 max pooling with stride 2: MaxPooling2D(2, strides=2) halves height and width"
-    if expected.startswith("MaxPooling2D") and got.startswith("AveragePooling2D"):
-        return "VGG uses max pooling, not average pooling"
-    return None
-
-
-def _block_shape_hint(size, filters, n_convs, got):
-    got_size = got[0] if got else None
-    hints = {
-        (size - 2 * n_convs) // 2: "use padding='same' on the convolutions: only the pooling changes the size",
-        size - 1: "the pooling needs stride 2 (MaxPooling2D(2, strides=2)): stride 1 only trims one row and column",
-        size: "end the block with 2×2 max pooling, which halves height and width",
-    }
-    if got_size in hints:
-        return hints[got_size]
-    if got and got[-1] != filters:
-        return "every convolution of the block has `filters` output channels"
-    return "n × (3×3 conv 'same' + ReLU), then 2×2 max pooling with stride 2"
+    return hint
 
 
 def vgg_block(fn):
     """Task 1: n_convs × (3×3 conv, 'same', ReLU) then 2×2 max pooling with stride 2."""
     with Task(1, "vgg_block") as t:
         t.function(fn, "vgg_block")
-        for case, ((size, c_in), filters, n_convs) in enumerate([((8, 3), 4, 2), ((12, 2), 5, 3), ((6, 4), 3, 1)]):
-            what = f"vgg_block(x, filters={filters}, n_convs={n_convs}) on a {size}×{size}×{c_in} input"
-            model = probe_model(
+        for case, (size, c_in, filters, n_convs) in enumerate([((8, 6), 5, 3, 2), ((6, 10), 3, 7, 3)]):
+            what = f"vgg_block(x, filters={filters}, n_convs={n_convs}) on a {size[0]}×{size[1]}×{c_in} input"
+            build = lambda x, f=filters, n=n_convs, i=case: fn(x, f, n, name=f"probe{i}")  # noqa: E731
+            model = probe_model(t, build, (*size, c_in), what)
+            compare_with_reference(
                 t,
-                lambda x, f=filters, n=n_convs, i=case: fn(x, f, n, name=f"probe{i}"),
-                (size, size, c_in),
+                model,
+                reference(("block", filters, n_convs), (*size, c_in)),
                 what,
-            )
-            kinds = layer_kinds(model)
-            t.sequence(
-                f"{what}: layers in order",
-                kinds,
-                block_kinds(filters, n_convs),
-                lambda e, g, kinds=kinds: _block_hint(e, g, kinds),
-            )
-            got = tuple(model.outputs[0].shape[1:])
-            expected = (size // 2, size // 2, filters)
-            t.equal(f"{what}: output shape", got, expected, _block_shape_hint(size, filters, n_convs, got))
-            t.equal(
-                f"{what}: parameters",
-                model.count_params(),
-                block_params(c_in, filters, n_convs),
-                "VGG's convolutions keep their bias (Keras's default use_bias=True)",
+                hint=hinter(steps(model)),
+                shape_hint=_block_shape_hint(size, filters, n_convs),
+                training=False,
             )
 
 
 # -- Task 2 · vgg16 --------------------------------------------------------------
-@functools.lru_cache(maxsize=2)
-def _keras_vgg16(input_shape, n_classes):
-    """keras.applications.VGG16 without weights on a small input: (layer kinds, parameters, weight shapes)."""
-    import keras
-
-    reference = keras.applications.VGG16(weights=None, input_shape=input_shape, classes=n_classes)
-    return layer_kinds(reference), reference.count_params(), [tuple(w.shape) for w in reference.weights]
-
-
-def _vgg16_hint(expected, got):
-    if got == "BatchNormalization":
-        return "VGG16 has no batch normalisation (the paper predates it)"
-    if expected == FLATTEN and got.startswith("GlobalAveragePooling2D"):
-        return "VGG16 flattens the last feature map (Flatten) before its fully connected layers; GAP came later"
-    if expected.startswith("Dense") and got.startswith("Dense"):
-        return "the head is Dense 4096 → ReLU → Dense 4096 → ReLU → Dense n_classes → softmax"
-    if expected.startswith("Dense") and got == SOFTMAX:
-        return "VGG16 has three fully connected layers: 4096, 4096 and n_classes"
-    if expected == SOFTMAX:
-        return "the model should end with a softmax over the classes"
-    if expected == RELU and got.startswith("Dense"):
-        return "fc1 and fc2 are each followed by a ReLU: Dense(4096, activation='relu')"
-    if RELU in (expected, got):
-        return _block_hint(expected, got)
-    if expected.startswith(("Conv2D", "MaxPooling2D")) or got.startswith(("Conv2D", "MaxPooling2D")):
-        if expected.startswith("Conv2D") and got.startswith("MaxPooling2D"):
-            lead = "a pooling came too early: pool once per block, after its last convolution. "
-        else:
-            lead = ""
-        return lead + (
-            "VGG16's configuration, in order: 2, 2, 3, 3, 3 convolutions (3×3, stride 1) "
-            "with 64, 128, 256, 512, 512 filters, each block ending in 2×2/2 max pooling"
-        )
-    return None
-
-
 def vgg16(fn):
-    """Task 2: VGG16 equals keras.applications.VGG16(weights=None) on the same input and classes."""
+    """Task 2: VGG16 from its configuration, built with the learner's vgg_block."""
     with Task(2, "vgg16") as t:
         t.function(fn, "vgg16")
-        for input_shape, n_classes in [((32, 32, 3), 10), ((32, 32, 1), 4)]:
+        for input_shape, n_classes in [((32, 64, 3), 7), ((64, 32, 1), 5)]:
             what = f"vgg16(input_shape={input_shape}, n_classes={n_classes})"
-            built = t.call(
-                fn,
-                (input_shape, n_classes),
-                what=what,
-                hint="a 32×32 input survives VGG16's five poolings exactly: does each block pool only once, "
-                "after its last convolution?",
-            )
-            model = t.keras_model(built, what)
-            kinds, params, shapes = _keras_vgg16(input_shape, n_classes)
-            t.equal(
-                f"{what}: input shape",
-                tuple(model.inputs[0].shape[1:]),
-                input_shape,
-                "use the input_shape argument for keras.Input",
-            )
-            t.equal(
-                f"{what}: output shape",
-                tuple(model.outputs[0].shape[1:]),
-                (n_classes,),
-                "the last Dense layer should have n_classes units (use the argument, not a fixed 1000)",
-            )
-            t.sequence(
-                f"{what}: layers in order, against keras.applications.VGG16", layer_kinds(model), kinds, _vgg16_hint
-            )
-            t.equal(
-                f"{what}: parameters, against keras.applications.VGG16",
-                model.count_params(),
-                params,
-                "every convolution and dense layer keeps its bias",
-            )
-            t.sequence(
-                f"{what}: weight shapes in order, against keras.applications.VGG16",
-                [tuple(w.shape) for w in model.weights],
-                shapes,
-            )
+            model = model_from_blocks(t, fn, (input_shape, n_classes), what, len(VGG16_CONFIG), "vgg16")
+            head = "the head is Dense 4096 → ReLU → Dense 4096 → ReLU → Dense n_classes → softmax"
+            compare_model(t, model, ("vgg", VGG16_CONFIG, VGG16_FC, n_classes), input_shape, what, VGG16_ORDER, head)
 
 
 # -- Task 3 · receptive_field ----------------------------------------------------------
@@ -233,6 +278,8 @@ def receptive_field(fn):
                 k + n * (k - 1): "one layer too many: start from 1 pixel, then add k − 1 per layer",
                 2 * n + 1: "2n + 1 holds for k = 3 only: each layer adds k − 1",
                 k**n: "layers add to the receptive field (k − 1 each); they do not multiply it",
+                n + k - 1: "every layer adds k − 1 pixels, not just the first one",
+                1 + (k - 1) * (2**n - 1): "there is no pooling or stride: each layer adds the same k − 1",
             }
             hint = hints.get(got, "each stride-1 k×k layer widens the field by k − 1 around a single pixel")
             t.equal(what, got, expected, hint)
@@ -263,6 +310,9 @@ def conv_stack_weights(fn):
                 n * k * c * c: "a k×k kernel has k·k weights per input and output channel",
                 (n * k) ** 2 * c * c: "n layers add their weights: n · k·k·c·c, not (n·k)²·c²",
                 k * k * c * c: "there are n layers: multiply one layer's weights by n",
+                n * k * k * 2 * c: "input and output channels multiply: k·k·c·c, not k·k·(c + c)",
+                k * n * n * c * c: "the arguments come in the order (n_layers, k, c)",
+                n * (k * k * c) ** 2: "the channels enter once each: k·k·c·c, not (k·k·c)²",
             }
             t.equal(what, got, expected, hints.get(got, "one k×k conv from c to c channels has k·k·c·c weights"))
 
@@ -296,7 +346,7 @@ def drill(block5_shape, fc1_params, conv_layers, weights_saved):
                 int(fc1_params), "fc1 connects every value of the flattened block5 output to 4096 units, plus biases"
             ),
         )
-        with_fc = sum(VGG16_CONV_LAYERS) + VGG16_FC_LAYERS
+        with_fc = sum(VGG16_CONV_LAYERS) + len(VGG16_FC) + 1  # fc1, fc2, predictions
         t.equal(
             "conv_layers",
             int(conv_layers),
@@ -320,77 +370,14 @@ def drill(block5_shape, fc1_params, conv_layers, weights_saved):
 
 
 # -- Task 6 · small_vgg -------------------------------------------------------------------
-SMALL_VGG_BLOCKS = ((16, 2), (32, 2))  # (filters, convolutions) per block
-SMALL_VGG_FC = 64
-SMALL_VGG_INPUT = (28, 28, 1)
-
-
-def small_vgg_spec(n_classes):
-    """Layer kinds and parameters of the small VGG that Task 6 describes."""
-    kinds, params, c, side = [], 0, SMALL_VGG_INPUT[-1], SMALL_VGG_INPUT[0]
-    for filters, n_convs in SMALL_VGG_BLOCKS:
-        kinds += block_kinds(filters, n_convs)
-        params += block_params(c, filters, n_convs)
-        c, side = filters, side // 2
-    flat = side * side * c
-    kinds += [FLATTEN, f"Dense →{SMALL_VGG_FC}", RELU, f"Dense →{n_classes}", SOFTMAX]
-    params += (flat * SMALL_VGG_FC + SMALL_VGG_FC) + (SMALL_VGG_FC * n_classes + n_classes)
-    return kinds, params
-
-
-def _small_vgg_hint(expected, got):
-    if got == "BatchNormalization":
-        return "no batch normalisation here, as in the paper and the notes (the walkthrough adds it to compare)"
-    if expected == FLATTEN and got.startswith("GlobalAveragePooling2D"):
-        return "flatten the last feature map, as VGG does, instead of global average pooling"
-    if expected.startswith("Dense") and got.startswith("Dense"):
-        return f"the head is Dense {SMALL_VGG_FC} → ReLU → Dense n_classes → softmax"
-    if expected == SOFTMAX:
-        return "the model should end with a softmax over the classes"
-    if expected == FLATTEN and got.startswith("Conv2D"):
-        return "two VGG blocks only: Flatten comes right after the 32-filter block"
-    if expected.startswith("Conv2D") and got.startswith("Conv2D"):
-        return "two VGG blocks: 2 × 3×3 conv with 16 filters, pool; 2 × 3×3 conv with 32 filters, pool"
-    hint = _block_hint(expected, got)
-    if hint:
-        return hint
-    if expected.startswith(("Conv2D", "MaxPooling2D")):
-        return "two VGG blocks: 2 × 3×3 conv with 16 filters, pool; 2 × 3×3 conv with 32 filters, pool"
-    return None
-
-
 def small_vgg(fn):
     """Task 6: two VGG blocks (16, 32 filters, two convs each), Flatten, Dense 64, softmax; no BN."""
     with Task(6, "small_vgg") as t:
         t.function(fn, "small_vgg")
-        for n_classes in (10, 4):
+        for n_classes in (10, 3):
             what = f"small_vgg(n_classes={n_classes})"
-            model = t.keras_model(t.call(fn, (n_classes,), what=what), what)
-            kinds, params = small_vgg_spec(n_classes)
-            t.equal(
-                f"{what}: input shape",
-                tuple(model.inputs[0].shape[1:]),
-                SMALL_VGG_INPUT,
-                "the digits are 28×28 images with one channel: keras.Input((28, 28, 1))",
-            )
-            t.equal(
-                f"{what}: output shape",
-                tuple(model.outputs[0].shape[1:]),
-                (n_classes,),
-                "the last Dense layer should have n_classes units",
-            )
-            t.sequence(f"{what}: layers in order", layer_kinds(model), kinds, _small_vgg_hint)
-            t.equal(
-                f"{what}: parameters",
-                model.count_params(),
-                params,
-                "use padding='same' on the convolutions: the Flatten should see a 7×7×32 map",
-            )
-            x = np.random.default_rng(0).random((2, *SMALL_VGG_INPUT), dtype="float32")
-            probabilities = np.asarray(model(x, training=False))
-            t.close(
-                f"{what}: the outputs of one image sum to 1",
-                probabilities.sum(axis=-1),
-                np.ones(2),
-                "end with a softmax",
-            )
+            model = model_from_blocks(t, fn, (n_classes,), what, len(SMALL_VGG_BLOCKS), "small_vgg")
+            blocks = "two VGG blocks: 2 × 3×3 conv with 16 filters, pool; 2 × 3×3 conv with 32 filters, pool"
+            head = "the head is Dense 64 → ReLU → Dense n_classes → softmax"
+            config = ("vgg", SMALL_VGG_BLOCKS, SMALL_VGG_FC, n_classes)
+            compare_model(t, model, config, SMALL_VGG_INPUT, what, blocks, head)
