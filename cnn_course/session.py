@@ -88,8 +88,9 @@ def version_warning(versions):
         for package, oldest, newest in SUPPORTED.values()
     )
     tested = ", ".join(f"{n} {o[0]}.{o[1]}–{m[0]}.{m[1]}" for n, (_, o, m) in SUPPORTED.items())
+    verb = "is" if len(outside) == 1 else "are"
     return (
-        f"⚠ {' and '.join(outside)} {'is' if len(outside) == 1 else 'are'} outside what this course is tested on ({tested}); some checks may"
+        f"⚠ {' and '.join(outside)} {verb} outside what this course is tested on ({tested}); some checks may"
         f" misjudge correct answers: run  %pip install {wanted}  and restart the kernel."
     )
 
