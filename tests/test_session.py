@@ -89,16 +89,20 @@ def test_setup_rejects_a_seed_that_is_not_an_integer(seed):
         session.setup(seed=seed)
 
 
-# -- the supported range: pyproject's floors, requirements.txt's pins, setup()'s warning ----------
+# -- the supported range: pyproject's floors, the two stacks' pins, setup()'s warning ----------
 def test_supported_range_matches_pyproject_and_requirements(root):
     import re
     import tomllib
 
+    def pins(name):
+        return dict(re.findall(r"^([\w-]+)==([\d.]+)", (root / name).read_text(encoding="utf-8"), re.M))
+
     floors = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
-    pins = dict(re.findall(r"^([\w-]+)==([\d.]+)", (root / "requirements.txt").read_text(encoding="utf-8"), re.M))
+    newest_pins, oldest_pins = pins("requirements.txt"), pins("requirements-compat.txt")
     for package, oldest, newest in session.SUPPORTED.values():
         assert f"{package}>={oldest[0]}.{oldest[1]}" in floors
-        assert session._minor(pins[package]) == newest
+        assert session._minor(newest_pins[package]) == newest
+        assert session._minor(oldest_pins[package]) == oldest
 
 
 def test_no_warning_inside_the_supported_range():
