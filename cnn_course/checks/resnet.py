@@ -267,7 +267,7 @@ def _output_apart_from_input(build):
     """`build`, with an Identity layer (IGNORED) after an output that is the input itself.
 
     ``return x`` is the right identity shortcut, but Keras 3.10 builds no model whose
-    output is its input ("`inputs` not connected to `outputs`"); later versions do.
+    output is its input ("`inputs` not connected to `outputs`"); Keras 3.15 does.
     """
 
     def wrapped(x):

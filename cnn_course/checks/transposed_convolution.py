@@ -4,7 +4,7 @@ Every expectation is measured on Keras: sizes from ``keras.ops.conv_transpose``
 (what ``Conv2DTranspose`` computes) followed by ``Cropping2D``; values from ``Conv2D``
 and ``keras.ops.conv_transpose`` holding the learner's kernel; the decoder from its
 layers, shapes and parameter counts. The op rather than the layer because the
-layer refuses ``output_padding=0`` before Keras 3.11.
+layer refuses ``output_padding=0`` on Keras 3.10.
 Wrong answers are recognised by running Keras on the usual mistakes (a flipped
 or transposed kernel, stride 1, the rows in the wrong order) or by probes (an
 all-ones input, whose output counts the overlapping stamps).
