@@ -6,8 +6,11 @@
 # is refused before anything is built (tools/find_python.sh says why).
 PY := $(shell sh tools/find_python.sh $(PYTHON) 2>/dev/null)
 EXPLICIT := $(if $(filter command line environment,$(origin PYTHON)),--explicit)
+# make test-compat's Python: TensorFlow 2.19 has wheels for 3.11 and 3.12 only (override: COMPAT_PYTHON=...).
+COMPAT_PYTHON ?= $(shell for p in python3.11 python3.12; do $$p -c pass >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 DEV_VENV := .venv-dev
+COMPAT_VENV := .venv-compat
 # Where make lab puts the learner's copies of the exercises.
 WORK ?= work
 LAB_ARGS ?=
@@ -18,8 +21,14 @@ TEST_ARGS ?=
 # Parallel test processes (pytest-xdist). --dist loadscope keeps each notebook's cells in one
 # process, in order, as nbval needs; each process holds a kernel of up to 3 GB.
 TEST_WORKERS ?= 2
+# What `make test-compat` runs on the oldest supported stack besides the solutions: the tests that
+# exercise TensorFlow and Keras (the checks and the helpers). The tests of files only (lint, hygiene,
+# documents, the exercise generator) say the same on any stack and stay in `make test`; the unfilled
+# exercises' check failures are the `stub` case of every tests/test_checks_*.py.
+COMPAT_TESTS := tests/test_checks_*.py tests/test_session.py tests/test_costs.py tests/test_data.py \
+  tests/test_data_audio.py tests/test_plots.py
 
-.PHONY: help python-check venv dev-venv lab work save update check test browser-test screenshots \
+.PHONY: help python-check venv dev-venv compat-venv lab work save update check test test-compat browser-test screenshots \
 	exercises notebooks colab quiz-bank benchmark lint clean
 
 help:
@@ -30,6 +39,7 @@ help:
 	@echo "  make update     update the course; whatever you ran or wrote is kept"
 	@echo "Instructors:"
 	@echo "  make test       set up .venv-dev (first time) and run the whole validation"
+	@echo "  make test-compat  the checks' tests and the solutions on the oldest supported TensorFlow/Keras (.venv-compat)"
 	@echo "  make exercises  regenerate exercises/ from solutions/"
 	@echo "  make notebooks  re-run notebooks/ and solutions/ in full mode to refresh their stored outputs"
 	@echo "  make colab      add or update every notebook's Open-in-Colab badge and Colab install cell"
@@ -49,6 +59,11 @@ venv: python-check
 
 dev-venv: python-check
 	@$(PY) tools/ensure_venv.py $(DEV_VENV) requirements-dev.txt $(EXPLICIT)
+
+compat-venv:
+	@test -n "$(COMPAT_PYTHON)" || { echo "make test-compat needs Python 3.11 or 3.12 (TensorFlow 2.19's);"; \
+	  echo "install one or run: make test-compat COMPAT_PYTHON=/path/to/python3.11"; exit 1; }
+	@$(COMPAT_PYTHON) tools/ensure_venv.py $(COMPAT_VENV) requirements-compat.txt
 
 # JUPYTER_DATA_DIR: kernels and extensions come from .venv only, so a stale "python3" kernel or an
 # instructors' extension installed for the whole user account cannot take the course's place.
@@ -76,6 +91,12 @@ test: dev-venv
 	CNN_COURSE_FAST=1 $(DEV_VENV)/bin/python -m pytest tests notebooks solutions --ignore=tests/browser \
 	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -n $(TEST_WORKERS) --dist loadscope --durations=8 $(TEST_ARGS)
+
+# The oldest supported stack (requirements-compat.txt): stored outputs hold the newest stack's numbers,
+# so the solutions run with --nbval-lax: every cell must run without error, every check cell passes.
+test-compat: compat-venv
+	CNN_COURSE_FAST=1 $(COMPAT_VENV)/bin/python -m pytest $(COMPAT_TESTS) solutions \
+	  --nbval-lax --nbval-current-env -n $(TEST_WORKERS) --dist loadscope --durations=8 $(TEST_ARGS)
 
 # Opt-in, not part of `make test`: JupyterLab in headless Chromium (needs Debian's chromium, chromium-driver).
 # Its screenshots go to browser-test-work/ (ignored); `make screenshots` stores them in docs/images/.
