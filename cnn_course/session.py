@@ -9,6 +9,10 @@ from dataclasses import dataclass
 FAST_VARIABLE = "CNN_COURSE_FAST"
 """Set this environment variable to 1 to shrink epochs and samples (CI does)."""
 
+SUPPORTED = {"TensorFlow": ("tensorflow", (2, 19), (2, 21)), "Keras": ("keras", (3, 10), (3, 15))}
+"""Oldest and newest minor versions the checks and solutions are tested on (pyproject's floors,
+requirements.txt's pins): name → (pip package, oldest, newest)."""
+
 
 @dataclass(frozen=True)
 class Course:
@@ -64,6 +68,33 @@ def _show_check_failures_briefly():
     shell.set_custom_exc((CheckFailed,), handler)
 
 
+def _minor(version):
+    """'2.19.1' or '3.10.0rc1' → (2, 19)."""
+    major, minor = (version.split(".") + ["0"])[:2]
+    return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
+
+
+def version_warning(versions):
+    """One line when a version in {"TensorFlow": "2.17.1", ...} is outside SUPPORTED; None otherwise."""
+    outside = []
+    for name, version in versions.items():
+        _, oldest, newest = SUPPORTED[name]
+        if not oldest <= _minor(version) <= newest:
+            outside.append(f"{name} {version}")
+    if not outside:
+        return None
+    wanted = " ".join(
+        f'"{package}>={oldest[0]}.{oldest[1]},<{newest[0]}.{newest[1] + 1}"'
+        for package, oldest, newest in SUPPORTED.values()
+    )
+    tested = ", ".join(f"{n} {o[0]}.{o[1]}–{m[0]}.{m[1]}" for n, (_, o, m) in SUPPORTED.items())
+    verb = "is" if len(outside) == 1 else "are"
+    return (
+        f"⚠ {' and '.join(outside)} {verb} outside what this course is tested on ({tested}); some checks may"
+        f" misjudge correct answers: run  %pip install {wanted}  and restart the kernel."
+    )
+
+
 def setup(seed=0, quiet=True):
     """Prepare a notebook: silence TensorFlow's start-up logs, seed, read FAST.
 
@@ -71,7 +102,8 @@ def setup(seed=0, quiet=True):
     `quiet`, TensorFlow's start-up lines and its Python warnings are silenced. It seeds
     Python, NumPy and TensorFlow (``keras.utils.set_random_seed``), keeps
     TensorFlow's oneDNN rewrites off so results repeat, makes the course's plot
-    style the default, and prints one line with the versions and the mode.
+    style the default, and prints one line with the versions and the mode (and a
+    second line when TensorFlow or Keras is outside the tested range, ``SUPPORTED``).
 
     Returns a ``Course`` with ``seed`` and ``fast``.
     """
@@ -101,4 +133,7 @@ def setup(seed=0, quiet=True):
         f"Python {platform.python_version()} · TensorFlow {tf.__version__} · Keras {keras.__version__}"
         f" · NumPy {np.__version__} · seed {seed} · {mode}"
     )
+    warning = version_warning({"TensorFlow": tf.__version__, "Keras": keras.__version__})
+    if warning:
+        print(warning)
     return course

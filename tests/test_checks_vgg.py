@@ -141,7 +141,7 @@ def torchvision_style(input_shape=(224, 224, 3), n_classes=1000):
 
 VGG16_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "pooling after every conv": (vgg16_with(block=block_with(pool_every_conv=True)), "pool only once"),
+    "pooling after every conv": (vgg16_with(block=block_with(pool_every_conv=True)), "after its last convolution"),
     "configuration in the wrong order": (vgg16_with(config=VGG16_CONFIG[::-1]), "configuration, in order"),
     "blocks of 3, 3, 3, 2, 2 convolutions": (
         vgg16_with(config=[(64, 3), (128, 3), (256, 3), (512, 2), (512, 2)]),

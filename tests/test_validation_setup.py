@@ -16,6 +16,7 @@ def test_ci_runs_the_readme_test_command(root):
     assert re.search(r"^make test$", (root / ".ci" / "run").read_text(encoding="utf-8"), re.M)
     workflow = (root / ".github" / "workflows" / "validate.yml").read_text(encoding="utf-8")
     assert "make test" in workflow
+    assert re.search(r"^\s+run: make test-compat$", workflow, re.M) and "make test-compat" in readme
 
 
 def test_make_test_runs_nbval_strictly_on_walkthroughs_and_solutions(root):
@@ -33,7 +34,7 @@ def test_make_test_runs_nbval_strictly_on_walkthroughs_and_solutions(root):
 
 
 def test_requirements_are_pinned_exactly(root):
-    for name in ("requirements.txt", "requirements-dev.txt"):
+    for name in ("requirements.txt", "requirements-dev.txt", "requirements-compat.txt"):
         for line in (root / name).read_text(encoding="utf-8").splitlines():
             line = line.split("#")[0].strip()
             if line and not line.startswith("-r "):

@@ -1,8 +1,10 @@
 """Checks for unit 03 (transposed convolution): output size, scatter-add, conv matrix, gradient, decoder, drill.
 
-Every expectation is measured on Keras: sizes from ``Conv2DTranspose`` followed
-by ``Cropping2D``; values from ``Conv2D`` and ``Conv2DTranspose`` holding the
-learner's kernel; the decoder from its layers, shapes and parameter counts.
+Every expectation is measured on Keras: sizes from ``keras.ops.conv_transpose``
+(what ``Conv2DTranspose`` computes) followed by ``Cropping2D``; values from ``Conv2D``
+and ``keras.ops.conv_transpose`` holding the learner's kernel; the decoder from its
+layers, shapes and parameter counts. The op rather than the layer because the
+layer refuses ``output_padding=0`` before Keras 3.11.
 Wrong answers are recognised by running Keras on the usual mistakes (a flipped
 or transposed kernel, stride 1, the rows in the wrong order) or by probes (an
 all-ones input, whose output counts the overlapping stamps).
@@ -25,13 +27,12 @@ def _keras_conv(x, kernel, stride):
 
 
 def _keras_conv_transpose(y, kernel, stride, output_padding=0):
-    """Conv2DTranspose (valid, no bias) holding `kernel`, on one single-channel map y (H, W)."""
-    from keras import layers
+    """Conv2DTranspose's op (valid, no bias) with `kernel`, on one single-channel map y (H, W)."""
+    from keras import ops
 
-    layer = layers.Conv2DTranspose(1, kernel.shape[0], strides=stride, output_padding=output_padding, use_bias=False)
-    layer.build((None, *y.shape, 1))
-    layer.set_weights([np.asarray(kernel, "float32").reshape(*kernel.shape, 1, 1)])
-    return np.asarray(layer(np.asarray(y, "float32")[np.newaxis, :, :, np.newaxis]))[0, :, :, 0]
+    kernel = np.asarray(kernel, "float32").reshape(*kernel.shape, 1, 1)
+    y = np.asarray(y, "float32")[np.newaxis, :, :, np.newaxis]
+    return np.asarray(ops.conv_transpose(y, kernel, strides=stride, output_padding=output_padding))[0, :, :, 0]
 
 
 def _as_array(t, value, what):
@@ -72,9 +73,9 @@ def _size_hints(n, k, s, p, a):
 
 
 def transposed_output_size(fn):
-    """Task 1: (n − 1)·s − 2p + k + output_padding, compared with Conv2DTranspose + Cropping2D."""
+    """Task 1: (n − 1)·s − 2p + k + output_padding, compared with Conv2DTranspose's op + Cropping2D."""
     import keras
-    from keras import layers
+    from keras import layers, ops
 
     with Task(1, "transposed_output_size") as t:
         t.function(fn, "transposed_output_size")
@@ -82,7 +83,7 @@ def transposed_output_size(fn):
             what = f"transposed_output_size(n={n}, k={k}, s={s}, p={p}, output_padding={a})"
             got = t.call(fn, (n, k, s, p, a), what=what)
             t.expect(is_whole_number(got), f"{what} should be an int", "an int", got, "a size is a whole number")
-            y = layers.Conv2DTranspose(1, k, strides=s, output_padding=a)(keras.Input((n, n, 1)))
+            y = ops.conv_transpose(keras.Input((n, n, 1)), np.ones((k, k, 1, 1)), strides=s, output_padding=a)
             expected = layers.Cropping2D(p)(y).shape[1]
             hint = _size_hints(n, k, s, p, a).get(int(got), "(n − 1)·s − 2p + k + output_padding")
             t.equal(what, int(got), expected, hint)
