@@ -259,3 +259,12 @@ def test_compare_with_an_addition_of_two_branches(keras, capsys):
     pooled = reference_model(chain(zero_pad(1), max_pool(3, 2)), (6, 7, 3))
     shown = [str(s) for s in steps(pooled)]
     assert shown == ["Pad amount=((1, 1), (1, 1))", "MaxPooling 3×3 stride 2×2 padding='valid'"]
+
+
+def test_canonical_steps_read_a_nested_model_that_gives_the_output(keras):
+    from cnn_course.checks.compare import canonical_steps
+
+    L = keras.layers
+    inputs = keras.Input((5, 5, 2))
+    model = keras.Model(inputs, keras.Sequential([L.Conv2D(3, 1), L.BatchNormalization()])(inputs))
+    assert [s.kind for s in canonical_steps(model)] == ["Conv2D", "BatchNormalization"]

@@ -263,7 +263,8 @@ def canonical_steps(model):
     """
     import hashlib
 
-    nodes = _flat_nodes(model, {}, [], set())
+    alias = {}
+    nodes = _flat_nodes(model, alias, [], set())
     producer = {out: i for i, (_, _, outs) in enumerate(nodes) for out in outs}
     node_steps = [_node_steps(op) for op, _, _ in nodes]
     depth, key = [], []
@@ -288,8 +289,8 @@ def canonical_steps(model):
         order.append(i)
 
     for output in model.outputs:
-        if id(output) in producer:
-            visit(producer[id(output)])
+        if alias.get(id(output), id(output)) in producer:
+            visit(producer[alias.get(id(output), id(output))])
     return [s for i in order for s in node_steps[i]]
 
 
