@@ -272,8 +272,8 @@ def resnet_with(
             for i in range(blocks):
                 strided = i == (blocks - 1 if stride_on_last_block else 0)
                 x = make_block(x, filters, stride if strided else 1)
-        x = layers.Dense(fixed_classes or n_class, activation="softmax" if softmax else None)(head()(x))
-        return keras.Model(inputs, x)
+        x = layers.Dense(fixed_classes or n_class, activation="softmax" if softmax is True else None)(head()(x))
+        return keras.Model(inputs, layers.Softmax()(x) if softmax == "layer" else x)
 
     return answer
 
@@ -324,6 +324,11 @@ def test_resnet_accepts_correct_answers(capsys):
     v15 = bottleneck(stride_at=1, use_bias=False, shortcut_first=False, join="+")
     accepts(check.resnet50, resnet_with(block=v15, use_bias=False), capsys)
     accepts(check.resnet50, resnet_with(block=nested_block), capsys)  # blocks as nested models
+    # keras.ops for the ReLUs and the additions, the mean for GAP, a Softmax layer after the Dense layer
+    blocks = bottleneck(join="ops", relu=lambda: ops.relu)
+    accepts(
+        check.resnet50, resnet_with(block=blocks, head=lambda: lambda x: ops.mean(x, (1, 2)), softmax="layer"), capsys
+    )
 
 
 # -- Task 5 · small_resnet ------------------------------------------------------------------------
