@@ -18,7 +18,7 @@ import functools
 
 import numpy as np
 
-from cnn_course.checks import Task, probe_model
+from cnn_course.checks import CheckFailed, Task, probe_model
 from cnn_course.checks.compare import (
     add,
     bn,
@@ -226,6 +226,10 @@ def _step_hint(e, g):
         return "your ReLU comes before the add: the branch ends with BN, and the ReLU follows the addition"
     if kinds == ("BatchNormalization", "Add"):
         return "add the shortcut to the output of the branch's last BN, not to the convolution's output"
+    if kinds == ("Conv2D", "BatchNormalization"):
+        return "batch normalisation follows the convolution: conv → BN"
+    if kinds == ("BatchNormalization", "Conv2D"):
+        return "a BatchNormalization layer follows each convolution"
     if kinds == ("BatchNormalization", "ReLU"):
         return "batch normalisation comes right after each convolution, before the ReLU"
     if kinds == ("BatchNormalization", "BatchNormalization"):
@@ -258,22 +262,26 @@ def _step_hint(e, g):
 
 
 def _compare(t, model, ref, what, shape_hint):
-    joins = {s.kind for s in canonical_steps(model)} & {"Add", "Concatenate"}
-    if not joins and any(s.kind == "Add" for s in canonical_steps(ref)):
-        t.fail(
-            f"{what}: there is no addition",
-            "F(x) + x: the branch's output added to the shortcut (layers.Add() or +)",
-            "a plain chain of layers",
-            "a residual block adds its input (the shortcut) to its branch's output; without it, it is a plain block",
-        )
-    if joins == {"Concatenate"}:
-        t.fail(
-            f"{what}: the shortcut is joined with Concatenate",
-            "Add (or +): H(x) = F(x) + x",
-            "Concatenate",
-            "a residual block adds; concatenating is DenseNet's way (unit 09)",
-        )
-    compare_with_reference(t, model, ref, what, _step_hint, shape_hint, WIRING_HINT, read=read)
+    """The engine's comparison; when it fails on a model without the addition, say that first."""
+    try:
+        compare_with_reference(t, model, ref, what, _step_hint, shape_hint, WIRING_HINT, read=read)
+    except CheckFailed:
+        joins = {s.kind for s in canonical_steps(model)} & {"Add", "Concatenate"}
+        if not joins and any(s.kind == "Add" for s in canonical_steps(ref)):
+            t.fail(
+                f"{what}: there is no addition",
+                "F(x) + x: the branch's output added to the shortcut (layers.Add() or +)",
+                "a plain chain of layers",
+                "a residual block adds its input (the shortcut) to its branch's output; without it, it is plain",
+            )
+        if joins == {"Concatenate"}:
+            t.fail(
+                f"{what}: the shortcut is joined with Concatenate",
+                "Add (or +): H(x) = F(x) + x",
+                "Concatenate",
+                "a residual block adds; concatenating is DenseNet's way (unit 09)",
+            )
+        raise
 
 
 def _refuse_applications(t, fn, what):
