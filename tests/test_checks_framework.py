@@ -258,3 +258,66 @@ def test_max_pool_and_flatten_builders_read_like_the_layers(keras):
     assert all(e.same(g) for e, g in zip(steps(reference), steps(spelled), strict=True))
     x = np.random.default_rng(0).normal(size=(2, 6, 4, 3)).astype("float32")
     np.testing.assert_allclose(np.asarray(reference(x)), np.asarray(spelled(x)))
+
+
+# -- branches: add(), canonical_steps --------------------------------------------------
+def _residual(keras, order="add", nested=False):
+    """conv → BN → ReLU → conv → BN, plus a 1×1 projection, added, then ReLU: written several ways."""
+    L = keras.layers
+    inputs = keras.Input((6, 7, 3))
+    parts = [L.Conv2D(4, 3, padding="same"), L.BatchNormalization(), L.ReLU(), L.Conv2D(4, 3, padding="same")]
+    parts.append(L.BatchNormalization())
+    if nested:
+        branch = keras.Sequential(parts)(inputs)
+    else:
+        branch = inputs
+        for part in parts:
+            branch = part(branch)
+    projection = L.BatchNormalization()(L.Conv2D(4, 1)(inputs))
+    joined = {
+        "add": lambda: L.Add()([branch, projection]),
+        "reversed": lambda: L.Add()([projection, branch]),
+        "+": lambda: projection + branch,
+    }[order]()
+    return keras.Model(inputs, keras.ops.relu(joined))
+
+
+def test_canonical_steps_do_not_depend_on_the_order_of_an_addition_or_nesting(keras):
+    from cnn_course.checks.compare import canonical_steps
+
+    shown = [
+        [str(s) for s in canonical_steps(_residual(keras, order, nested))]
+        for order, nested in [("add", False), ("reversed", False), ("+", False), ("reversed", True)]
+    ]
+    assert all(s == shown[0] for s in shown)
+    kinds = [s.split()[0] + (s.split()[1] if s.startswith("Conv") else "") for s in shown[0]]
+    # the residual branch, then the shortcut, then the addition
+    assert kinds == ["Conv2D3×3", "BatchNormalization", "ReLU", "Conv2D3×3", "BatchNormalization"] + [
+        "Conv2D1×1",
+        "BatchNormalization",
+        "Add",
+        "ReLU",
+    ]
+
+
+def test_compare_with_an_addition_of_two_branches(keras, capsys):
+    from cnn_course.checks.compare import add, bn, canonical_steps, chain, max_pool, relu, zero_pad
+
+    spec = chain(add(chain(conv(3, 4), bn(), relu(), conv(3, 4), bn()), chain(conv(1, 4), bn())), relu())
+    reference = reference_model(spec, (6, 7, 3))
+    for order, nested in [("reversed", False), ("+", True)]:
+        with Task(1, "block") as t:
+            compare_with_reference(t, _residual(keras, order, nested), reference, "block(x)", read=canonical_steps)
+        assert capsys.readouterr().out.startswith("✓ Task 1")
+    pooled = reference_model(chain(zero_pad(1), max_pool(3, 2)), (6, 7, 3))
+    shown = [str(s) for s in steps(pooled)]
+    assert shown == ["Pad amount=((1, 1), (1, 1))", "MaxPooling 3×3 stride 2×2 padding='valid'"]
+
+
+def test_canonical_steps_read_a_nested_model_that_gives_the_output(keras):
+    from cnn_course.checks.compare import canonical_steps
+
+    L = keras.layers
+    inputs = keras.Input((5, 5, 2))
+    model = keras.Model(inputs, keras.Sequential([L.Conv2D(3, 1), L.BatchNormalization()])(inputs))
+    assert [s.kind for s in canonical_steps(model)] == ["Conv2D", "BatchNormalization"]

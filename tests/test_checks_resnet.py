@@ -1,13 +1,15 @@
 """Unit 07's checks: each rejects the stub and the typical wrong answers, and accepts
-the solution (run from solutions/07_resnet.ipynb) and other correct ways to write it.
+the solution (run from solutions/07_resnet.ipynb) and other correct ways to write it
+(nested models, keras.ops, equivalent layers, other names, harmless extra arguments).
 
 Each wrong answer names the words its rejection must contain, so that a wrong
-answer is rejected for its own mistake, not by accident.
+answer is rejected for its own mistake, not by accident. Most keep the shapes and
+the parameter count right: only the outputs can tell them apart.
 """
 
 import keras
 import pytest
-from keras import layers
+from keras import layers, ops
 
 from cnn_course.checks import resnet as check
 from tests.conftest import accepts, rejects, solution, stub
@@ -15,18 +17,36 @@ from tests.conftest import accepts, rejects, solution, stub
 SOLUTION = solution("07_resnet")
 
 
-# -- one configurable block builder, right by default --------------------------------
-def conv_bn(x, filters, kernel, stride=1, use_bias=True, bn=True, padding="same"):
-    x = layers.Conv2D(filters, kernel, strides=stride, padding=padding, use_bias=use_bias)(x)
-    return layers.BatchNormalization()(x) if bn else x
-
-
-def shortcut_with(always=False, never=False, kernel=1, bn=True, strided=True, stride_only_by_channels=False):
+# -- one configurable shortcut and block, right by default --------------------------------
+def shortcut_with(
+    always=False,
+    never=False,
+    kernel=1,
+    bn=True,
+    strided=True,
+    stride_only_by_channels=False,
+    pool_first=False,
+    relu_after=False,
+    bn_first=False,
+    bn_axis=-1,
+    use_bias=True,
+    center=True,
+    **conv_args,
+):
     def answer(x, channels, stride=1, name="shortcut"):
         same = x.shape[-1] == channels and (stride == 1 or stride_only_by_channels)
         if never or (same and not always):
             return x
-        return conv_bn(x, channels, kernel, stride if strided else 1, bn=bn)
+        norm = layers.BatchNormalization(axis=bn_axis, center=center)
+        if bn_first:
+            x = norm(x)
+        if pool_first and stride > 1:  # ResNet-D's shortcut: average pooling, then a 1×1 conv
+            x = layers.AveragePooling2D(stride, padding="same")(x)
+        s = 1 if pool_first or not strided else stride
+        x = layers.Conv2D(channels, kernel, strides=s, padding="same", use_bias=use_bias, **conv_args)(x)
+        if bn and not bn_first:
+            x = norm(x)
+        return layers.ReLU()(x) if relu_after else x
 
     return answer
 
@@ -36,48 +56,66 @@ def block_with(
     residual=True,
     relu_before_add=False,
     relu_after_add=True,
+    mid_relu=True,
     add_before_bn=False,
     stride_at=0,
     expansion=4,
     padding="same",
     use_bias=True,
+    center=True,
+    bn_axis=-1,
+    dilation=1,
     join="add",
+    skip_from_first_conv=False,
     shortcut_first=True,
+    nested=False,
     relu=lambda: layers.Activation("relu"),
     **shortcut_options,
 ):
     """A residual block; `stride_at` is the index of the strided conv in the branch."""
 
     def answer(x, filters, stride=1, name="block"):
-        if kind == "basic":
-            plan = [(filters, 3), (filters, 3)]
-        else:
-            plan = [(filters, 1), (filters, 3), (expansion * filters, 1)]
+        plan = (
+            [(filters, 3), (filters, 3)] if kind == "basic" else [(filters, 1), (filters, 3), (expansion * filters, 1)]
+        )
         c_out = plan[-1][0]
-        s = shortcut_with(**shortcut_options)(x, c_out, stride) if shortcut_first else None
-        y = x
+        options = {"use_bias": use_bias, "center": center, "bn_axis": bn_axis, **shortcut_options}
+        s = shortcut_with(**options)(x, c_out, stride) if shortcut_first else None
+        parts, first = [], None
         for i, (f, k) in enumerate(plan):
             last = i == len(plan) - 1
-            y = layers.Conv2D(f, k, strides=stride if i == stride_at else 1, padding=padding, use_bias=use_bias)(y)
+            pad = "valid" if padding == "valid" and k == 3 else "same"
+            rate = dilation if k == 3 and last == (kind == "basic") else 1
+            conv = layers.Conv2D(f, k, strides=stride if i == stride_at else 1, padding=pad, use_bias=use_bias)
+            parts.append(layers.Conv2D(f, k, padding=pad, dilation_rate=rate, use_bias=use_bias) if rate > 1 else conv)
+            if pad == "valid":
+                parts.append(layers.ZeroPadding2D(1))  # "compensates" the valid conv, after it
             if last and add_before_bn:
                 break
-            y = layers.BatchNormalization()(y)
-            if not last or relu_before_add:
-                y = relu()(y)
+            parts.append(layers.BatchNormalization(axis=bn_axis, center=center))
+            if (not last and mid_relu) or (last and relu_before_add):
+                parts.append(relu())
+        if nested:
+            y = keras.Sequential(parts)(x)
+        else:
+            y = x
+            for part in parts:
+                y = part(y)
+                first = y if first is None else first
         if s is None:
-            s = shortcut_with(**shortcut_options)(x, c_out, stride)
+            s = shortcut_with(**options)(x, c_out, stride)
+        if skip_from_first_conv and (skip_from_first_conv != "identity" or s is x):
+            s = first
         if residual:
-            if join == "add":
-                y = layers.Add()([s, y])
-            elif join == "+":
-                y = y + s
-            else:
-                y = layers.Concatenate()([s, y])
+            y = {
+                "add": lambda: layers.Add()([s, y]),
+                "+": lambda: y + s,
+                "ops": lambda: ops.add(s, y),
+                "concat": lambda: layers.Concatenate()([s, y]),
+            }[join]()
         if add_before_bn:
             y = layers.BatchNormalization()(y)
-        if relu_after_add:
-            y = relu()(y)
-        return y
+        return relu()(y) if relu_after_add else y
 
     return answer
 
@@ -88,16 +126,16 @@ SHORTCUT_MISTAKES = {
     "returns None": (lambda x, channels, stride=1, name="s": None, "returned None"),
     "projection always": (shortcut_with(always=True), "a projection where the identity suffices"),
     "identity always": (shortcut_with(never=True), "must be projected"),
-    "3×3 projection": (shortcut_with(kernel=3), "a projection is a 1×1 Conv2D"),
-    "projection without BN": (shortcut_with(bn=False), "these are missing: ['BatchNormalization']"),
-    "projection without the stride": (shortcut_with(strided=False), "strides=stride"),
     "identity when only the stride changes": (shortcut_with(stride_only_by_channels=True), "must be projected"),
-    "max pooling then 1×1 conv": (
-        lambda x, c, s=1, name="s": (
-            x if x.shape[-1] == c and s == 1 else conv_bn(layers.MaxPooling2D(1, strides=s)(x), c, 1)
-        ),
-        "a projection is a 1×1 Conv2D",
-    ),
+    "3×3 projection": (shortcut_with(kernel=3), "check the kernel sizes"),
+    "projection without BN": (shortcut_with(bn=False), "missing BatchNormalization"),
+    "projection without the stride": (shortcut_with(strided=False), "strides=stride"),
+    "average pooling, then the 1×1 conv": (shortcut_with(pool_first=True), "no pooling here"),
+    "a ReLU after the projection": (shortcut_with(relu_after=True), "a ReLU too many"),
+    "BN before the conv": (shortcut_with(bn_first=True), "batch normalisation follows the convolution"),
+    "BN over axis 1": (shortcut_with(bn_axis=1), "axis=-1"),
+    "bias with BN(center=False) instead of no bias": (shortcut_with(center=False), "keep BN's β"),
+    "a stray dilation": (shortcut_with(kernel=3, dilation_rate=2, strided=False), "not dilated"),
 }
 
 
@@ -109,14 +147,24 @@ def test_shortcut_rejects(mistake):
 
 def test_shortcut_accepts_correct_answers(capsys):
     accepts(check.shortcut, SOLUTION["shortcut"], capsys)
-    accepts(check.shortcut, shortcut_with(), capsys)  # no names, padding "same"
+    accepts(check.shortcut, shortcut_with(use_bias=False, kernel_initializer="he_normal"), capsys)
 
     def with_identity_layer(x, channels, stride=1):
         if x.shape[-1] != channels or stride > 1:
-            return layers.BatchNormalization()(layers.Conv2D(channels, 1, strides=stride, use_bias=False)(x))
+            return keras.Sequential(
+                [layers.Conv2D(channels, (1, 1), strides=(stride, stride)), layers.BatchNormalization()]
+            )(x)
         return layers.Identity()(x)
 
     accepts(check.shortcut, with_identity_layer, capsys)
+
+    def subsampled(x, channels, stride=1, name="s"):  # taking every stride-th pixel, then a 1×1 conv: the same
+        if x.shape[-1] == channels and stride == 1:
+            return x
+        x = layers.MaxPooling2D(1, strides=stride)(x) if stride > 1 else x
+        return layers.BatchNormalization(name=f"{name}_norm")(layers.Conv2D(channels, 1, name=f"{name}_proj")(x))
+
+    accepts(check.shortcut, subsampled, capsys)
 
 
 # -- Task 2 · basic_block -----------------------------------------------------------------
@@ -125,20 +173,22 @@ BASIC_MISTAKES = {
     "plain block: no addition": (block_with(residual=False), "there is no addition"),
     "ReLU before the addition, none after": (
         block_with(relu_before_add=True, relu_after_add=False),
-        "the ReLU comes before the addition",
+        "your ReLU comes before the add",
     ),
-    "ReLU before and after the addition": (
-        block_with(relu_before_add=True),
-        "a ReLU at the end of the residual branch",
-    ),
-    "no ReLU after the addition": (block_with(relu_after_add=False), "nothing after the addition"),
-    "addition before the last BN": (block_with(add_before_bn=True), "the addition comes before batch normalisation"),
-    "no projection when the shape changes": (block_with(never=True), "project"),
+    "ReLU before and after the addition": (block_with(relu_before_add=True), "your ReLU comes before the add"),
+    "no ReLU after the addition": (block_with(relu_after_add=False), "a ReLU is missing"),
+    "no ReLU between the convolutions": (block_with(mid_relu=False), "a ReLU is missing"),
+    "addition before the last BN": (block_with(add_before_bn=True), "output of the branch's last BN"),
+    "no projection when the shape changes": (block_with(never=True), "needs a projection"),
     "projection always": (block_with(always=True), "a projection where the identity suffices"),
-    "stride on the second conv": (block_with(stride_at=1), "the stride goes on the first convolution"),
+    "stride on the second conv": (block_with(stride_at=1), "the stride goes on the first conv"),
     "concatenates instead of adding": (block_with(join="concat"), "DenseNet"),
-    "projection without BN": (block_with(bn=False), "the shortcut"),
-    "valid padding": (block_with(padding="valid"), "padding='same'"),
+    "shortcut from the first conv's output": (block_with(skip_from_first_conv=True), "starts from the block's input"),
+    "average pooling, then the projection": (block_with(pool_first=True), "no pooling here"),
+    "BN over axis 1": (block_with(bn_axis=1), "axis=-1"),
+    "bias with BN(center=False) instead of no bias": (block_with(center=False), "keep BN's β"),
+    "valid padding, zero padding after the conv": (block_with(padding="valid"), "padding='same'"),
+    "a stray dilation on the second conv": (block_with(dilation=2), "not dilated"),
     "returns the layer, not its output": (lambda x, f, s=1, name="b": layers.Add(), "Keras tensor"),
 }
 
@@ -151,35 +201,36 @@ def test_basic_block_rejects(mistake):
 
 def test_basic_block_accepts_correct_answers(capsys):
     accepts(check.basic_block, SOLUTION["basic_block"], capsys)
-    accepts(check.basic_block, block_with(), capsys)  # unnamed layers, Add([shortcut, branch])
+    accepts(check.basic_block, block_with(), capsys)  # unnamed layers, Activation("relu"), Add([shortcut, branch])
     # `+`, ReLU layers, no conv bias, the shortcut built after the branch
     accepts(check.basic_block, block_with(join="+", use_bias=False, shortcut_first=False, relu=layers.ReLU), capsys)
-
-
-def test_a_plain_block_that_keeps_the_shape_is_still_rejected():
-    # with stride 1 and equal channels a plain block builds and has the right output shape
-    message = rejects(check.basic_block, block_with(residual=False), "Task 2")
-    assert "16, stride=1" in message and "plain chain of layers" in message
+    # the branch as a keras.Sequential, keras.ops.add, a ReLU as keras.ops.relu
+    accepts(check.basic_block, block_with(nested=True, join="ops", relu=layers.ReLU), capsys)
+    accepts(check.basic_block, block_with(relu=lambda: ops.relu, kernel_initializer="he_normal"), capsys)
 
 
 # -- Task 3 · bottleneck_block ------------------------------------------------------------
+def bottleneck(**options):
+    return block_with("bottleneck", **options)
+
+
 BOTTLENECK_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "plain block": (block_with("bottleneck", residual=False), "there is no addition"),
-    "channels not ×4": (block_with("bottleneck", expansion=1), "expands to 4·filters"),
-    "stride on the last 1×1 conv": (block_with("bottleneck", stride_at=2), "the stride goes on the first convolution"),
-    "ReLU before the addition": (
-        block_with("bottleneck", relu_before_add=True, relu_after_add=False),
-        "the ReLU comes before the addition",
-    ),
-    "addition before the last BN": (
-        block_with("bottleneck", add_before_bn=True),
-        "the addition comes before batch normalisation",
-    ),
-    "projection always": (block_with("bottleneck", always=True), "a projection where the identity suffices"),
-    "no projection when only the stride changes": (block_with("bottleneck", stride_only_by_channels=True), "project"),
-    "no projection at all": (block_with("bottleneck", never=True), "project"),
-    "3×3 projection": (block_with("bottleneck", kernel=3), "1×1 conv with the block's stride"),
+    "plain block": (bottleneck(residual=False), "there is no addition"),
+    "channels not ×4": (bottleneck(expansion=1), "expands to 4·filters"),
+    "stride on the last 1×1 conv": (bottleneck(stride_at=2), "never on the last 1×1"),
+    "ReLU before the addition": (bottleneck(relu_before_add=True, relu_after_add=False), "your ReLU comes before"),
+    "no ReLU after the middle BN": (bottleneck(mid_relu=False), "a ReLU is missing"),
+    "no ReLU after the addition": (bottleneck(relu_after_add=False), "a ReLU is missing"),
+    "addition before the last BN": (bottleneck(add_before_bn=True), "output of the branch's last BN"),
+    "projection always": (bottleneck(always=True), "a projection where the identity suffices"),
+    "no projection when only the stride changes": (bottleneck(stride_only_by_channels=True), "needs a projection"),
+    "average pooling, then the projection": (bottleneck(pool_first=True), "no pooling here"),
+    "concatenates instead of adding": (bottleneck(join="concat"), "DenseNet"),
+    "BN over axis 1": (bottleneck(bn_axis=1), "axis=-1"),
+    "bias with BN(center=False) instead of no bias": (bottleneck(center=False), "keep BN's β"),
+    "valid padding, zero padding after the 3×3 conv": (bottleneck(padding="valid"), "padding='same'"),
+    "a stray dilation on the 3×3 conv": (bottleneck(dilation=2, stride_at=0), "not dilated"),
 }
 
 
@@ -191,49 +242,67 @@ def test_bottleneck_block_rejects(mistake):
 
 def test_bottleneck_block_accepts_correct_answers(capsys):
     accepts(check.bottleneck_block, SOLUTION["bottleneck_block"], capsys)
-    accepts(check.bottleneck_block, block_with("bottleneck"), capsys)  # v1: stride on the first 1×1
-    accepts(check.bottleneck_block, block_with("bottleneck", stride_at=1), capsys)  # v1.5: stride on the 3×3
-    accepts(check.bottleneck_block, block_with("bottleneck", join="+", use_bias=False, relu=layers.ReLU), capsys)
+    accepts(check.bottleneck_block, bottleneck(), capsys)  # v1: stride on the first 1×1
+    accepts(check.bottleneck_block, bottleneck(stride_at=1, join="+", shortcut_first=False), capsys)  # v1.5
+    accepts(check.bottleneck_block, bottleneck(nested=True, join="ops", use_bias=False, relu=layers.ReLU), capsys)
+    accepts(check.bottleneck_block, bottleneck(relu=lambda: ops.relu, kernel_initializer="zeros"), capsys)
 
 
 # -- Task 4 · resnet (ResNet-50 from a configuration) -----------------------------------------
 def resnet_with(
     block=None,
     stem_kernel=7,
-    max_pool=True,
+    stem_pool=layers.MaxPooling2D,
+    stem_relu=True,
     stride_on_last_block=False,
     head=layers.GlobalAveragePooling2D,
     fixed_classes=None,
     use_bias=True,
+    softmax=True,
 ):
     def answer(config, n_class=1000, input_shape=(224, 224, 3)):
-        make_block = block or block_with("bottleneck", use_bias=use_bias)
+        make_block = block or bottleneck(use_bias=use_bias)
         inputs = keras.Input(input_shape)
         x = layers.Conv2D(64, stem_kernel, strides=2, padding="same", use_bias=use_bias)(inputs)
-        x = layers.ReLU()(layers.BatchNormalization()(x))
-        if max_pool:
-            x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x) if stem_relu else x
+        if stem_pool:
+            x = stem_pool(3, strides=2, padding="same")(x)
         for filters, blocks, stride in config:
             for i in range(blocks):
                 strided = i == (blocks - 1 if stride_on_last_block else 0)
                 x = make_block(x, filters, stride if strided else 1)
-        x = head()(x)
-        return keras.Model(inputs, layers.Dense(fixed_classes or n_class, activation="softmax")(x))
+        x = layers.Dense(fixed_classes or n_class, activation="softmax" if softmax is True else None)(head()(x))
+        return keras.Model(inputs, layers.Softmax()(x) if softmax == "layer" else x)
 
     return answer
 
 
 RESNET_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "stride on the last block of each stage": (
-        resnet_with(stride_on_last_block=True),
-        "the other blocks of the stage keep stride 1",
+    "keras.applications.ResNet50": (
+        lambda config, n_class=1000, input_shape=(224, 224, 3): keras.applications.ResNet50(
+            weights=None, classes=n_class, input_shape=input_shape
+        ),
+        "keras.applications builds this model",
     ),
-    "no max pooling in the stem": (resnet_with(max_pool=False), "the stem"),
-    "3×3 stem": (resnet_with(stem_kernel=3), "the stem"),
-    "global max pooling in the head": (resnet_with(head=layers.GlobalMaxPooling2D), "global average pooling"),
-    "bottleneck without the ×4": (resnet_with(block=block_with("bottleneck", expansion=1)), "4·filters"),
-    "ten classes hard-coded": (resnet_with(fixed_classes=1000), "use n_class"),
+    "the check's own reference": (
+        lambda config, n_class=1000, input_shape=(224, 224, 3): check.reference(
+            "resnet", (config, n_class), input_shape, (False, False, False)
+        ),
+        "own reference",
+    ),
+    "stride on the last block of each stage": (resnet_with(stride_on_last_block=True), "only the first block"),
+    "no max pooling in the stem": (resnet_with(stem_pool=None), "3×3 max pooling"),
+    "average pooling in the stem": (resnet_with(stem_pool=layers.AveragePooling2D), "3×3 max pooling"),
+    "no ReLU in the stem": (resnet_with(stem_relu=False), "a ReLU is missing"),
+    "3×3 stem": (resnet_with(stem_kernel=3), "stem 7×7"),
+    "global max pooling in the head": (resnet_with(head=layers.GlobalMaxPooling2D), "not max pooling"),
+    "flatten in the head": (resnet_with(head=layers.Flatten), "not Flatten"),
+    "no softmax": (resnet_with(softmax=False), "end with a softmax"),
+    "bottleneck without the ×4": (resnet_with(block=bottleneck(expansion=1)), "4·filters"),
+    "ReLU before the additions": (resnet_with(block=bottleneck(relu_before_add=True)), "a ReLU too many"),
+    "classes hard-coded": (resnet_with(fixed_classes=1000), "use n_class"),
 }
 
 
@@ -243,22 +312,34 @@ def test_resnet_rejects(mistake):
     rejects(check.resnet50, answer, "Task 4", fragment)
 
 
+def nested_block(x, filters, stride=1, name="block"):
+    """The bottleneck block as a sub-model, called on x."""
+    inputs = keras.Input(x.shape[1:])
+    return keras.Model(inputs, bottleneck(nested=True)(inputs, filters, stride))(x)
+
+
 def test_resnet_accepts_correct_answers(capsys):
     accepts(check.resnet50, SOLUTION["resnet"], capsys)  # Keras's explicit padding, conv biases
-    # padding "same" in the stem, no conv biases, v1.5 blocks
+    # padding "same" in the stem, no conv biases, v1.5 blocks, the shortcut built after the branch
+    v15 = bottleneck(stride_at=1, use_bias=False, shortcut_first=False, join="+")
+    accepts(check.resnet50, resnet_with(block=v15, use_bias=False), capsys)
+    accepts(check.resnet50, resnet_with(block=nested_block), capsys)  # blocks as nested models
+    # keras.ops for the ReLUs and the additions, the mean for GAP, a Softmax layer after the Dense layer
+    blocks = bottleneck(join="ops", relu=lambda: ops.relu)
     accepts(
-        check.resnet50, resnet_with(block=block_with("bottleneck", stride_at=1, use_bias=False), use_bias=False), capsys
+        check.resnet50, resnet_with(block=blocks, head=lambda: lambda x: ops.mean(x, (1, 2)), softmax="layer"), capsys
     )
 
 
 # -- Task 5 · small_resnet ------------------------------------------------------------------------
-def small_with(block=None, stem_stride=2, stride_everywhere=False, head=layers.GlobalAveragePooling2D, classes=None):
+def small_with(
+    block=None, stem_stride=2, stem_bn=True, stride_everywhere=False, head=layers.GlobalAveragePooling2D, classes=None
+):
     def answer(n_class=10):
         make_block = block or block_with()
         inputs = keras.Input((28, 28, 1))
-        x = layers.ReLU()(
-            layers.BatchNormalization()(layers.Conv2D(16, 3, strides=stem_stride, padding="same")(inputs))
-        )
+        x = layers.Conv2D(16, 3, strides=stem_stride, padding="same")(inputs)
+        x = layers.ReLU()(layers.BatchNormalization()(x) if stem_bn else x)
         for filters, stride in [(16, 1), (32, 2), (64, 2)]:
             for i in range(2):
                 x = make_block(x, filters, stride if (i == 0 or stride_everywhere) else 1)
@@ -270,12 +351,17 @@ def small_with(block=None, stem_stride=2, stride_everywhere=False, head=layers.G
 
 SMALL_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "plain network": (small_with(block=block_with(residual=False)), "there are no additions"),
-    "stride in every block": (small_with(stride_everywhere=True), "the other blocks of the stage keep stride 1"),
-    "stem with stride 1": (small_with(stem_stride=1), "the stem"),
-    "flatten instead of GAP": (small_with(head=layers.Flatten), "global average pooling"),
-    "bottleneck blocks": (small_with(block=block_with("bottleneck")), "check the channels"),
-    "ten classes hard-coded": (small_with(classes=10), "n_class units"),
+    "plain network": (small_with(block=block_with(residual=False)), "there is no addition"),
+    "stride in every block": (small_with(stride_everywhere=True), "only the first block of a stage"),
+    "stem with stride 1": (small_with(stem_stride=1), "the stride goes on"),
+    "no BN in the stem": (small_with(stem_bn=False), "a BatchNormalization layer follows each convolution"),
+    "flatten instead of GAP": (small_with(head=layers.Flatten), "not Flatten"),
+    "global max pooling": (small_with(head=layers.GlobalMaxPooling2D), "not max pooling"),
+    "bottleneck blocks": (small_with(block=bottleneck()), "layer with weights"),
+    "ten classes hard-coded": (small_with(classes=10), "use n_class"),
+    "ReLU before the additions": (small_with(block=block_with(relu_before_add=True)), "your ReLU comes before"),
+    "shortcuts from the first conv": (small_with(block=block_with(skip_from_first_conv="identity")), "block's input"),
+    "concatenating blocks": (small_with(block=block_with(join="concat")), "DenseNet"),
 }
 
 
@@ -288,18 +374,25 @@ def test_small_resnet_rejects(mistake):
 def test_small_resnet_accepts_correct_answers(capsys):
     accepts(check.small_resnet, SOLUTION["small_resnet"], capsys)
     accepts(check.small_resnet, small_with(block=block_with(join="+", use_bias=False)), capsys)
+    accepts(check.small_resnet, small_with(block=block_with(nested=True, join="ops", relu=layers.ReLU)), capsys)
+    accepts(check.small_resnet, small_with(head=lambda: lambda x: ops.mean(x, axis=(1, 2))), capsys)
 
 
 # -- Task 6 · bottleneck_block_params -------------------------------------------------------------
-def params_with(bias=True, bn_per_channel=4, projection="auto", expansion=4):
+def params_with(bias=True, bn_per_channel=4, projection="auto", expansion=4, projection_bn=True):
     def answer(c_in, filters, stride=1):
-        def conv_bn_count(k, c, c_out):
-            return k * k * c * c_out + bias * c_out + bn_per_channel * c_out
+        def conv_bn_count(k, c, c_out, bn=True):
+            return k * k * c * c_out + bias * c_out + bn * bn_per_channel * c_out
 
         c_out = expansion * filters
         total = conv_bn_count(1, c_in, filters) + conv_bn_count(3, filters, filters) + conv_bn_count(1, filters, c_out)
-        project = (c_in != c_out or stride != 1) if projection == "auto" else projection
-        return total + project * conv_bn_count(1, c_in, c_out)
+        if projection == "auto":
+            project = c_in != c_out or stride != 1
+        elif projection == "channels":
+            project = c_in != c_out
+        else:
+            project = projection
+        return total + project * conv_bn_count(1, c_in, c_out, projection_bn)
 
     return answer
 
@@ -312,8 +405,11 @@ PARAMS_MISTAKES = {
     "forgets batch normalisation": (params_with(bn_per_channel=0), "a BN layer with 4 numbers per channel"),
     "projection always": (params_with(projection=True), "a projection only when the shapes differ"),
     "projection never": (params_with(projection=False), "add the projection's 1×1 conv and BN"),
+    "projection only when the channels change": (params_with(projection="channels"), "add the projection's"),
     "no ×4 expansion": (params_with(expansion=1), "expands to 4·filters"),
+    "projection without its BN": (params_with(projection_bn=False), "bottleneck_block_params(64, 64, stride=1)"),
     "returns a float": (lambda *a: float(params_with()(*a)), "wrong type"),
+    "returns a string": (lambda *a: str(params_with()(*a)), "wrong type"),
 }
 
 
@@ -334,6 +430,8 @@ def test_bottleneck_block_params_accepts_correct_answers(capsys):
         return weights + per_channel + projection
 
     accepts(check.bottleneck_block_params, closed_form, capsys)
+    accepts(check.bottleneck_block_params, params_with(), capsys)
+    accepts(check.bottleneck_block_params, lambda *a: __import__("numpy").int64(params_with()(*a)), capsys)
 
 
 def test_the_checks_formulas_agree_with_keras():

@@ -209,6 +209,91 @@ def steps(model):
     return found
 
 
+COMMUTATIVE = {"Add", "Multiply", "Maximum", "Minimum", "Average"}
+
+
+def _node_steps(op):
+    import keras
+
+    if type(op).__name__ in SKIPPED:
+        return []
+    return _layer_steps(op) if isinstance(op, keras.layers.Layer) else _op_steps(op)
+
+
+def _flat_nodes(model, alias, nodes, seen):
+    """Append the primitive nodes of `model` as ``(op, input ids, output ids)``, nested models expanded.
+
+    Ids are those of the Keras tensors; ``alias`` maps a nested model's own tensors
+    to the outer tensors they stand for.
+    """
+    import keras
+
+    def visit(tensor):
+        history = getattr(tensor, "_keras_history", None)
+        op = history.operation if history else None
+        if op is None or id(tensor) in alias or type(op).__name__ == "InputLayer":
+            return
+        node = op._inbound_nodes[history.node_index]
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        for x in node.input_tensors:
+            visit(x)
+        ins = [alias.get(id(x), id(x)) for x in node.input_tensors]
+        if isinstance(op, keras.Model):
+            alias.update({id(i): v for i, v in zip(op.inputs, ins, strict=True)})
+            _flat_nodes(op, alias, nodes, seen)
+            alias.update({id(o): alias.get(id(i), id(i)) for o, i in zip(node.output_tensors, op.outputs, strict=True)})
+        else:
+            nodes.append((op, ins, [id(x) for x in node.output_tensors]))
+
+    for output in model.outputs:
+        visit(output)
+    return nodes
+
+
+def canonical_steps(model):
+    """The steps of a model with branches, in an order that does not depend on how it was written.
+
+    ``steps`` follows Keras's order of operations, which changes with the order of
+    an addition's inputs and with nesting. Here the graph is flattened (nested
+    models expanded) and read back from the output; the inputs of a commutative
+    join (``Add``) are visited longest branch first, then by structure: for a
+    residual block, the residual branch, then the shortcut, then the addition.
+    """
+    import hashlib
+
+    alias = {}
+    nodes = _flat_nodes(model, alias, [], set())
+    producer = {out: i for i, (_, _, outs) in enumerate(nodes) for out in outs}
+    node_steps = [_node_steps(op) for op, _, _ in nodes]
+    depth, key = [], []
+    for i, (op, ins, _) in enumerate(nodes):  # nodes come in topological order
+        before = [producer[v] for v in ins if v in producer]
+        depth.append(len(node_steps[i]) + max((depth[j] for j in before), default=0))
+        inner = [key[producer[v]] if v in producer else "input" for v in ins]
+        kind = [(s.kind, sorted((k, str(v)) for k, v in s.settings.items() if k != "bias")) for s in node_steps[i]]
+        shown = repr((kind, sorted(inner) if type(op).__name__ in COMMUTATIVE else inner))
+        key.append(hashlib.sha1(shown.encode()).hexdigest())
+    order, done = [], set()
+
+    def visit(i):
+        if i in done:
+            return
+        done.add(i)
+        before = [producer[v] for v in nodes[i][1] if v in producer]
+        if type(nodes[i][0]).__name__ in COMMUTATIVE:
+            before.sort(key=lambda j: (-depth[j], key[j]))
+        for j in before:
+            visit(j)
+        order.append(i)
+
+    for output in model.outputs:
+        if alias.get(id(output), id(output)) in producer:
+            visit(producer[alias.get(id(output), id(output))])
+    return [s for i in order for s in node_steps[i]]
+
+
 def weighted(step_list):
     return [s for s in step_list if s.weights]
 
@@ -319,6 +404,19 @@ def dense(units, bias=True):
     return _layer(lambda: layers.Dense(units, use_bias=bias))
 
 
+def zero_pad(amount):
+    from keras import layers
+
+    return _layer(lambda: layers.ZeroPadding2D(amount))
+
+
+def add(*branches):
+    """The sum of what each branch makes of the input (``chain()`` is the identity): a residual join."""
+    from keras import layers
+
+    return lambda x: layers.Add()([branch(x) for branch in branches])
+
+
 def concat_input(*parts):
     """The input, then what ``parts`` make of it, joined along channels (a dense connection)."""
     from keras import layers
@@ -365,7 +463,7 @@ def _shape(tensor):
 
 
 def compare_with_reference(
-    t, model, reference, what, hint=None, shape_hint=None, wiring_hint=None, training=True, seed=0
+    t, model, reference, what, hint=None, shape_hint=None, wiring_hint=None, training=True, seed=0, read=steps
 ):
     """The learner's model computes what the reference computes, with the same random weights.
 
@@ -373,6 +471,7 @@ def compare_with_reference(
     steps matching one to one; outputs on random inputs in inference (and
     training) mode. A failure names the first differing step as evidence and
     asks ``hint(expected_step, got_step)`` (or ``shape_hint(got_shape)``) for advice.
+    ``read`` turns a model into steps (``canonical_steps`` for a graph with branches).
     """
     t.expect(
         not _shares_layers(model, reference),
@@ -381,7 +480,7 @@ def compare_with_reference(
         "the reference",
         "build the model yourself, from the blocks of the earlier tasks",
     )
-    expected, got = steps(reference), steps(model)
+    expected, got = read(reference), read(model)
 
     def fail(stage, e, g, advice=None):
         where, explained = _explain(expected, got, hint, wiring_hint)

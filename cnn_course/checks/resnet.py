@@ -1,13 +1,16 @@
 """Checks for unit 07 (ResNet): the shortcut, the basic and bottleneck blocks, ResNet-50 and a small ResNet.
 
-Each check builds what the learner wrote on small inputs and reads its graph:
-from the output back to the addition, then along both branches of the addition
-back to the input. That gives the layers after the addition, the residual branch
-and the shortcut, each in order, whatever order the learner created them in.
-They are compared with what the task's description implies (layer kinds,
-kernel sizes, strides, filters), with output shapes and with parameter counts
-from the per-layer formulas; ResNet-50 is compared with
-``keras.applications.ResNet50(weights=None)``. No check carries a copy of the
+Blocks and models are compared with a reference built from the task's
+specification (``cnn_course.checks.compare``): same random weights, same random
+inputs, same outputs, in inference and training mode, in several configurations
+chosen so that coincidences cannot hold (odd channel counts, non-square inputs,
+stride 1 and 2, identity and projection shortcuts). Branches are read in an
+order that does not depend on how the learner wrote them (``canonical_steps``).
+What the task leaves free is read from the learner's model first: conv biases
+(compared as zero, since BN follows each conv), the bottleneck's stride on the
+1×1 (v1) or the 3×3 conv (v1.5), and the stem's padding (``padding="same"`` or
+Keras's ``ZeroPadding2D``). The hints explain the first step that differs.
+The parameter drill compares with the formula. No check carries a copy of the
 solution's code.
 """
 
@@ -15,10 +18,24 @@ import functools
 
 import numpy as np
 
-from cnn_course.checks import Task, describe, layer_kinds, probe_model
+from cnn_course.checks import CheckFailed, Task, probe_model
+from cnn_course.checks.compare import (
+    add,
+    bn,
+    canonical_steps,
+    chain,
+    compare_with_reference,
+    conv,
+    dense,
+    first_difference,
+    gap,
+    max_pool,
+    reference_model,
+    relu,
+    softmax,
+    zero_pad,
+)
 
-BN, RELU, ADD, GAP, SOFTMAX = "BatchNormalization", "ReLU", "Add", "GlobalAveragePooling2D", "Softmax"
-IGNORED = {"InputLayer", "Dropout", "Identity", "ZeroPadding2D"}
 RESNET50 = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))
 SMALL = ((16, 2, 1), (32, 2, 2), (64, 2, 2))  # the digits' ResNet of Task 5
 JOIN_HINT = (
@@ -26,14 +43,13 @@ JOIN_HINT = (
     "changes, the shortcut needs a projection (1×1 conv with the block's stride, then BN); and padding='same' "
     "on the 3×3 convs keeps the branch's size"
 )
-
-
-def conv(size, filters, stride=1):
-    return f"Conv2D {size}×{size}/{stride}×{stride} →{filters}"
-
-
-def max_pool():
-    return "MaxPooling2D 3×3/2×2"
+RELU_TOO_MANY = (
+    "a ReLU too many (is it before the add?): the branch ends with BN, the shortcut has none; only the sum has one"
+)
+WIRING_HINT = (
+    "the layers match the task, but not their wiring: the shortcut starts from the block's input x "
+    "(x itself or its projection), and the addition joins it with the branch's last BN"
+)
 
 
 # -- what the descriptions imply -----------------------------------------------------
@@ -61,21 +77,6 @@ def bottleneck_params(c_in, filters, stride, bias=True, expansion=4, projection=
     return total + projection * conv_bn_params(1, c_in, c_out, bias)
 
 
-def basic_branch(filters, stride):
-    return [conv(3, filters, stride), BN, RELU, conv(3, filters), BN]
-
-
-def bottleneck_branches(filters, stride):
-    """The residual branch with the stride on the first 1×1 conv (v1) or on the 3×3 conv (v1.5)."""
-    v1 = [conv(1, filters, stride), BN, RELU, conv(3, filters), BN, RELU, conv(1, 4 * filters), BN]
-    v15 = [conv(1, filters), BN, RELU, conv(3, filters, stride), BN, RELU, conv(1, 4 * filters), BN]
-    return [v1] if stride == 1 else [v1, v15]
-
-
-def shortcut_kinds(c_in, c_out, stride):
-    return [conv(1, c_out, stride), BN] if needs_projection(c_in, c_out, stride) else []
-
-
 def resnet_params(config, block, n_class, in_channels, stem, bias=True):
     """Parameters of a ResNet from (filters, blocks, stride) per stage; `stem` is (kernel, filters)."""
     kernel, c = stem
@@ -92,179 +93,220 @@ def resnet_params(config, block, n_class, in_channels, stem, bias=True):
     return total + c * n_class + n_class
 
 
-def add_shapes(config, size, block):
-    """The output shape of every addition, stage by stage."""
-    shapes = []
+# -- the references, from the specifications -------------------------------------------
+def shortcut_spec(c_in, channels, stride):
+    """The identity when the shape is kept, else 1×1 conv with the stride → BN."""
+    return chain(conv(1, channels, stride), bn()) if needs_projection(c_in, channels, stride) else chain()
+
+
+def basic_spec(c_in, filters, stride):
+    branch = chain(conv(3, filters, stride), bn(), relu(), conv(3, filters), bn())
+    return chain(add(branch, shortcut_spec(c_in, filters, stride)), relu())
+
+
+def bottleneck_spec(c_in, filters, stride, v15=False):
+    """The stride on the first 1×1 conv (v1) or on the 3×3 conv (v1.5)."""
+    s1, s3 = (1, stride) if v15 else (stride, 1)
+    branch = chain(conv(1, filters, s1), bn(), relu(), conv(3, filters, s3), bn(), relu(), conv(1, 4 * filters), bn())
+    return chain(add(branch, shortcut_spec(c_in, 4 * filters, stride)), relu())
+
+
+def network_spec(stem, config, block, c, n_class, v15=False):
+    """Stem, stages of blocks (only the first of a stage strided), then GAP → Dense → softmax."""
+    parts = [stem]
     for filters, blocks, stride in config:
-        size = -(-size // stride)
-        shapes += blocks * [(size, size, filters if block == "basic" else 4 * filters)]
-    return shapes
+        for i in range(blocks):
+            s = stride if i == 0 else 1
+            if block == "basic":
+                parts.append(basic_spec(c, filters, s))
+                c = filters
+            else:
+                parts.append(bottleneck_spec(c, filters, s, v15))
+                c = 4 * filters
+    return chain(*parts, gap(), dense(n_class), softmax())
 
 
-# -- reading a learner's graph ------------------------------------------------------
-def _inputs_of(op):
-    found = op.input
-    return list(found) if isinstance(found, (list, tuple)) else [found]
+def imagenet_stem(keras_conv_padding=False, keras_pool_padding=False):
+    """7×7/2 conv with 64 filters → BN → ReLU → 3×3/2 max pooling, padded either way the task allows."""
+    first = chain(zero_pad(3), conv(7, 64, 2, "valid")) if keras_conv_padding else conv(7, 64, 2)
+    pool = chain(zero_pad(1), max_pool(3, 2)) if keras_pool_padding else max_pool(3, 2, "same")
+    return chain(first, bn(), relu(), pool)
 
 
-def _kinds(ops):
-    return [k for op in ops for k in _layer_kinds_of(op)]
+@functools.cache
+def reference(name, config, input_shape, choices=()):
+    """The reference model of a task in one configuration, built once per process."""
+    from keras import layers
+
+    if name == "shortcut":
+        spec = chain(shortcut_spec(input_shape[-1], *config), lambda x: layers.Identity()(x))  # Keras 3.10
+    elif name == "basic_block":
+        spec = basic_spec(input_shape[-1], *config)
+    elif name == "bottleneck_block":
+        spec = bottleneck_spec(input_shape[-1], *config, *choices[:1])
+    elif name == "resnet":
+        v15, *paddings = choices
+        spec = network_spec(imagenet_stem(*paddings), config[0], "bottleneck", 64, config[1], v15)
+    else:  # small_resnet
+        stem = chain(conv(3, 16, 2), bn(), relu())
+        spec = network_spec(stem, SMALL, "basic", 16, config[0])
+    return reference_model(spec, input_shape)
 
 
-def _layer_kinds_of(op):
-    return [k for k in describe(op) if k not in IGNORED]
+def read(model):
+    """The model's steps in canonical order, with the conv biases left out (and set to 0).
+
+    BN follows every convolution, so the task leaves the bias free: the comparison
+    runs with zero biases on both sides.
+    """
+    found = canonical_steps(model)
+    for step in found:
+        if step.kind == "Conv2D":
+            step.settings.pop("bias", None)
+            for role, variable, _ in step.weights:
+                if role == "bias":
+                    variable.assign(np.zeros(variable.shape, variable.dtype))
+            step.weights = [w for w in step.weights if w[0] != "bias"]
+    return found
 
 
-def _producers(model):
-    producers = {}
-    for op in model.operations:
-        try:
-            producers[id(op.output)] = op
-        except (AttributeError, ValueError):  # an operation called twice has no single output
-            continue
-    return producers
-
-
-def _is_join(op):
-    return type(op).__name__ in ("Add", "Concatenate", "Multiply", "Subtract", "Average", "Maximum") or (
-        len([t for t in _inputs_of(op) if t is not None]) > 1
+def _choices(model, bottleneck=True, stem=False):
+    """What the task leaves free, as the learner chose it: v1.5 stride, Keras's stem padding."""
+    found = canonical_steps(model)
+    v15 = bottleneck and any(
+        s.kind == "Conv2D" and s.settings["kernel"] == (3, 3) and s.settings["strides"] != (1, 1) for s in found
     )
+    if not stem:
+        return (v15,)
+    pool = next((i for i, s in enumerate(found) if s.kind == "MaxPooling"), 0)
+    return v15, bool(found) and found[0].kind == "Pad", pool > 0 and found[pool - 1].kind == "Pad"
 
 
-def _walk_back(tensor, producers, stop):
-    """Operations from `tensor` back to `stop` (a tensor) or to the first join, in forward order."""
-    ops = []
-    while tensor is not stop:
-        op = producers.get(id(tensor))
-        if op is None or type(op).__name__ == "InputLayer":
-            break
-        if _is_join(op):
-            return ops[::-1], op
-        ops.append(op)
-        tensor = _inputs_of(op)[0]
-    return ops[::-1], None
-
-
-def block_parts(t, model, what):
-    """(layers after the addition, residual branch, shortcut) of a one-block model, as kinds in order."""
-    producers = _producers(model)
-    after, join = _walk_back(model.outputs[0], producers, model.inputs[0])
-    if join is None:
-        t.fail(
-            f"{what}: there is no addition",
-            "F(x) + x: the branch's output added to the shortcut (layers.Add() or +)",
-            "a plain chain of layers: " + " → ".join(_kinds(after)),
-            "a residual block adds its input (the shortcut) to its branch's output; without it, it is a plain block",
+# -- hints for the usual mistakes, from the first step that differs ---------------------
+def _conv_hint(e, g):
+    es, gs = e.settings, g.settings
+    if es["kernel"] == (3, 3) and gs["kernel"] == (1, 1) and gs["strides"] != (1, 1):
+        return "a projection too many: only the first block of a stage has the stride (the others keep the shape)"
+    if "dilation" in gs:
+        return "the convolutions are not dilated: remove dilation_rate"
+    if es["kernel"] != gs["kernel"]:
+        return "check the kernel sizes: stem 7×7 (digits 3×3); basic 3×3, 3×3; bottleneck 1×1, 3×3, 1×1; projection 1×1"
+    if es["strides"] != gs["strides"]:
+        return (
+            "the stride goes on the first conv of the branch (bottleneck: on the first 1×1 or on the 3×3, "
+            "never on the last 1×1), and on the projection's 1×1 conv; only the first block of a stage has it"
         )
-    kind = type(join).__name__
-    if kind != "Add":
-        t.fail(
-            f"{what}: the shortcut is joined with {kind}",
-            "Add (or +): H(x) = F(x) + x",
-            kind,
-            "a residual block adds; concatenating is DenseNet's way (unit 09)" if kind == "Concatenate" else None,
-        )
-    branches = []
-    for tensor in _inputs_of(join):
-        ops, inner = _walk_back(tensor, producers, model.inputs[0])
-        if inner is not None:
-            t.fail(
-                f"{what}: more than one addition in one block",
-                "one addition: F(x) + x",
-                "an addition inside a branch",
-                "add the shortcut once, at the end of the block",
-            )
-        branches.append(_kinds(ops))
-    t.equal(f"{what}: inputs of the addition", len(branches), 2, "add exactly two tensors: the shortcut and F(x)")
-    shortcut, branch = sorted(branches, key=lambda kinds: sum(k.startswith("Conv2D") for k in kinds))
-    return _kinds(after), branch, shortcut
-
-
-def _branch_hint(expected, got):
-    if expected == BN and got == RELU:
-        return "batch normalisation comes right after each convolution, before the ReLU"
-    if expected.startswith("Conv2D") and got.startswith("Conv2D"):
-        e_size, g_size = expected.split()[1].split("/")[0], got.split()[1].split("/")[0]
-        if e_size != g_size:
-            return "check the kernel sizes: the basic block is 3×3, 3×3; the bottleneck 1×1, 3×3, 1×1"
-        if expected.split("/")[1].split()[0] != got.split("/")[1].split()[0]:
-            return "the stride goes on the first convolution of the block (for the bottleneck: the 1×1 or the 3×3)"
+    if es["padding"] != gs["padding"]:
+        return "padding='same' on the 3×3 convolutions keeps height and width"
+    if es.get("filters") != gs.get("filters"):
         return "check the number of filters: the bottleneck's last 1×1 conv expands to 4·filters"
     return None
 
 
-def check_residual_block(t, model, what, branches, shortcut):
-    after, branch, got_shortcut = block_parts(t, model, what)
-    if not after and branch and branch[-1] == RELU:
-        t.fail(
-            f"{what}: the ReLU comes before the addition",
-            "… → BN, then Add, then ReLU",
-            " → ".join(branch[-3:]) + " → Add",
-            "in the original ResNet the branch ends with BN and the ReLU is applied to the sum F(x) + x",
+def _step_hint(e, g):
+    if e is None and g is not None and g.kind in ("Conv2D", "BatchNormalization"):
+        return (
+            "a projection where the identity suffices: input and output have the same shape, so the shortcut "
+            "is x itself (the paper's option B); projecting every shortcut (option C) adds parameters"
         )
-    if after == [RELU] and branch and branch[-1] == RELU:
-        t.fail(
-            f"{what}: a ReLU at the end of the residual branch",
-            "… → BN, then Add, then ReLU",
-            " → ".join(branch[-3:]) + " → Add → ReLU",
-            "the branch ends with BN; only the sum F(x) + x goes through a ReLU",
-        )
-    if after and after[0] == BN:
-        t.fail(
-            f"{what}: the addition comes before batch normalisation",
-            "conv → BN → Add → ReLU",
-            "conv → Add → " + " → ".join(after),
-            "add the shortcut to the output of the last BN, not to the convolution's output",
-        )
-    if not after:
-        t.fail(
-            f"{what}: nothing after the addition",
-            "a ReLU on the sum: ReLU(F(x) + x)",
-            "the sum itself",
-            "in the original ResNet (v1) the block ends with a ReLU after the addition",
-        )
-    t.sequence(
-        f"{what}: layers after the addition",
-        after,
-        [RELU],
-        lambda e, g: "only a ReLU follows the addition: H(x) = ReLU(F(x) + x)",
+    if e is None or g is None:
+        if e is not None and e.kind == "ReLU":
+            return "a ReLU is missing: one after each BN inside the branch (but the last), and one after the addition"
+        if e is not None and e.kind == "Softmax":
+            return "end with a softmax over the classes"
+        if e is not None and e.kind == "Conv2D":
+            return "the shape changes here: the shortcut needs a projection (1×1 conv with the stride, then BN)"
+        if g is not None and g.kind == "ReLU":
+            return RELU_TOO_MANY
+        return None
+    kinds = (e.kind, g.kind)
+    if kinds == ("Add", "Concatenate"):
+        return "a residual block adds (layers.Add or +); concatenating is DenseNet's way (unit 09)"
+    if kinds == ("Add", "ReLU"):
+        return "your ReLU comes before the add: the branch ends with BN, and the ReLU follows the addition"
+    if kinds == ("BatchNormalization", "Add"):
+        return "add the shortcut to the output of the branch's last BN, not to the convolution's output"
+    if kinds == ("Conv2D", "BatchNormalization"):
+        return "batch normalisation follows the convolution: conv → BN"
+    if kinds == ("BatchNormalization", "Conv2D"):
+        return "a BatchNormalization layer follows each convolution"
+    if kinds == ("BatchNormalization", "ReLU"):
+        return "batch normalisation comes right after each convolution, before the ReLU"
+    if kinds == ("BatchNormalization", "BatchNormalization"):
+        if g.settings.get("center") is False:
+            return "keep BN's β (center=True): without a conv bias it is the layer's only shift"
+        return "normalise over the channels: keep BatchNormalization's default axis=-1 and its other defaults"
+    if e.kind == "ReLU" and g.kind != "ReLU":
+        return "a ReLU is missing: one after each BN inside the branch (but the last), and one after the addition"
+    if g.kind == "Pad":
+        return "padding='same' on the convolutions instead of zero padding added elsewhere"
+    if kinds == ("Conv2D", "Conv2D"):
+        return _conv_hint(e, g)
+    if g.kind in ("AveragePooling", "MaxPooling") and e.kind == "Conv2D":
+        return "no pooling here: the projection's 1×1 conv itself has strides=stride"
+    if kinds == ("MaxPooling", "AveragePooling"):
+        return "the stem ends with 3×3 max pooling, stride 2"
+    if kinds == ("GlobalAveragePooling", "GlobalMaxPooling"):
+        return "the head uses global average pooling, not max pooling"
+    if e.kind == "MaxPooling":
+        return "the stem ends with 3×3 max pooling, stride 2"
+    if kinds == ("Dense", "Dense"):
+        return "global average pooling before the Dense layer (not Flatten), and n_class units"
+    if e.kind == "GlobalAveragePooling":
+        return "the head is global average pooling, then one Dense layer with softmax"
+    if e.kind == "Softmax":
+        return "end with a softmax over the classes"
+    if g.kind == "ReLU":
+        return RELU_TOO_MANY
+    return None
+
+
+def _compare(t, model, ref, what, shape_hint):
+    """The engine's comparison; when it fails on a model without the addition, say that first."""
+    try:
+        compare_with_reference(t, model, ref, what, _step_hint, shape_hint, WIRING_HINT, read=read)
+    except CheckFailed:
+        joins = {s.kind for s in canonical_steps(model)} & {"Add", "Concatenate"}
+        if not joins and any(s.kind == "Add" for s in canonical_steps(ref)):
+            t.fail(
+                f"{what}: there is no addition",
+                "F(x) + x: the branch's output added to the shortcut (layers.Add() or +)",
+                "a plain chain of layers",
+                "a residual block adds its input (the shortcut) to its branch's output; without it, it is plain",
+            )
+        if joins == {"Concatenate"}:
+            t.fail(
+                f"{what}: the shortcut is joined with Concatenate",
+                "Add (or +): H(x) = F(x) + x",
+                "Concatenate",
+                "a residual block adds; concatenating is DenseNet's way (unit 09)",
+            )
+        raise
+
+
+def _refuse_applications(t, fn, what):
+    """Returning keras.applications' model is not building it."""
+
+    def names(code):
+        return set(code.co_names) | {n for c in code.co_consts if hasattr(c, "co_names") for n in names(c)}
+
+    used = names(fn.__code__)
+    found = "applications" in used or any(
+        str(getattr(fn.__globals__.get(n), "__module__", "")).startswith(("keras.applications", "keras.src.app"))
+        for n in used
     )
-    expected_branch = next((b for b in branches if b == branch), branches[0])
-    t.sequence(f"{what}: the residual branch F(x), in order", branch, expected_branch, _branch_hint)
-    if got_shortcut and not shortcut:
-        t.fail(
-            f"{what}: a projection where the identity suffices",
-            "the identity: the input itself, added as it is",
-            " → ".join(got_shortcut),
-            "input and output already have the same shape: use the identity (the paper's option B); "
-            "a projection everywhere (option C) adds parameters and barely helps",
-        )
-    t.sequence(
-        f"{what}: the shortcut",
-        got_shortcut,
-        shortcut,
-        lambda e, g: "the projection is a 1×1 conv with the block's stride and the block's output channels, then BN",
-    )
-
-
-def _conv_biases(model):
-    return sum(op.filters for op in model.operations if type(op).__name__ == "Conv2D" and op.use_bias)
-
-
-def _params(t, what, model, without_bias):
-    """count_params() equals the formula without biases plus the biases the model's convolutions have."""
-    expected = without_bias + _conv_biases(model)
-    t.equal(
-        f"{what}: parameters",
-        model.count_params(),
-        expected,
-        "a BatchNormalization follows each convolution (4 numbers per channel); no other layer has weights",
+    t.expect(
+        not found,
+        f"{what}: keras.applications builds this model, not your code",
+        "a model built from your own blocks",
+        "a call to keras.applications",
+        "build the stem, the stages and the head yourself, from your blocks of the earlier tasks",
     )
 
 
 # -- the tasks -------------------------------------------------------------------------
 def _output_apart_from_input(build):
-    """`build`, with an Identity layer (IGNORED) after an output that is the input itself.
+    """`build`, with an Identity layer (skipped by the comparison) after an output that is the input itself.
 
     ``return x`` is the right identity shortcut, but Keras 3.10 builds no model whose
     output is its input ("`inputs` not connected to `outputs`"); Keras 3.15 does.
@@ -279,208 +321,119 @@ def _output_apart_from_input(build):
     return wrapped
 
 
+def _size(size, stride):
+    return tuple(-(-s // stride) for s in size)
+
+
 def shortcut(fn):
     """Task 1: the identity when the shapes match, else a 1×1 projection with the stride, then BN."""
     with Task(1, "shortcut") as t:
         t.function(fn, "shortcut")
-        for c_in, channels, stride in [(16, 16, 1), (16, 32, 1), (16, 16, 2), (16, 64, 2)]:
-            what = f"shortcut(x, channels={channels}, stride={stride}) on an 8×8×{c_in} input"
+        configs = [(5, 5, 1, (7, 9)), (5, 7, 1, (6, 5)), (7, 7, 2, (7, 9)), (3, 8, 2, (9, 6))]
+        for c_in, channels, stride, size in configs:
+            what = f"shortcut(x, channels={channels}, stride={stride}) on a {size[0]}×{size[1]}×{c_in} input"
             build = _output_apart_from_input(lambda x, c=channels, s=stride: fn(x, c, s))
-            model = probe_model(t, build, (8, 8, c_in), what)
-            size = -(-8 // stride)
-            got = tuple(model.outputs[0].shape[1:])
-            kinds = [k for k in layer_kinds(model) if k not in IGNORED]
-            hint = (
-                "when the shape changes, the shortcut must be projected to it"
-                if not kinds
-                else "the projection's 1×1 conv has the block's stride: strides=stride"
-                if got[:2] != (size, size)
-                else "the projection has `channels` filters"
-            )
-            t.equal(f"{what}: output shape", got, (size, size, channels), hint)
-            expected = shortcut_kinds(c_in, channels, stride)
-            if not expected and kinds:
-                t.fail(
-                    f"{what}: a projection where the identity suffices",
-                    "the input itself (return x)",
-                    " → ".join(kinds),
-                    "input and output have the same shape: use the identity (the paper's option B); "
-                    "a projection everywhere (option C) adds parameters and barely helps",
-                )
-            t.sequence(
-                f"{what}: layers",
-                kinds,
-                expected,
-                lambda e, g: "a projection is a 1×1 Conv2D with the stride, then BatchNormalization",
-            )
-            if not expected:
-                x = np.random.default_rng(0).normal(size=(2, 8, 8, c_in)).astype("float32")
-                t.close(f"{what}: the identity returns its input", model(x, training=False), x)
+            model = probe_model(t, build, (*size, c_in), what)
+
+            def shape_hint(got, c_in=c_in, size=size, channels=channels, model=model):
+                if got == (*size, c_in) and not any(s.kind == "Conv2D" for s in canonical_steps(model)):
+                    return "when the shape changes, the shortcut must be projected to it"
+                if got[-1] != channels:
+                    return "the projection has `channels` filters"
+                return "the projection's 1×1 conv has the block's stride: strides=stride"
+
+            _compare(t, model, reference("shortcut", (channels, stride), (*size, c_in)), what, shape_hint)
+
+
+def _block_shape_hint(filters, stride, size, expansion):
+    def hint(got):
+        if got[-1] != expansion * filters:
+            return "the last 1×1 conv expands to 4·filters channels" if expansion == 4 else "use `filters` filters"
+        if got[:2] != _size(size, stride):
+            return "padding='same' on the 3×3 convs; the stride on one conv of the branch and on the projection"
+        return None
+
+    return hint
+
+
+def _check_block(t, fn, name, configs, expansion):
+    for c_in, filters, stride, size in configs:
+        what = f"{name}(x, filters={filters}, stride={stride}) on a {size[0]}×{size[1]}×{c_in} input"
+        model = probe_model(t, lambda x, f=filters, s=stride: fn(x, f, s), (*size, c_in), what, hint=JOIN_HINT)
+        choices = _choices(model) if expansion == 4 else ()
+        ref = reference(name, (filters, stride), (*size, c_in), choices)
+        _compare(t, model, ref, what, _block_shape_hint(filters, stride, size, expansion))
 
 
 def basic_block(fn):
     """Task 2: the basic residual block (v1)."""
     with Task(2, "basic_block") as t:
         t.function(fn, "basic_block")
-        for c_in, filters, stride in [(16, 16, 1), (16, 32, 2), (16, 32, 1), (16, 16, 2)]:
-            what = f"basic_block(x, filters={filters}, stride={stride}) on an 8×8×{c_in} input"
-            model = probe_model(t, lambda x, f=filters, s=stride: fn(x, f, s), (8, 8, c_in), what, hint=JOIN_HINT)
-            check_residual_block(t, model, what, [basic_branch(filters, stride)], shortcut_kinds(c_in, filters, stride))
-            size = -(-8 // stride)
-            t.equal(
-                f"{what}: output shape",
-                tuple(model.outputs[0].shape[1:]),
-                (size, size, filters),
-                "padding='same' on both 3×3 convs; the stride on the first one",
-            )
-            _params(t, what, model, basic_params(c_in, filters, stride, bias=False))
+        configs = [(5, 5, 1, (7, 9)), (4, 7, 1, (5, 7)), (6, 6, 2, (8, 7)), (5, 7, 2, (9, 6))]
+        _check_block(t, fn, "basic_block", configs, 1)
 
 
 def bottleneck_block(fn):
     """Task 3: the bottleneck residual block; the stride on the first 1×1 conv (v1) or on the 3×3 conv (v1.5)."""
     with Task(3, "bottleneck_block") as t:
         t.function(fn, "bottleneck_block")
-        for c_in, filters, stride in [(64, 16, 1), (64, 32, 2), (32, 16, 1), (64, 16, 2)]:
-            what = f"bottleneck_block(x, filters={filters}, stride={stride}) on an 8×8×{c_in} input"
-            model = probe_model(t, lambda x, f=filters, s=stride: fn(x, f, s), (8, 8, c_in), what, hint=JOIN_HINT)
-            check_residual_block(
-                t, model, what, bottleneck_branches(filters, stride), shortcut_kinds(c_in, 4 * filters, stride)
-            )
-            size = -(-8 // stride)
-            got = tuple(model.outputs[0].shape[1:])
-            t.equal(
-                f"{what}: output shape",
-                got,
-                (size, size, 4 * filters),
-                "the last 1×1 conv expands to 4·filters channels"
-                if got[-1] == filters
-                else "the stride goes on one conv",
-            )
-            _params(t, what, model, bottleneck_params(c_in, filters, stride, bias=False))
+        configs = [(12, 3, 1, (7, 9)), (5, 3, 1, (6, 7)), (12, 3, 2, (9, 6)), (6, 2, 2, (7, 8))]
+        _check_block(t, fn, "bottleneck_block", configs, 4)
 
 
-def _additions(model):
-    return [op for op in model.operations if type(op).__name__ == "Add"]
+def _network_shape_hint(n_class):
+    return lambda got: "use n_class for the last Dense layer" if got != (n_class,) else None
 
 
-def _check_network(t, model, what, config, block, size, stem, head_classes):
-    """Shapes at every addition, the stem's layers and the head's layers."""
-    kinds = [k for k in layer_kinds(model) if k not in IGNORED]
-    t.sequence(
-        f"{what}: the stem",
-        kinds[: len(stem)],
-        stem,
-        lambda e, g: "the stem is " + " → ".join(stem),
-    )
-    adds = _additions(model)
-    expected = add_shapes(config, size, block)
-    if not adds:
-        t.fail(
-            f"{what}: there are no additions",
-            f"{len(expected)} residual blocks, each ending with an addition",
-            "a plain network",
-            "build the stages from your residual blocks: each adds its shortcut",
-        )
-    got = [tuple(op.output.shape[1:]) for op in adds]
-
-    def hint(e, g):
-        if len(got) == 0:
-            return "no additions at all: the blocks must be residual blocks"
-        if g[2] != e[2]:
-            return "check the channels of each stage (bottleneck outputs are 4·filters)"
-        return (
-            "each stage after the first starts with a block of stride 2 (it halves the size); "
-            "the other blocks of the stage keep stride 1"
-        )
-
-    t.sequence(f"{what}: output shape of every addition, stage by stage", got, expected, hint)
-    head = [GAP, f"Dense →{head_classes}", SOFTMAX]
-    t.sequence(
-        f"{what}: the head",
-        kinds[-3:],
-        head,
-        lambda e, g: (
-            "global average pooling, then one Dense layer with softmax"
-            if "Flatten" in g or e == GAP
-            else "end with Dense(n_class) and a softmax"
-        ),
-    )
-
-
-def _resnet_model(t, fn, what, kwargs):
-    return t.keras_model(t.call(fn, kwargs=kwargs, what=what, hint=JOIN_HINT), what)
-
-
-@functools.cache
-def _resnet50_reference():
-    """Sorted kernel shapes of keras.applications.ResNet50, and its parameters without conv biases."""
-    import keras
-
-    reference = keras.applications.ResNet50(weights=None)
-    kernels = sorted(tuple(w.shape) for w in reference.weights if len(w.shape) > 1)
-    return kernels, reference.count_params() - _conv_biases(reference)
+def _same_steps(t, model, ref, what):
+    """Shapes, then the steps one by one (for ResNet-50, whose outputs would take too long to compare)."""
+    for end, got, expected in [("input", model.inputs, ref.inputs), ("output", model.outputs, ref.outputs)]:
+        t.equal(f"{what}: {end} shape", tuple(got[0].shape[1:]), tuple(expected[0].shape[1:]), "keep the defaults")
+    found = first_difference(read(ref), read(model))
+    if found:
+        i, e, g = found
+        t.fail(f"{what}: step {i + 1}", e or "nothing", g or "nothing", _step_hint(e, g) or "compare with the task")
+    t.passed += 1
 
 
 def resnet50(fn):
-    """Task 4: ResNet-50 from a configuration, equal to keras.applications.ResNet50."""
-    imagenet_stem = [conv(7, 64, 2), BN, RELU, max_pool()]
+    """Task 4: ResNet from a configuration: two small ones compared by their outputs, then ResNet-50's steps."""
     with Task(4, "resnet") as t:
         t.function(fn, "resnet")
-        what = "resnet(RESNET50)"
-        model = _resnet_model(t, fn, what, {"config": RESNET50})
-        t.equal(f"{what}: input shape", tuple(model.inputs[0].shape[1:]), (224, 224, 3), "input_shape=(224, 224, 3)")
-        t.equal(f"{what}: output shape", tuple(model.outputs[0].shape[1:]), (1000,), "n_class=1000 by default")
-        _check_network(t, model, what, RESNET50, "bottleneck", 56, imagenet_stem, 1000)
-        expected, reference_params = _resnet50_reference()
-        kernels = sorted(tuple(w.shape) for w in model.weights if len(w.shape) > 1)
-        t.equal(
-            f"{what}: the kernels' shapes (sorted) against keras.applications.ResNet50",
-            kernels,
-            expected,
-            "compare each stage's filters and number of blocks with the configuration",
-        )
-        _params(t, what, model, reference_params)
-        small = ((8, 1, 1), (16, 2, 2))
-        what = f"resnet({small}, n_class=5, input_shape=(64, 64, 3))"
-        model = _resnet_model(t, fn, what, {"config": small, "n_class": 5, "input_shape": (64, 64, 3)})
-        t.equal(f"{what}: output shape", tuple(model.outputs[0].shape[1:]), (5,), "use n_class and input_shape")
-        _check_network(t, model, what, small, "bottleneck", 16, imagenet_stem, 5)
-        _params(t, what, model, resnet_params(small, "bottleneck", 5, 3, (7, 64), bias=False))
+        _refuse_applications(t, fn, "resnet")
+        for config, n_class, shape in [
+            (((3, 1, 1), (5, 2, 2)), 5, (40, 56, 3)),
+            (((2, 2, 1), (3, 1, 2), (2, 1, 2)), 3, (37, 44, 1)),
+            (RESNET50, 1000, None),
+        ]:
+            kwargs = {"config": config} if shape is None else {"config": config, "n_class": n_class}
+            kwargs.update({} if shape is None else {"input_shape": shape})
+            what = "resnet(RESNET50)" if shape is None else f"resnet({config}, n_class={n_class}, input_shape={shape})"
+            model = t.keras_model(t.call(fn, kwargs=kwargs, what=what, hint=JOIN_HINT), what)
+            ref = reference("resnet", (config, n_class), shape or (224, 224, 3), _choices(model, stem=True))
+            if shape is None:
+                _same_steps(t, model, ref, what)
+            else:
+                _compare(t, model, ref, what, _network_shape_hint(n_class))
 
 
 def small_resnet(fn):
     """Task 5: a small ResNet of basic blocks for the 28×28×1 digits."""
-    stem = [conv(3, 16, 2), BN, RELU]
     with Task(5, "small_resnet") as t:
         t.function(fn, "small_resnet")
+        _refuse_applications(t, fn, "small_resnet")
         for n_class in (10, 3):
             what = f"small_resnet(n_class={n_class})"
             model = t.keras_model(t.call(fn, (n_class,), what=what, hint=JOIN_HINT), what)
-            t.equal(f"{what}: input shape", tuple(model.inputs[0].shape[1:]), (28, 28, 1), "the digits are 28×28×1")
-            t.equal(
-                f"{what}: output shape",
-                tuple(model.outputs[0].shape[1:]),
-                (n_class,),
-                "the last Dense layer has n_class units (use the argument)",
-            )
-            _check_network(t, model, what, SMALL, "basic", 14, stem, n_class)
-            _params(t, what, model, resnet_params(SMALL, "basic", n_class, 1, (3, 16), bias=False))
-        probabilities = np.asarray(model(np.zeros((2, 28, 28, 1), "float32"), training=False))
-        t.close(f"{what}: each row of the output sums to 1", probabilities.sum(axis=1), np.ones(2), "end with softmax")
+            _compare(t, model, reference("small_resnet", (n_class,), (28, 28, 1)), what, _network_shape_hint(n_class))
 
 
 def bottleneck_block_params(fn):
     """Task 6: the parameter count of a bottleneck block, as a formula."""
     with Task(6, "bottleneck_block_params") as t:
         t.function(fn, "bottleneck_block_params")
-        for c_in, filters, stride in [
-            (256, 64, 1),
-            (64, 64, 1),
-            (256, 128, 2),
-            (512, 128, 1),
-            (1024, 512, 2),
-            (5, 3, 1),
-        ]:
+        configs = [(256, 64, 1), (64, 64, 1), (256, 128, 2), (64, 16, 2), (512, 128, 1), (1024, 512, 2), (5, 3, 1)]
+        for c_in, filters, stride in configs:
             what = f"bottleneck_block_params({c_in}, {filters}, stride={stride})"
             got = t.call(fn, (c_in, filters, stride), what=what)
             t.value(got, what, (int, np.integer))
