@@ -109,11 +109,11 @@ def test_receptive_field_accepts_correct_answers(capsys):
 def encode_with(sign=True, fixed_mu=None, rounding=np.rint, as_int=True, log=np.log1p, denominator=None, shift=True):
     def answer(x, mu=255):
         m = fixed_mu or mu
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # ln(0) = −∞ for the log-instead-of-log1p mistake
             magnitude = log(m * np.abs(x)) / (denominator(m) if denominator else np.log1p(m))
-        y = np.sign(x) * magnitude if sign else magnitude
-        q = rounding((y + 1) / 2 * m if shift else y * m)
-        return q.astype(int) if as_int else q
+            y = np.sign(x) * magnitude if sign else magnitude
+            q = rounding((y + 1) / 2 * m if shift else y * m)
+            return q.astype(int) if as_int else q
 
     return answer
 
@@ -334,7 +334,7 @@ BLOCK_MISTAKES = {
     "dilation ignored": (block_with(dilation=lambda d: 1), "not 1"),
     "residual added before the 1×1 conv": (block_with(residual="before"), "apply the 1×1 conv to z first"),
     "skip taken after the residual add": (block_with(skip="residual"), "not of the residual sum"),
-    "no 1×1 conv on the residual path": (block_with(residual="none"), "their own 1×1 Conv1D"),
+    "no 1×1 conv on the residual path": (block_with(residual="none"), "a 1×1 Conv1D each for the residual"),
     "skip without its 1×1 conv": (block_with(skip=None), "skip output shape"),
     "outputs swapped": (lambda *a, **k: block_with()(*a)[::-1], "residual output shape"),
     "a leak at one position only": (leaky_block, "only input 12 leaks"),

@@ -59,9 +59,7 @@ def receptive_field(fn):
 
 
 # -- Tasks 2 and 3 · μ-law ---------------------------------------------------------------------------
-SAMPLES = np.concatenate(
-    [[-1.0, -0.5, -0.01, -1e-4, 0.0, 1e-4, 0.01, 0.5, 1.0], np.random.default_rng(0).uniform(-1, 1, 200)]
-)
+SAMPLES = np.r_[-1.0, -0.5, -0.01, -1e-4, 0.0, 1e-4, 0.01, 0.5, 1.0, np.random.default_rng(0).uniform(-1, 1, 200)]
 
 
 def _encode(x, mu, rounding=np.rint, log_of=None):
@@ -82,13 +80,8 @@ def mu_law_encode(fn):
             what = f"mu_law_encode(x, mu={mu})"
             got = np.asarray(t.call(fn, (SAMPLES.copy(), mu), what=what))
             t.equal(f"{what}: shape", got.shape, SAMPLES.shape, "encode every sample: one class per value")
-            t.expect(
-                np.issubdtype(got.dtype, np.integer),
-                f"{what} should return integer classes",
-                "integers 0 … mu (e.g. .astype(int))",
-                got.dtype,
-                "the classes index a softmax: round, then convert to integers",
-            )
+            integer = np.issubdtype(got.dtype, np.integer)
+            t.expect(integer, f"{what}: integer classes", "integers 0 … mu", got.dtype, "round, then .astype(int)")
             variants = {
                 "use the `mu` argument, not a fixed 255": _encode(SAMPLES, 255),
                 "keep the sign: negative samples map to classes below μ/2": _encode(np.abs(SAMPLES), mu),
@@ -206,13 +199,19 @@ BLOCK_MISTAKES = {
 }
 
 
+def _weighted_layers(found):
+    """'2 × Conv1D 2 →5, Conv1D 1 →3': the layers with weights, counted (kernel size →filters)."""
+    names = sorted(
+        f"{s.kind} {s.settings['kernel'][0]} →{s.settings['filters']}" if s.kind == "Conv1D" else s.kind for s in found
+    )
+    return ", ".join(f"{names.count(n)} × {n}" if names.count(n) > 1 else n for n in dict.fromkeys(names))
+
+
 def _block_layers_hint(got_w):
     sizes = [s.settings["kernel"][0] for s in got_w if s.kind == "Conv1D"]
     if sizes.count(2) == 1:
         return "the filter and the gate are two separate Conv1D, each with its own weights, not one conv for both"
-    if sizes.count(1) != 2:
-        return "the residual and the skip output each have their own 1×1 Conv1D"
-    return "two Conv1D of kernel 2 (filter, gate) to residual_channels; 1×1 convs to residual / skip channels"
+    return "two Conv1D of kernel 2 (filter, gate), and a 1×1 Conv1D each for the residual and the skip output"
 
 
 def _block_mistake(model, c, s, d, x):
@@ -254,7 +253,7 @@ def wavenet_block(fn):
             reference = reference_model(_block_spec(c, s, d), (length, c))
             ref_w, got_w = weighted(steps(reference)), weighted(steps(model))
             paired = next(shape_orders(ref_w, got_w), None) is not None
-            shown = [sorted(map(str, w)) for w in (ref_w, got_w)]
+            shown = [_weighted_layers(w) for w in (ref_w, got_w)]
             t.expect(paired, f"{what}: the layers with weights", *shown, _block_layers_hint(got_w))
             _expect_causal(t, model, what)
             x = np.random.default_rng(1).normal(size=(3, length, c)).astype("float32")
