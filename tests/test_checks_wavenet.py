@@ -1,26 +1,92 @@
-"""Unit 11's checks reject the stub and typical wrong answers and accept correct ones."""
+"""Unit 11's checks reject the stub and typical wrong answers, each for its own reason, and accept correct ones."""
 
 import math
 
 import keras
 import numpy as np
 import pytest
-from keras import layers
+from keras import layers, ops
 
 from cnn_course.checks import wavenet as check
+from cnn_course.checks.compare import (
+    activation,
+    chain,
+    conv1d,
+    first_leak,
+    multiply,
+    output_mismatch,
+    reference_model,
+    shape_orders,
+    steps,
+)
+from cnn_course.checks.compare import weighted as weighted_steps
 from tests.conftest import accepts, rejects, solution, stub
 
 SOLUTION = solution("11_wavenet")
+
+
+# -- the engine's additions for this unit -------------------------------------------------------
+def test_conv1d_steps_see_through_a_kernel_of_size_one():
+    inputs = keras.Input((9, 3))
+    x = layers.Conv1D(4, 1, dilation_rate=3, padding="causal")(inputs)
+    x = layers.ZeroPadding1D((2, 0))(x)
+    x = layers.Conv1D(5, 3, dilation_rate=2, padding="valid", activation="tanh")(x)
+    found = steps(keras.Model(inputs, x))
+    assert [str(s) for s in found] == [
+        "Conv1D 1 padding='valid' →4",
+        "Pad amount=(2, 0)",
+        "Conv1D 3 padding='valid' dilation=2 →5",
+        "Tanh",
+    ]
+    assert [s.shapes() for s in weighted_steps(found)][1] == [("kernel", (3, 4, 5)), ("bias", (5,))]
+
+
+def test_gate_builders_and_shape_orders_pair_equal_layers_both_ways():
+    spec = multiply(chain(conv1d(2, 3, 2), activation("tanh")), chain(conv1d(2, 3, 2), activation("sigmoid")))
+    reference = reference_model(chain(spec, conv1d(1, 5)), (11, 3))
+    kinds = [s.kind for s in steps(reference)]
+    assert sorted(kinds) == sorted(["Conv1D", "Tanh", "Conv1D", "Sigmoid", "Multiply", "Conv1D"])
+    assert kinds[-2:] == ["Multiply", "Conv1D"]
+    ref_w = weighted_steps(steps(reference))
+    orders = list(shape_orders(ref_w, ref_w[::-1]))
+    assert len(orders) == 2 and all(order[2] is ref_w[2] for order in orders)
+    assert not list(shape_orders(ref_w, ref_w[:2]))
+
+
+def test_first_leak_finds_a_leak_at_one_position_and_counts_many():
+    assert first_leak(reference_model(chain(conv1d(2, 3, 4), conv1d(3, 2, 2)), (19, 3))) is None
+    same = reference_model(conv1d(3, 2, 2, padding="same"), (19, 3))
+    assert first_leak(same)[2] > 10
+    inputs = keras.Input((19, 2))
+    ahead = ops.pad(ops.mean(inputs[:, 15:16], axis=-1, keepdims=True), ((0, 0), (6, 12), (0, 0)))
+    once = keras.Model(inputs, layers.Conv1D(3, 2, padding="causal")(inputs) + ahead)
+    assert first_leak(once) == (15, 6, 1)
+
+
+def test_output_mismatch_lets_equal_layers_swap_roles():
+    def gate(first, second):
+        return multiply(chain(conv1d(2, 3, 2), activation(first)), chain(conv1d(2, 3, 2), activation(second)))
+
+    x = np.random.default_rng(0).normal(size=(2, 13, 3)).astype("float32")
+    reference = reference_model(gate("tanh", "sigmoid"), (13, 3))
+    assert output_mismatch(reference_model(gate("sigmoid", "tanh"), (13, 3)), reference, x) is None
+    index, expected, got = output_mismatch(reference_model(gate("tanh", "tanh"), (13, 3)), reference, x)
+    assert len(index) == 3 and expected != got
 
 
 # -- Task 1 · receptive_field ----------------------------------------------------------------
 FIELD_MISTAKES = {
     "stub": (stub, "not written yet"),
     "off by one": (lambda k, d: (k - 1) * sum(d), "count the output's own input"),
+    "one too many": (lambda k, d: 2 + (k - 1) * sum(d), "one too many"),
     "k instead of k − 1": (lambda k, d: 1 + k * sum(d), "not k·d"),
     "dilations multiplied": (lambda k, d: k * math.prod(d), "do not multiply"),
-    "largest dilation only": (lambda k, d: 1 + (k - 1) * max(d), "expected"),
+    "largest dilation only": (lambda k, d: 1 + (k - 1) * max(d), "not only the most dilated"),
+    "kernel size ignored": (lambda k, d: 1 + sum(d), "the kernel size matters"),
+    "dilations ignored": (lambda k, d: 1 + (k - 1) * len(d), "the dilations matter"),
     "a float": (lambda k, d: 1.0 + (k - 1) * sum(d), "should be an int"),
+    "a string": (lambda k, d: str(1 + (k - 1) * sum(d)), "should be an int"),
+    "no return": (lambda k, d: None, "returned None"),
 }
 
 
@@ -33,16 +99,21 @@ def test_receptive_field_rejects(mistake):
 def test_receptive_field_accepts_correct_answers(capsys):
     accepts(check.receptive_field, SOLUTION["receptive_field"], capsys)
     accepts(check.receptive_field, lambda k, dilations: sum((k - 1) * d for d in dilations) + 1, capsys)
+    accepts(check.receptive_field, lambda k, d: int(np.sum(np.asarray(d) * (k - 1))) + 1, capsys)
+    accepts(
+        check.receptive_field, lambda kernel_size, dilations: np.int64(1 + (kernel_size - 1) * sum(dilations)), capsys
+    )
 
 
 # -- Tasks 2 and 3 · μ-law ----------------------------------------------------------------------
-def encode_with(sign=True, fixed_mu=None, rounding=np.rint, as_int=True):
+def encode_with(sign=True, fixed_mu=None, rounding=np.rint, as_int=True, log=np.log1p, denominator=None, shift=True):
     def answer(x, mu=255):
         m = fixed_mu or mu
-        magnitude = np.log1p(m * np.abs(x)) / np.log1p(m)
-        y = np.sign(x) * magnitude if sign else np.log1p(m * np.abs(x)) / np.log1p(m)
-        q = rounding((y + 1) / 2 * m)
-        return q.astype(int) if as_int else q
+        with np.errstate(all="ignore"):  # ln(0) = −∞ for the log-instead-of-log1p mistake
+            magnitude = log(m * np.abs(x)) / (denominator(m) if denominator else np.log1p(m))
+            y = np.sign(x) * magnitude if sign else magnitude
+            q = rounding((y + 1) / 2 * m if shift else y * m)
+            return q.astype(int) if as_int else q
 
     return answer
 
@@ -52,8 +123,14 @@ ENCODE_MISTAKES = {
     "no sign": (encode_with(sign=False), "keep the sign"),
     "μ fixed at 255": (encode_with(fixed_mu=255), "use the `mu` argument"),
     "truncated instead of rounded": (encode_with(rounding=np.floor), "round to the nearest class"),
+    "astype(int) only": (encode_with(rounding=lambda v: v), "round to the nearest class"),
     "floats, not classes": (encode_with(as_int=False), "integer classes"),
     "returns y in [-1, 1]": (lambda x, mu=255: np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu), "integer classes"),
+    "log instead of log1p": (encode_with(log=np.log), "np.log1p"),
+    "divided by ln μ": (encode_with(denominator=np.log), "not ln(μ)"),
+    "scaled by μ + 1": (lambda x, mu=255: encode_with()(x, mu) + (encode_with()(x, mu) > mu // 2), "not μ + 1"),
+    "y not shifted into [0, 1]": (encode_with(shift=False), "shift y into [0, 1]"),
+    "one class short": (lambda x, mu=255: encode_with()(x, mu)[:-1], "one class per value"),
 }
 
 
@@ -63,11 +140,12 @@ def test_mu_law_encode_rejects(mistake):
     rejects(check.mu_law_encode, answer, "Task 2", fragment)
 
 
-def decode_with(sign=True, fixed_mu=None, no_rescale=False):
+def decode_with(sign=True, fixed_mu=None, no_rescale=False, minus_one=1, base=None, mu_shift=0, flip=False):
     def answer(q, mu=255):
-        m = fixed_mu or mu
+        m = (fixed_mu or mu) + mu_shift
         y = np.asarray(q) / m if no_rescale else 2 * np.asarray(q) / m - 1
-        magnitude = ((1 + m) ** np.abs(y) - 1) / m
+        y = -y if flip else y
+        magnitude = ((base or (1 + m)) ** np.abs(y) - minus_one) / m
         return np.sign(y) * magnitude if sign else magnitude
 
     return answer
@@ -77,8 +155,14 @@ DECODE_MISTAKES = {
     "stub": (stub, "not written yet"),
     "no sign": (decode_with(sign=False), "keep the sign"),
     "μ fixed at 255": (decode_with(fixed_mu=255), "use the `mu` argument"),
-    "classes not mapped to [-1, 1]": (decode_with(no_rescale=True), "y = 2q/μ − 1"),
-    "returns the classes": (lambda q, mu=255: np.asarray(q, dtype=float), "expected"),
+    "classes not mapped to [-1, 1]": (decode_with(no_rescale=True), "map the classes to [-1, 1] first"),
+    "no − 1": (decode_with(minus_one=0), "subtract 1 before dividing"),
+    "e^|y| instead of (1 + μ)^|y|": (decode_with(base=math.e), "not e^|y|"),
+    "μ + 1 instead of μ": (decode_with(mu_shift=1), "use μ, not μ + 1"),
+    "1 − 2q/μ": (decode_with(flip=True), "not 1 − 2q/μ"),
+    "returns the classes": (lambda q, mu=255: np.asarray(q, dtype=float), "values differ"),
+    "one value short": (lambda q, mu=255: decode_with()(q, mu)[1:], "shape"),
+    "no return": (lambda q, mu=255: None, "returned None"),
 }
 
 
@@ -91,11 +175,18 @@ def test_mu_law_decode_rejects(mistake):
 def test_mu_law_accepts_correct_answers(capsys):
     accepts(check.mu_law_encode, SOLUTION["mu_law_encode"], capsys)
     accepts(check.mu_law_decode, SOLUTION["mu_law_decode"], capsys)
-    accepts(  # np.log instead of np.log1p, floor(v + 0.5) instead of rint, int32
+    accepts(  # np.log(1 + ·) instead of np.log1p, floor(v + 0.5) instead of rint, int32
         check.mu_law_encode,
         lambda x, mu=255: np.floor(
             (np.sign(x) * np.log(1 + mu * np.abs(x)) / np.log(1 + mu) + 1) / 2 * mu + 0.5
         ).astype(np.int32),
+        capsys,
+    )
+    accepts(  # a list of Python ints
+        check.mu_law_encode,
+        lambda x, mu=255: [
+            int(round((math.copysign(math.log1p(mu * abs(v)), v) / math.log1p(mu) + 1) / 2 * mu)) for v in x
+        ],
         capsys,
     )
     accepts(
@@ -103,30 +194,65 @@ def test_mu_law_accepts_correct_answers(capsys):
         lambda q, mu=255: np.sign(2 * q / mu - 1) * np.expm1(np.abs(2 * q / mu - 1) * np.log1p(mu)) / mu,
         capsys,
     )
+    accepts(check.mu_law_decode, lambda q, mu=255: [decode_with()(v, mu) for v in q], capsys)
+
+    def encode_with_ops(x, mu=255):  # keras.ops, round half to even like np.rint, int64
+        y = ops.sign(x) * ops.log1p(mu * ops.abs(x)) / ops.log1p(ops.cast(mu, "float64"))
+        return ops.convert_to_numpy(ops.round((y + 1) / 2 * mu)).astype(np.int64)
+
+    def decode_with_where(q, mu=255):  # the two halves separately, np.power
+        y = np.asarray(q) * 2.0 / mu - 1.0
+        magnitude = (np.power(1.0 + mu, np.abs(y)) - 1.0) / mu
+        return np.where(y < 0, -magnitude, magnitude)
+
+    accepts(check.mu_law_encode, encode_with_ops, capsys)
+    accepts(check.mu_law_decode, decode_with_where, capsys)
 
 
 # -- Task 4 · causal_dilated_stack --------------------------------------------------------------
-def stack_with(padding="causal", order=lambda d: d, fixed=None, relu=True, left_pad=False):
-    def answer(x, filters, kernel_size, dilations, name="stack"):
+def stack_with(padding="causal", order=lambda d: d, scale=1, fixed=None, act="relu", left_pad=None, filters=None):
+    def answer(x, n_filters, kernel_size, dilations, name="stack"):
         for d in order(list(dilations)):
-            d = fixed or d
+            d = fixed or d * scale
             if left_pad:
-                x = layers.ZeroPadding1D(((kernel_size - 1) * d, 0))(x)
-            x = layers.Conv1D(filters, kernel_size, dilation_rate=d, padding="valid" if left_pad else padding)(x)
-            if relu:
-                x = layers.ReLU()(x)
+                x = layers.ZeroPadding1D((left_pad(kernel_size, d), 0))(x)
+            x = layers.Conv1D(
+                filters or n_filters, kernel_size, dilation_rate=d, padding="valid" if left_pad else padding
+            )(x)
+            if act == "before":
+                continue
+            x = layers.Activation(act)(x) if act else x
         return x
 
     return answer
+
+
+def relu_before(x, filters, kernel_size, dilations, name="stack"):
+    for d in dilations:
+        x = layers.Conv1D(filters, kernel_size, dilation_rate=d, padding="causal")(layers.ReLU()(x))
+    return x
+
+
+def leaks_once(x, filters, kernel_size, dilations, name="stack"):
+    y = stack_with()(x, filters, kernel_size, dilations)
+    ahead = ops.mean(x[:, 20:21, :], axis=-1, keepdims=True)  # output 7 also reads input 20
+    return y + ops.pad(ahead, ((0, 0), (7, y.shape[1] - 8), (0, 0)))
 
 
 STACK_MISTAKES = {
     "stub": (stub, "not written yet"),
     "same padding": (stack_with(padding="same"), "padding='causal'"),
     "valid padding": (stack_with(padding="valid"), "keeps the length"),
+    "left padding without the dilation": (stack_with(left_pad=lambda k, d: k - 1), "keeps the length"),
     "dilations in reverse order": (stack_with(order=lambda d: d[::-1]), "in the order given"),
-    "no dilation": (stack_with(fixed=1), "one Conv1D per dilation"),
-    "no ReLU": (stack_with(relu=False), "followed by a ReLU"),
+    "no dilation": (stack_with(fixed=1), "set dilation_rate"),
+    "dilation doubled": (stack_with(scale=2), "not a multiple of it"),
+    "no ReLU": (stack_with(act=None), "followed by a ReLU"),
+    "tanh instead of ReLU": (stack_with(act="tanh"), "not Tanh"),
+    "ReLU before the convolution": (relu_before, "the convolution comes first"),
+    "fixed number of filters": (stack_with(filters=4), "use `filters` filters"),
+    "a leak at one position only": (leaks_once, "only input 20 leaks"),
+    "returns a model": (lambda x, *a, **k: keras.Model(x, stack_with()(x, *a)), "should return a Keras tensor"),
 }
 
 
@@ -138,41 +264,85 @@ def test_causal_dilated_stack_rejects(mistake):
 
 def test_causal_dilated_stack_accepts_correct_answers(capsys):
     accepts(check.causal_dilated_stack, SOLUTION["causal_dilated_stack"], capsys)
-    accepts(check.causal_dilated_stack, stack_with(left_pad=True), capsys)  # zeros on the left, then "valid"
+    accepts(check.causal_dilated_stack, stack_with(left_pad=lambda k, d: (k - 1) * d), capsys)  # zeros, then "valid"
+
+    def fused_relu(x, filters, kernel_size, dilations, name="stack"):
+        for i, d in enumerate(dilations):
+            x = layers.Conv1D(filters, kernel_size, padding="causal", dilation_rate=d, activation="relu", name=f"c{i}")(
+                x
+            )
+        return x
+
+    def nested(x, filters, kernel_size, dilations, name="stack"):
+        return keras.Sequential(
+            [
+                layers.Conv1D(filters, kernel_size, padding="causal", dilation_rate=d) if i % 2 == 0 else layers.ReLU()
+                for d in dilations
+                for i in range(2)
+            ]
+        )(x)
+
+    def with_ops(x, filters, kernel_size, dilations, name="stack"):
+        for d in dilations:
+            x = ops.relu(layers.Conv1D(filters, kernel_size, padding="causal", dilation_rate=d)(x))
+        return x
+
+    for answer in (fused_relu, nested, with_ops):
+        accepts(check.causal_dilated_stack, answer, capsys)
 
 
 # -- Task 5 · wavenet_block ---------------------------------------------------------------------
-def block_with(gate="sigmoid", filter_act="tanh", residual="after", skip=True, padding="causal", dilation_used=None):
-    def answer(x, residual_channels, skip_channels, dilation, name="block"):
-        d = dilation_used or dilation
+def block_with(acts=("tanh", "sigmoid"), join="multiply", residual="after", skip="z", padding="causal", dilation=None):
+    def answer(x, residual_channels, skip_channels, d, name="block"):
+        d = dilation(d) if dilation else d
         f = layers.Conv1D(residual_channels, 2, dilation_rate=d, padding=padding)(x)
         g = layers.Conv1D(residual_channels, 2, dilation_rate=d, padding=padding)(x)
-        z = layers.Multiply()([layers.Activation(filter_act)(f), layers.Activation(gate)(g)])
+        f, g = layers.Activation(acts[0])(f), layers.Activation(acts[1])(g)
+        z = layers.Multiply()([f, g]) if join == "multiply" else layers.Add()([f, g])
         if residual == "after":
             out = layers.Add()([x, layers.Conv1D(residual_channels, 1)(z)])
         elif residual == "before":  # the sum goes through the 1×1 conv
             out = layers.Conv1D(residual_channels, 1)(layers.Add()([x, z]))
         else:  # no 1×1 conv on the residual path
             out = layers.Add()([x, z])
-        s = layers.Conv1D(skip_channels, 1)(z) if skip else z
+        s = layers.Conv1D(skip_channels, 1)(z if skip == "z" else out) if skip else z
         return out, s
 
     return answer
 
 
+def one_conv_gate(x, residual_channels, skip_channels, dilation, name="block"):
+    f = layers.Conv1D(residual_channels, 2, dilation_rate=dilation, padding="causal")(x)
+    z = ops.tanh(f) * ops.sigmoid(f)
+    return x + layers.Conv1D(residual_channels, 1)(z), layers.Conv1D(skip_channels, 1)(z)
+
+
+def leaky_block(x, residual_channels, skip_channels, dilation, name="block"):
+    residual, skip = block_with()(x, residual_channels, skip_channels, dilation)
+    return residual + ops.pad(x[:, 12:13, :], ((0, 0), (4, x.shape[1] - 5), (0, 0))), skip
+
+
 BLOCK_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "gate with ReLU": (block_with(gate="relu"), "no ReLU"),
-    "ReLU instead of tanh": (block_with(filter_act="relu"), "no ReLU"),
-    "residual added before the 1×1 conv": (
-        block_with(residual="before"),
-        "apply the 1×1 conv to the gated activation z first",
-    ),
-    "no 1×1 conv on the residual path": (block_with(residual="none"), "residual output should equal the input"),
-    "skip without its 1×1 conv": (block_with(skip=False), "skip output shape"),
+    "one conv feeding tanh and sigmoid": (one_conv_gate, "two separate Conv1D"),
+    "tanh on both": (block_with(acts=("tanh", "tanh")), "the gate is sigmoid"),
+    "sigmoid on both": (block_with(acts=("sigmoid", "sigmoid")), "the filter goes through tanh"),
+    "ReLU gate": (block_with(acts=("tanh", "relu")), "not a ReLU"),
+    "sum instead of product": (block_with(join="add"), "it does not add them"),
     "same padding": (block_with(padding="same"), "padding='causal'"),
-    "dilation ignored": (block_with(dilation_used=1), "reads the samples t − 4 and t"),
+    "dilation doubled": (block_with(dilation=lambda d: 2 * d), "not 6"),
+    "dilation ignored": (block_with(dilation=lambda d: 1), "not 1"),
+    "residual added before the 1×1 conv": (block_with(residual="before"), "apply the 1×1 conv to z first"),
+    "skip taken after the residual add": (block_with(skip="residual"), "not of the residual sum"),
+    "no 1×1 conv on the residual path": (block_with(residual="none"), "a 1×1 Conv1D each for the residual"),
+    "skip without its 1×1 conv": (block_with(skip=None), "skip output shape"),
+    "outputs swapped": (lambda *a, **k: block_with()(*a)[::-1], "residual output shape"),
+    "a leak at one position only": (leaky_block, "only input 12 leaks"),
     "returns one tensor": (lambda x, r, s, d, name="block": block_with()(x, r, s, d)[0], "should return two tensors"),
+    "builds on a new Input": (
+        lambda x, r, s, d, name="block": block_with()(keras.Input(x.shape[1:]), r, s, d),
+        "new Input",
+    ),
 }
 
 
@@ -184,32 +354,54 @@ def test_wavenet_block_rejects(mistake):
 
 def test_wavenet_block_accepts_correct_answers(capsys):
     accepts(check.wavenet_block, SOLUTION["wavenet_block"], capsys)
+    # which conv is called "filter" is a name: sigmoid(first) · tanh(second) is the same block
+    accepts(check.wavenet_block, block_with(acts=("sigmoid", "tanh")), capsys)
 
-    def one_conv_split(x, residual_channels, skip_channels, dilation, name="block"):
-        both = layers.Conv1D(2 * residual_channels, 2, dilation_rate=dilation, padding="causal")(x)
-        f, g = keras.ops.split(both, 2, axis=-1)
-        z = keras.ops.tanh(f) * keras.ops.sigmoid(g)
-        return x + layers.Conv1D(residual_channels, 1)(z), layers.Conv1D(skip_channels, 1)(z)
+    def with_ops(x, residual_channels, skip_channels, dilation, name="block"):
+        gate = layers.Conv1D(residual_channels, 2, dilation_rate=dilation, padding="causal")(x)
+        filt = layers.Conv1D(residual_channels, 2, dilation_rate=dilation, padding="causal")(x)
+        z = ops.multiply(ops.sigmoid(gate), ops.tanh(filt))
+        return ops.add(layers.Conv1D(residual_channels, 1)(z), x), layers.Conv1D(skip_channels, 1)(z)
 
-    accepts(check.wavenet_block, one_conv_split, capsys)
+    def padded_and_nested(x, residual_channels, skip_channels, dilation, name="block"):
+        def branch(act):
+            return keras.Sequential(
+                [layers.ZeroPadding1D((dilation, 0)), layers.Conv1D(residual_channels, 2, dilation_rate=dilation), act]
+            )(x)
+
+        z = branch(layers.Activation("tanh")) * branch(layers.Activation("sigmoid"))
+        skip = layers.Conv1D(skip_channels, 1, padding="causal", dilation_rate=dilation)(z)  # harmless on a 1×1 conv
+        return x + layers.Conv1D(residual_channels, 1)(z), skip
+
+    def fused(x, residual_channels, skip_channels, dilation, name="b"):
+        z = layers.Multiply()(
+            [
+                layers.Conv1D(residual_channels, 2, dilation_rate=dilation, padding="causal", activation=a)(x)
+                for a in ("tanh", "sigmoid")
+            ]
+        )
+        return layers.Add()([layers.Conv1D(residual_channels, 1)(z), x]), layers.Conv1D(skip_channels, 1)(z)
+
+    for answer in (with_ops, padded_and_nested, fused):
+        accepts(check.wavenet_block, answer, capsys)
 
 
 # -- Task 6 · is_causal ------------------------------------------------------------------------
-def only_first_position(model, length):
-    x = np.random.default_rng(0).normal(size=(1, length, model.input.shape[-1])).astype("float32")
-    changed = x.copy()
-    changed[0, 0] += 1.0
-    return bool(np.allclose(np.asarray(model(changed))[0, :0], np.asarray(model(x))[0, :0]))
+def probing(positions, outputs=lambda t0: slice(0, t0), exact=False, as_array=False):
+    """A causality test that changes the input at `positions(length)` and compares `outputs(t0)`."""
 
+    def answer(model, length):
+        x = np.random.default_rng(0).normal(size=(1, length, model.input.shape[-1])).astype("float32")
+        base = np.asarray(model(x))
+        verdicts = []
+        for t0 in positions(length):
+            changed = x.copy()
+            changed[0, t0] += 1.0
+            same = np.array_equal if exact else np.allclose
+            verdicts.append(same(np.asarray(model(changed))[0, outputs(t0)], base[0, outputs(t0)]))
+        return np.array(verdicts) if as_array else bool(all(verdicts))
 
-def compares_after(model, length):
-    x = np.random.default_rng(0).normal(size=(1, length, model.input.shape[-1])).astype("float32")
-    for t0 in range(length - 1):
-        changed = x.copy()
-        changed[0, t0] += 1.0
-        if not np.allclose(np.asarray(model(changed))[0, t0:], np.asarray(model(x))[0, t0:]):
-            return False
-    return True
+    return answer
 
 
 def shape_only(model, length):
@@ -219,9 +411,20 @@ def shape_only(model, length):
 
 CAUSAL_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "perturbs only the first position": (only_first_position, "at every position"),
-    "compares the outputs after the change": (compares_after, "compare only the outputs before it"),
-    "checks the output length only": (shape_only, "at every position"),
+    "perturbs only the first position": (probing(lambda n: [0]), "is_causal(a stack with padding='same')"),
+    "compares the outputs after the change": (
+        probing(range, outputs=lambda t0: slice(t0, None)),
+        "compare only the outputs before",
+    ),
+    "checks the output length only": (shape_only, "is_causal(a stack with padding='same')"),
+    "probes two positions": (probing(lambda n: [1, n // 2]), "output 9 alone also reads input 15"),
+    "misses the last position": (probing(lambda n: range(1, n - 1)), "output 22 alone also reads input 23"),
+    "starts at position 2": (probing(lambda n: range(2, n)), "output 0 alone also reads input 1"),
+    "compares only the output just before": (
+        probing(lambda n: range(1, n), outputs=lambda t0: t0 - 1),
+        "reads input t + 5",
+    ),
+    "returns an array of verdicts": (probing(lambda n: range(1, n), as_array=True), "True or False"),
     "returns None": (lambda model, length: None, "returned None"),
     "returns a string": (lambda model, length: "yes", "True or False"),
 }
@@ -246,4 +449,12 @@ def test_is_causal_accepts_correct_answers(capsys):
         jacobian = np.abs(tape.jacobian(y, x).numpy()).sum(axis=(1, 3))
         return not np.triu(jacobian, k=1).any()
 
-    accepts(check.is_causal, by_gradient, capsys)
+    def one_batch(model, length):  # every position changed at once, in one batch
+        x = np.random.default_rng(1).normal(size=(1, length, model.input.shape[-1]))
+        batch = np.repeat(x, length, axis=0)
+        batch[np.arange(length), np.arange(length)] -= 2.0
+        y, base = np.asarray(model(batch.astype("float32"))), np.asarray(model(x.astype("float32")))
+        return all(np.allclose(y[t0, :t0], base[0, :t0], atol=1e-5) for t0 in range(length))
+
+    for answer in (by_gradient, one_batch, probing(range, exact=True)):
+        accepts(check.is_causal, answer, capsys)

@@ -102,6 +102,21 @@ def _conv_steps(layer):
     return [Step(kind, settings, layer.name, weights)] + _fused(layer)
 
 
+def _conv1d_steps(layer):
+    """A Conv1D: a kernel of size 1 pads and dilates nothing, whatever its settings say."""
+    size = layer.kernel_size[0]
+    settings = {"kernel": (size,), "padding": "valid"}
+    if tuple(layer.strides) != (1,):
+        settings["stride"] = layer.strides[0]
+    if size > 1:
+        settings["padding"] = layer.padding
+        if layer.dilation_rate[0] != 1:
+            settings["dilation"] = layer.dilation_rate[0]
+    settings.update(filters=layer.filters, bias=layer.use_bias)
+    weights = [("kernel", layer.kernel, tuple(layer.kernel.shape))] + _bias(layer)
+    return [Step("Conv1D", settings, layer.name, weights)] + _fused(layer)
+
+
 def _layer_steps(layer):
     """Canonical steps of one Keras layer (possibly none, or several for a fused activation)."""
     from keras import layers
@@ -125,6 +140,8 @@ def _layer_steps(layer):
         ] + _fused(layer)
     if isinstance(layer, layers.Conv2D) and not isinstance(layer, layers.Conv2DTranspose):
         return _conv_steps(layer)
+    if isinstance(layer, layers.Conv1D):
+        return _conv1d_steps(layer)
     if isinstance(layer, layers.Dense):
         weights = [("kernel", layer.kernel, tuple(layer.kernel.shape))] + _bias(layer)
         return [Step("Dense", {"units": layer.units, "bias": layer.use_bias}, layer.name, weights)] + _fused(layer)
@@ -146,6 +163,8 @@ def _layer_steps(layer):
         return [Step(GLOBAL_POOLS[kind], {"keepdims": layer.keepdims} if layer.keepdims else {}, layer.name)]
     if kind == "ZeroPadding2D":
         return [Step("Pad", {"amount": tuple(map(tuple, layer.padding))}, layer.name)]
+    if kind == "ZeroPadding1D":
+        return [Step("Pad", {"amount": tuple(layer.padding)}, layer.name)]
     if kind == "Softmax":
         return [Step("Softmax", name=layer.name)]
     if kind == "Concatenate":
@@ -380,6 +399,27 @@ def conv(size, filters, strides=1, padding="same", bias=True):
     return _layer(lambda: layers.Conv2D(filters, size, strides=strides, padding=padding, use_bias=bias))
 
 
+def conv1d(size, filters, dilation=1, padding="causal", bias=True):
+    """A Conv1D; padding "causal" pads (size − 1)·dilation zeros on the left only."""
+    from keras import layers
+
+    return _layer(lambda: layers.Conv1D(filters, size, dilation_rate=dilation, padding=padding, use_bias=bias))
+
+
+def activation(name):
+    """An activation by Keras's name ("tanh", "sigmoid", "relu" ...)."""
+    from keras import layers
+
+    return _layer(lambda: layers.Activation(name))
+
+
+def multiply(*branches):
+    """The product of what the branches make of the same input (a gate: ``multiply(chain(...), chain(...))``)."""
+    from keras import layers
+
+    return lambda x: layers.Multiply()([branch(x) for branch in branches])
+
+
 def avg_pool(size=2, strides=None, padding="valid"):
     from keras import layers
 
@@ -446,6 +486,69 @@ def _explain(expected, got, hint, wiring_hint):
     else:
         where, advice = f"step {i + 1} (`{g.name}`): expected {e}, got {g}", "compare this step with the task"
     return where, (hint(e, g) if hint else None) or advice
+
+
+def shape_orders(ref_w, got_w, limit=24):
+    """The learner's weighted steps in each order that pairs them with the reference's by kind and shapes.
+
+    Steps of the same kind and shapes are interchangeable: which of two equal
+    convolutions a learner calls "filter" is a name, not a mistake. Yields nothing
+    when the two lists do not pair up; stops after ``limit`` orders.
+    """
+    import itertools
+
+    def key(s):
+        return s.kind, tuple(s.shapes())
+
+    if sorted(map(key, ref_w)) != sorted(map(key, got_w)):
+        return
+    groups = {}
+    for s in got_w:
+        groups.setdefault(key(s), []).append(s)
+    choices = [list(itertools.permutations(g)) for g in groups.values()]
+    for n, picked in enumerate(itertools.product(*choices)):
+        if n >= limit:
+            return
+        queues = {k: list(p) for k, p in zip(groups, picked, strict=True)}
+        yield [queues[key(s)].pop(0) for s in ref_w]
+
+
+def first_leak(model, seed=0):
+    """``(t0, t, count)``: input t0 is the first whose change moves an earlier output t; None if causal.
+
+    Every input position is changed in turn (one batch), with weights and changes of mixed signs;
+    ``count`` is how many positions leak.
+    """
+    randomize(steps(model), seed)
+    length, channels = model.inputs[0].shape[1:]
+    rng = np.random.default_rng(seed + 2)
+    batch = np.repeat(rng.normal(size=(1, length, channels)), length + 1, axis=0)
+    change = rng.uniform(0.5, 1.5, (length, channels)) * rng.choice([-1, 1], (length, channels))
+    batch[np.arange(1, length + 1), np.arange(length)] += change
+    y = np.asarray(model(batch.astype("float32")), dtype="float64").reshape(length + 1, length, -1)
+    moved = np.abs(y[1:] - y[:1]).max(axis=-1) > 1e-5 * max(1.0, float(np.abs(y).max()))
+    early = [np.nonzero(moved[t0, :t0])[0] for t0 in range(length)]
+    leaking = [t0 for t0 in range(length) if early[t0].size]
+    return (leaking[0], int(early[leaking[0]][0]), len(leaking)) if leaking else None
+
+
+def output_mismatch(model, reference, x):
+    """None if some pairing of the weighted steps (equal ones interchangeable) gives both the same outputs on x.
+
+    Otherwise ``(index, expected, got)`` at the largest gap, for the first pairing (None, None, None without one).
+    """
+    ref_w = weighted(steps(reference))
+    randomize(ref_w)
+    want = np.asarray(reference(x), dtype="float64")
+    found = (None, None, None)
+    for n, order in enumerate(shape_orders(ref_w, weighted(steps(model)))):
+        copy_weights(ref_w, order)
+        have = np.asarray(model(x), dtype="float64")
+        if np.allclose(have, want, rtol=1e-3, atol=1e-4 * max(1.0, float(np.abs(want).max()))):
+            return None
+        worst = np.unravel_index(np.argmax(np.abs(have - want)), want.shape)
+        found = found if n else (tuple(map(int, worst)), float(want[worst]), float(have[worst]))
+    return found
 
 
 def _shares_layers(model, reference):
