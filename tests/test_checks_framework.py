@@ -1,12 +1,22 @@
 """The exercise-check framework: one line on success, expected / got / hint on failure."""
 
 import nbformat
+import numpy as np
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
 from cnn_course.checks import CheckFailed, Task, describe, layer_kinds, probe_model
-from cnn_course.checks.compare import compare_with_reference, conv, reference_model, steps
+from cnn_course.checks.compare import (
+    chain,
+    compare_with_reference,
+    conv,
+    depthwise,
+    randomize,
+    reference_model,
+    relu6,
+    steps,
+)
 
 
 def test_success_prints_one_line(capsys):
@@ -247,3 +257,31 @@ def test_compare_names_the_first_differing_step(keras):
     assert "outputs differ in inference mode" in message and "step 2 (`re_lu" in message and "extra ReLU" in message
     with pytest.raises(CheckFailed, match="own reference"), Task(1, "block") as t:
         compare_with_reference(t, reference, reference, "block(x)")
+
+
+def test_depthwise_and_relu6_builders_read_as_the_layers_they_stand_for(keras):
+    L = keras.layers
+    built = reference_model(chain(depthwise(3, 2, bias=False), relu6()), (8, 6, 5))
+    by_hand = _model(keras, L.DepthwiseConv2D(3, 2, padding="same", use_bias=False), L.ReLU(6.0), shape=(8, 6, 5))
+    assert [str(s) for s in steps(built)] == [str(s) for s in steps(by_hand)]
+    assert str(steps(built)[0]) == "DepthwiseConv2D 3×3 stride 2×2 padding='same' multiplier=1 no bias"
+    dilated = _model(keras, L.DepthwiseConv2D(3, padding="same", dilation_rate=2), shape=(8, 6, 5))
+    assert not steps(dilated)[0].same(steps(reference_model(depthwise(3), (8, 6, 5)))[0])
+
+
+def test_randomize_gives_a_depthwise_kernel_the_fan_in_of_one_channel(keras):
+    model = reference_model(depthwise(3), (8, 6, 64))
+    randomize(steps(model))
+    assert 0.2 < float(np.std(np.asarray(steps(model)[0].weights[0][1]))) < 0.5  # 1/√9, not 1/√(9·64)
+
+
+def test_compare_ignores_dropout_in_training_mode_and_can_widen_its_inputs(keras, capsys):
+    L = keras.layers
+    reference = reference_model(chain(conv(1, 64), relu6()), (4, 4, 3))
+    dropped = _model(keras, L.Conv2D(64, 1), L.Dropout(0.5), L.ReLU(6.0), shape=(4, 4, 3))
+    with Task(1, "block") as t:
+        compare_with_reference(t, dropped, reference, "block(x)")
+    assert capsys.readouterr().out.startswith("✓ Task 1")
+    plain = _model(keras, L.Conv2D(64, 1), L.ReLU(), shape=(4, 4, 3))
+    with pytest.raises(CheckFailed, match="outputs differ in inference mode"), Task(1, "block") as t:
+        compare_with_reference(t, plain, reference, "block(x)", input_scale=10.0)
