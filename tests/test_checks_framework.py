@@ -15,6 +15,7 @@ from cnn_course.checks.compare import (
     randomize,
     reference_model,
     relu6,
+    statistics_from_data,
     steps,
 )
 
@@ -285,3 +286,20 @@ def test_compare_ignores_dropout_in_training_mode_and_can_widen_its_inputs(keras
     plain = _model(keras, L.Conv2D(64, 1), L.ReLU(), shape=(4, 4, 3))
     with pytest.raises(CheckFailed, match="outputs differ in inference mode"), Task(1, "block") as t:
         compare_with_reference(t, plain, reference, "block(x)", input_scale=10.0)
+
+
+def test_statistics_from_data_put_bn_statistics_near_the_data(keras):
+    from cnn_course.checks.compare import bn
+
+    model = reference_model(chain(conv(3, 6), bn(), relu6(), conv(1, 5), bn()), (7, 9, 3))
+    randomize(steps(model))
+    x = np.random.default_rng(0).normal(0, 8, (3, 7, 9, 3)).astype("float32")
+    statistics_from_data(model, x)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    seen = np.asarray(keras.Model(model.inputs[0], norms[0].input)(x, training=True))
+    mean, std = seen.mean(axis=(0, 1, 2)), seen.std(axis=(0, 1, 2))
+    assert np.all(np.abs(np.asarray(norms[0].moving_mean) - mean) <= std + 1e-3)
+    assert np.all(
+        (np.asarray(norms[0].moving_variance) >= 0.29 * std**2)
+        & (np.asarray(norms[0].moving_variance) <= std**2 + 1e-2)
+    )

@@ -251,6 +251,30 @@ def randomize(step_list, seed=0):
             variable.assign(value.reshape(variable.shape).astype(variable.dtype))
 
 
+def statistics_from_data(reference, x, seed=0):
+    """BN statistics near those of the data, in one training-mode pass: deep models keep their signal.
+
+    Drawn at random, the statistics of a deep model's later BN layers no longer fit
+    their inputs and inference mode hardly depends on the input. Here each moving
+    mean is the batch mean shifted by up to a standard deviation, each moving
+    variance 0.3 to 1 times the batch variance: inference mode widens the
+    activations a little (a ReLU6 clips where a ReLU would not), not so much that
+    rounding errors grow from layer to layer.
+    """
+    import keras
+
+    norms = [layer for layer in reference.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not norms:
+        return
+    rng = np.random.default_rng(seed + 2)
+    seen = keras.Model(reference.inputs[0], [layer.input for layer in norms])(x, training=True)
+    for layer, values in zip(norms, seen if len(norms) > 1 else [seen], strict=True):
+        axes = tuple(range(len(values.shape) - 1))
+        mean, std = np.mean(values, axis=axes), np.std(values, axis=axes) + 1e-3
+        layer.moving_mean.assign((mean + rng.uniform(-1, 1, mean.shape) * std).astype("float32"))
+        layer.moving_variance.assign((std**2 * rng.uniform(0.3, 1.0, std.shape)).astype("float32"))
+
+
 def copy_weights(source, target):
     """Copy the weights of matched weighted steps (same kinds and canonical shapes, checked by the caller)."""
     for s, t in zip(source, target, strict=True):
@@ -386,7 +410,17 @@ def _shape(tensor):
 
 
 def compare_with_reference(
-    t, model, reference, what, hint=None, shape_hint=None, wiring_hint=None, training=True, seed=0, input_scale=1.0
+    t,
+    model,
+    reference,
+    what,
+    hint=None,
+    shape_hint=None,
+    wiring_hint=None,
+    training=True,
+    seed=0,
+    input_scale=1.0,
+    fit_statistics=False,
 ):
     """The learner's model computes what the reference computes, with the same random weights.
 
@@ -394,7 +428,8 @@ def compare_with_reference(
     steps matching one to one; outputs on random inputs in inference (and
     training) mode. A failure names the first differing step as evidence and
     asks ``hint(expected_step, got_step)`` (or ``shape_hint(got_shape)``) for advice.
-    ``input_scale`` widens the random inputs, e.g. so that a ReLU6 clips in inference mode.
+    ``input_scale`` widens the random inputs, e.g. so that a ReLU6 clips in inference mode;
+    ``fit_statistics`` sets BN statistics near the data's (``statistics_from_data``), for deep models.
     """
     t.expect(
         not _shares_layers(model, reference),
@@ -425,10 +460,12 @@ def compare_with_reference(
             fail(f"layer with weights number {i + 1} of {len(ref_w)}", *shown, hint and hint(e, g))
     t.passed += 1
     randomize(expected, seed)
-    copy_weights(ref_w, got_w)
-    _silence_dropout(model)
     x = np.random.default_rng(seed + 1).normal(0, input_scale, size=(3, *_shape(reference.inputs[0])))
     x = x.astype("float32")
+    if fit_statistics:
+        statistics_from_data(reference, x, seed)
+    copy_weights(ref_w, got_w)
+    _silence_dropout(model)
     for mode in [False, True] if training else [False]:
         want = np.asarray(reference(x, training=mode), dtype="float64")
         have = np.asarray(model(x, training=mode), dtype="float64")
