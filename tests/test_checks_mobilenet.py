@@ -323,7 +323,7 @@ def keras_mobilenet(alpha=1.0, input_shape=(224, 224, 3), n_class=1000):
 
 V1_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "keras.applications.MobileNet": (keras_mobilenet, "not an answer"),
+    "keras.applications.MobileNet": (keras_mobilenet, "no answer here"),
     "keras.applications.MobileNet's trunk under a Dense head": (
         lambda alpha=1.0, input_shape=(224, 224, 3), n_class=1000: keras.Sequential(
             [
@@ -333,7 +333,7 @@ V1_MISTAKES = {
                 layers.Dense(n_class, activation="softmax"),
             ]
         ),
-        "not an answer",
+        "no answer here",
     ),
     "α not applied to the first conv": (v1_with(stem_alpha=False), "α scales the first conv too"),
     "α not applied to the blocks": (v1_with(block_alpha=False), "α scales every pointwise conv"),

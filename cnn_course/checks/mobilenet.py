@@ -273,7 +273,7 @@ def _counting_block_calls(t, fn, kwargs, what):
         len(calls),
         "build the network from your own mobilenet_block, one call per row of the table"
         if calls or not callable(block)
-        else "keras.applications.MobileNet is the check's yardstick, not an answer: build it from your mobilenet_block",
+        else "keras.applications.MobileNet is no answer here: build the network from your own mobilenet_block",
     )
     return model
 
