@@ -345,6 +345,7 @@ V1_MISTAKES = {
         with_block(v1_with(stem_relu=layers.ReLU), block(relu=layers.ReLU)),
         "clips at 6",
     ),
+    "ReLU instead of ReLU6 after the first conv only": (v1_with(stem_relu=layers.ReLU), "clips at 6"),
     "ReLU instead of ReLU6 in the blocks": (with_block(v1_with(), block(relu=layers.ReLU)), "clips at 6"),
     "first conv with bias": (v1_with(stem_bias=True), "use_bias=False"),
     "first conv with stride 1": (v1_with(stem_stride=1), "stride 2"),
