@@ -7,7 +7,19 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
 from cnn_course.checks import CheckFailed, Task, describe, layer_kinds, probe_model
-from cnn_course.checks.compare import chain, compare_with_reference, conv, flatten, max_pool, reference_model, steps
+from cnn_course.checks.compare import (
+    chain,
+    compare_with_reference,
+    conv,
+    depthwise,
+    flatten,
+    max_pool,
+    randomize,
+    reference_model,
+    relu6,
+    statistics_from_data,
+    steps,
+)
 
 
 def test_success_prints_one_line(capsys):
@@ -321,3 +333,48 @@ def test_canonical_steps_read_a_nested_model_that_gives_the_output(keras):
     inputs = keras.Input((5, 5, 2))
     model = keras.Model(inputs, keras.Sequential([L.Conv2D(3, 1), L.BatchNormalization()])(inputs))
     assert [s.kind for s in canonical_steps(model)] == ["Conv2D", "BatchNormalization"]
+
+
+def test_depthwise_and_relu6_builders_read_as_the_layers_they_stand_for(keras):
+    L = keras.layers
+    built = reference_model(chain(depthwise(3, 2, bias=False), relu6()), (8, 6, 5))
+    by_hand = _model(keras, L.DepthwiseConv2D(3, 2, padding="same", use_bias=False), L.ReLU(6.0), shape=(8, 6, 5))
+    assert [str(s) for s in steps(built)] == [str(s) for s in steps(by_hand)]
+    assert str(steps(built)[0]) == "DepthwiseConv2D 3×3 stride 2×2 padding='same' multiplier=1 no bias"
+    dilated = _model(keras, L.DepthwiseConv2D(3, padding="same", dilation_rate=2), shape=(8, 6, 5))
+    assert not steps(dilated)[0].same(steps(reference_model(depthwise(3), (8, 6, 5)))[0])
+
+
+def test_randomize_gives_a_depthwise_kernel_the_fan_in_of_one_channel(keras):
+    model = reference_model(depthwise(3), (8, 6, 64))
+    randomize(steps(model))
+    assert 0.2 < float(np.std(np.asarray(steps(model)[0].weights[0][1]))) < 0.5  # 1/√9, not 1/√(9·64)
+
+
+def test_compare_ignores_dropout_in_training_mode_and_can_widen_its_inputs(keras, capsys):
+    L = keras.layers
+    reference = reference_model(chain(conv(1, 64), relu6()), (4, 4, 3))
+    dropped = _model(keras, L.Conv2D(64, 1), L.Dropout(0.5), L.ReLU(6.0), shape=(4, 4, 3))
+    with Task(1, "block") as t:
+        compare_with_reference(t, dropped, reference, "block(x)")
+    assert capsys.readouterr().out.startswith("✓ Task 1")
+    plain = _model(keras, L.Conv2D(64, 1), L.ReLU(), shape=(4, 4, 3))
+    with pytest.raises(CheckFailed, match="outputs differ in inference mode"), Task(1, "block") as t:
+        compare_with_reference(t, plain, reference, "block(x)", input_scale=10.0)
+
+
+def test_statistics_from_data_put_bn_statistics_near_the_data(keras):
+    from cnn_course.checks.compare import bn
+
+    model = reference_model(chain(conv(3, 6), bn(), relu6(), conv(1, 5), bn()), (7, 9, 3))
+    randomize(steps(model))
+    x = np.random.default_rng(0).normal(0, 8, (3, 7, 9, 3)).astype("float32")
+    statistics_from_data(model, x)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    seen = np.asarray(keras.Model(model.inputs[0], norms[0].input)(x, training=True))
+    mean, std = seen.mean(axis=(0, 1, 2)), seen.std(axis=(0, 1, 2))
+    assert np.all(np.abs(np.asarray(norms[0].moving_mean) - mean) <= std + 1e-3)
+    assert np.all(
+        (np.asarray(norms[0].moving_variance) >= 0.29 * std**2)
+        & (np.asarray(norms[0].moving_variance) <= std**2 + 1e-2)
+    )

@@ -1,8 +1,20 @@
-"""Unit 08's checks reject the stub and typical wrong answers and accept correct ones."""
+"""Unit 08's checks: each rejects the stub and the typical wrong answers, and accepts
+the solution (run from solutions/08_mobilenet.ipynb) and other correct ways to write it
+(Conv2D(groups=C) for the depthwise conv, the spellings of ReLU6, nested models,
+SeparableConv2D, Keras's explicit padding, other names).
+
+Each wrong answer names the words its rejection must contain, so that a wrong
+answer is rejected for its own mistake, not by accident. Most keep the shapes and
+the parameter count right: only the outputs give them away.
+"""
+
+import math
+import types
 
 import keras
+import numpy as np
 import pytest
-from keras import layers
+from keras import layers, ops
 
 from cnn_course.checks import CheckFailed
 from cnn_course.checks import mobilenet as check
@@ -15,29 +27,49 @@ SOLUTION = solution("08_mobilenet")
 COST_MISTAKES = {
     "standard_conv_cost": {
         "stub": (stub, "not written yet"),
+        "returns None": (lambda H, W, K, C, M: None, "returned None"),
+        "a string": (lambda H, W, K, C, M: f"{H * W * K * K * C * M}", "whole number"),
         "K only once": (lambda H, W, K, C, M: H * W * K * C * M, "factor K appears twice"),
         "forgets C": (lambda H, W, K, C, M: H * W * K * K * M, "multiply by C"),
         "forgets M": (lambda H, W, K, C, M: H * W * K * K * C, "multiply by M"),
         "one pixel only": (lambda H, W, K, C, M: K * K * C * M, "multiply by H·W"),
-        "adds instead of multiplying": (lambda H, W, K, C, M: H * W + K * K + C * M, "expected"),
-        "a string": (lambda H, W, K, C, M: f"{H * W * K * K * C * M}", "whole number"),
+        "the parameter count": (lambda H, W, K, C, M: K * K * C * M + M, "counts the weights"),
+        "valid padding's output size": (
+            lambda H, W, K, C, M: (H - K + 1) * (W - K + 1) * K * K * C * M,
+            "'same' padding keeps all H·W",
+        ),
+        "a multiply and an add counted apart": (lambda H, W, K, C, M: 2 * H * W * K * K * C * M, "not a multiply"),
+        "biases counted": (lambda H, W, K, C, M: H * W * M * (K * K * C + 1), "biases are not counted"),
+        "adds instead of multiplying": (lambda H, W, K, C, M: H * W + K * K + C * M, "count the products"),
     },
     "depthwise_conv_cost": {
         "stub": (stub, "not written yet"),
-        "K only once": (lambda H, W, C, K: H * W * C * K, "factor K appears twice"),
-        "forgets C": (lambda H, W, C, K: H * W * K * K, "multiply by C"),
-        "counts it like a standard conv with C outputs": (
-            lambda H, W, C, K: H * W * C * C * K * K,
-            "reads one channel",
-        ),
         "returns None": (lambda H, W, C, K: None, "returned None"),
+        "a float with a fraction": (lambda H, W, C, K: H * W * C * K * K / 2.5, "whole number"),
+        "K only once": (lambda H, W, C, K: H * W * C * K, "factor K appears twice"),
+        "no kernel factor": (lambda H, W, C, K: H * W * C, "multiply by K·K"),
+        "forgets C": (lambda H, W, C, K: H * W * K * K, "multiply by C"),
+        "counted like a standard conv with C outputs": (lambda H, W, C, K: H * W * C * C * K * K, "reads one channel"),
+        "one pixel only": (lambda H, W, C, K: C * K * K, "multiply by H·W"),
+        "valid padding's output size": (
+            lambda H, W, C, K: (H - K + 1) * (W - K + 1) * C * K * K,
+            "'same' padding keeps all H·W",
+        ),
+        "a multiply and an add counted apart": (lambda H, W, C, K: 2 * H * W * C * K * K, "not a multiply"),
+        "biases counted": (lambda H, W, C, K: H * W * C * (K * K + 1), "biases are not counted"),
     },
     "pointwise_conv_cost": {
         "stub": (stub, "not written yet"),
+        "returns None": (lambda H, W, C, M: None, "returned None"),
+        "a string": (lambda H, W, C, M: str(H * W * C * M), "whole number"),
         "forgets C": (lambda H, W, C, M: H * W * M, "multiply by C"),
         "forgets M": (lambda H, W, C, M: H * W * C, "multiply by M"),
         "one pixel only": (lambda H, W, C, M: C * M, "multiply by H·W"),
-        "includes a 3×3 kernel": (lambda H, W, C, M: H * W * C * M * 9, "expected"),
+        "C + M": (lambda H, W, C, M: H * W * (C + M), "not C + M"),
+        "includes a 3×3 kernel": (lambda H, W, C, M: H * W * C * M * 9, "no K×K factor"),
+        "a multiply and an add counted apart": (lambda H, W, C, M: 2 * H * W * C * M, "not a multiply"),
+        "biases counted": (lambda H, W, C, M: H * W * M * (C + 1), "biases are not counted"),
+        "adds instead of multiplying": (lambda H, W, C, M: H + W + C + M, "count the products"),
     },
 }
 
@@ -49,24 +81,42 @@ def test_cost_checks_reject(task, mistake):
 
 
 def test_cost_checks_accept_correct_answers(capsys):
-    import math
-
     for task in COST_MISTAKES:
         accepts(getattr(check, task), SOLUTION[task], capsys)
     accepts(check.standard_conv_cost, lambda H, W, K, C, M: math.prod([H, W, K, K, C, M]), capsys)
     accepts(check.standard_conv_cost, lambda H, W, K, C, M: float(H * W * C * M * K**2), capsys)
+    accepts(check.standard_conv_cost, lambda H, W, K, C, M: np.int64(H) * W * (K * K * C) * M, capsys)
     accepts(check.depthwise_conv_cost, lambda H, W, C, K: K**2 * H * W * C, capsys)
+    accepts(check.depthwise_conv_cost, lambda H, W, C, K: np.prod([H, W, C, K, K]), capsys)
+    accepts(check.depthwise_conv_cost, lambda H, W, C, K: float(H * W) * C * K * K, capsys)
     accepts(check.pointwise_conv_cost, lambda H, W, C, M: (H * W) * (C * M), capsys)
+    accepts(check.pointwise_conv_cost, lambda H, W, C, M: sum(C * M for _ in range(H * W)), capsys)
+    accepts(check.pointwise_conv_cost, lambda H, W, C, M: np.float64(H * W * C) * M, capsys)
 
 
 # -- Task 4 · separable_conv -------------------------------------------------------------------
-def pair(first="dw", multiplier=1, pointwise=True, pw_first=False, pw_stride=False, between=None, padding="same"):
+def pair(
+    first="dw",
+    multiplier=1,
+    pointwise=True,
+    pw_first=False,
+    pw_stride=False,
+    between=None,
+    after=None,
+    padding="same",
+    pad=None,
+    dilation=1,
+):
     def answer(x, filters, strides=1):
         def depthwise(t):
             stride = 1 if pw_stride else strides
+            t = layers.ZeroPadding2D(pad)(t) if pad and strides == 2 else t
+            valid = "valid" if pad and strides == 2 else padding
             if first == "conv":
-                return layers.Conv2D(t.shape[-1], 3, strides=stride, padding=padding)(t)
-            return layers.DepthwiseConv2D(3, strides=stride, padding=padding, depth_multiplier=multiplier)(t)
+                return layers.Conv2D(t.shape[-1], 3, strides=stride, padding=valid)(t)
+            return layers.DepthwiseConv2D(
+                3, strides=stride, padding=valid, depth_multiplier=multiplier, dilation_rate=dilation
+            )(t)
 
         def point(t):
             return layers.Conv2D(filters, 1, strides=strides if pw_stride else 1)(t)
@@ -75,21 +125,27 @@ def pair(first="dw", multiplier=1, pointwise=True, pw_first=False, pw_stride=Fal
             return depthwise(point(x))
         x = depthwise(x)
         if between:
-            x = between(x)
-        return point(x) if pointwise else x
+            x = between()(x)
+        x = point(x) if pointwise else x
+        return after()(x) if after else x
 
     return answer
 
 
 PAIR_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "Conv2D with C filters instead of a depthwise conv": (pair(first="conv"), "use DepthwiseConv2D"),
+    "returns the layer, not its output": (lambda x, f, strides=1: layers.Conv2D(f, 1), "Keras tensor"),
+    "Conv2D with C filters instead of a depthwise conv": (pair(first="conv"), "not a Conv2D that mixes channels"),
     "depth_multiplier 2": (pair(multiplier=2), "depth_multiplier=1"),
-    "pointwise conv missing": (pair(pointwise=False), "add the 1×1 pointwise conv"),
+    "pointwise conv missing": (pair(pointwise=False), "maps them to `filters`"),
     "pointwise before depthwise": (pair(pw_first=True), "depthwise first"),
-    "stride on the pointwise conv": (pair(pw_stride=True), "stride belongs to the depthwise conv"),
-    "ReLU between the two": (pair(between=layers.ReLU()), "item 1"),
+    "stride on the pointwise conv": (pair(pw_stride=True), "the stride belongs to the depthwise conv"),
+    "ReLU between the two": (pair(between=layers.ReLU), "no ReLU here"),
+    "BN between the two": (pair(between=layers.BatchNormalization), "no BatchNormalization here"),
+    "ReLU6 at the end": (pair(after=lambda: layers.ReLU(6.0)), "no ReLU6 here"),
     "valid padding": (pair(padding="valid"), "output shape"),
+    "valid padding compensated by one pixel all round": (pair(pad=1), "bottom and right only"),
+    "a stray dilation": (pair(dilation=2), "not dilated"),
 }
 
 
@@ -101,19 +157,28 @@ def test_separable_conv_rejects(mistake):
 
 def test_separable_conv_accepts_correct_answers(capsys):
     accepts(check.separable_conv, SOLUTION["separable_conv"], capsys)
+    accepts(check.separable_conv, pair(), capsys)
+    accepts(check.separable_conv, pair(pad=((0, 1), (0, 1))), capsys)  # keras.applications' explicit padding
     accepts(
         check.separable_conv,
-        lambda x, f, strides=1: layers.SeparableConv2D(f, 3, strides=strides, padding="same")(x),
+        lambda x, f, strides=1: layers.SeparableConv2D(f, 3, strides=strides, padding="same", name="sep")(x),
         capsys,
     )
 
-    def keras_padding(x, filters, strides=1):  # keras.applications pads explicitly before a strided depthwise conv
-        if strides == 2:
-            x = layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
-        x = layers.DepthwiseConv2D(3, strides=strides, padding="same" if strides == 1 else "valid", use_bias=False)(x)
-        return layers.Conv2D(filters, 1, use_bias=False)(x)
+    def grouped(x, filters, strides=1):
+        c = x.shape[-1]
+        x = layers.Conv2D(c, (3, 3), strides=strides, padding="same", groups=c, use_bias=False)(x)
+        return layers.Conv2D(filters, (1, 1), use_bias=False)(x)
 
-    accepts(check.separable_conv, keras_padding, capsys)
+    accepts(check.separable_conv, grouped, capsys)
+
+    accepts(
+        check.separable_conv,
+        lambda x, f, strides=1: keras.Sequential(
+            [layers.DepthwiseConv2D(3, strides, "same"), layers.Conv2D(f, 1)], name="pair"
+        )(x),
+        capsys,
+    )
 
 
 # -- Task 5 · mobilenet_block ------------------------------------------------------------------
@@ -123,45 +188,62 @@ def block(
     pointwise=True,
     pw_first=False,
     pw_stride=False,
-    middle=True,
+    dw_act=True,
+    pw_act=True,
     bias=False,
-    relu=layers.ReLU,
+    center=True,
+    bn_axis=-1,
+    relu=lambda: layers.ReLU(6.0),
+    relu_first=False,
+    pad=None,
+    dilation=1,
 ):
     def answer(x, filters, strides=1, name="block"):
         def depthwise(t):
             stride = 1 if pw_stride else strides
+            t = layers.ZeroPadding2D(pad)(t) if pad and stride == 2 else t
+            padding = "valid" if pad and stride == 2 else "same"
             if conv_instead:
-                return layers.Conv2D(t.shape[-1], 3, strides=stride, padding="same", use_bias=bias)(t)
+                return layers.Conv2D(t.shape[-1], 3, strides=stride, padding=padding, use_bias=bias)(t)
             return layers.DepthwiseConv2D(
-                3, strides=stride, padding="same", depth_multiplier=multiplier, use_bias=bias
+                3, stride, padding, depth_multiplier=multiplier, use_bias=bias, dilation_rate=dilation
             )(t)
 
         def point(t):
             return layers.Conv2D(filters, 1, strides=strides if pw_stride else 1, use_bias=bias)(t)
 
-        def bn_relu(t):
-            return relu()(layers.BatchNormalization()(t))
+        def bn_act(t, act=True):
+            norm = layers.BatchNormalization(axis=bn_axis, center=center)
+            if relu_first:
+                return norm(relu()(t)) if act else norm(t)
+            return relu()(norm(t)) if act else norm(t)
 
         if pw_first:
-            return bn_relu(depthwise(bn_relu(point(x))))
-        x = depthwise(x)
-        if middle:
-            x = bn_relu(x)
-        return bn_relu(point(x)) if pointwise else x
+            return bn_act(depthwise(bn_act(point(x))))
+        x = bn_act(depthwise(x), dw_act)
+        return bn_act(point(x), pw_act) if pointwise else x
 
     return answer
 
 
 BLOCK_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "Conv2D with C filters instead of a depthwise conv": (block(conv_instead=True), "use DepthwiseConv2D"),
+    "Conv2D with C filters instead of a depthwise conv": (block(conv_instead=True), "not a Conv2D that mixes"),
     "depth_multiplier 2": (block(multiplier=2), "depth_multiplier=1"),
-    "pointwise conv missing": (block(pointwise=False), "maps the C channels to `filters`"),
+    "pointwise conv missing": (block(pointwise=False), "maps them to `filters`"),
     "pointwise before depthwise": (block(pw_first=True), "depthwise first"),
-    "stride on the pointwise conv": (block(pw_stride=True), "stride belongs to the depthwise conv"),
-    "no BN-ReLU between the two": (block(middle=False), "BN and ReLU after the depthwise conv"),
-    "convolutions with bias": (block(bias=True), "no biases"),
-    "sigmoid instead of ReLU": (block(relu=lambda: layers.Activation("sigmoid")), "item 2"),
+    "stride on the pointwise conv": (block(pw_stride=True), "the stride belongs to the depthwise conv"),
+    "no activation after the depthwise conv": (block(dw_act=False), "a ReLU6 follows each batch normalisation"),
+    "no activation after the pointwise conv": (block(pw_act=False), "missing ReLU6"),
+    "ReLU instead of ReLU6": (block(relu=layers.ReLU), "clips at 6"),
+    "Activation('relu') instead of ReLU6": (block(relu=lambda: layers.Activation("relu")), "clips at 6"),
+    "convolutions with bias": (block(bias=True), "use_bias=False"),
+    "bias with BN(center=False) instead of no bias": (block(bias=True, center=False), "use_bias=False"),
+    "BN over axis 1": (block(bn_axis=1), "axis=-1"),
+    "ReLU6 before BN": (block(relu_first=True), "batch normalisation comes before the activation"),
+    "valid padding compensated by one pixel all round": (block(pad=1), "bottom and right only"),
+    "a stray dilation": (block(dilation=2), "not dilated"),
+    "sigmoid instead of ReLU6": (block(relu=lambda: layers.Activation("sigmoid")), "a ReLU6 follows"),
 }
 
 
@@ -171,52 +253,107 @@ def test_mobilenet_block_rejects(mistake):
     rejects(check.mobilenet_block, answer, "Task 5", fragment)
 
 
+def grouped_block(x, filters, strides=1, name="block"):
+    """Conv2D(groups=C) as the depthwise conv, keras.ops.relu6 as the activation."""
+    c = x.shape[-1]
+    x = layers.Conv2D(c, 3, strides=strides, padding="same", groups=c, use_bias=False, name=f"{name}_g")(x)
+    x = ops.relu6(layers.BatchNormalization()(x))
+    return ops.relu6(layers.BatchNormalization()(layers.Conv2D(filters, 1, use_bias=False)(x)))
+
+
+def nested_block(x, filters, strides=1, name="block"):
+    """Each half as a keras.Sequential, Activation('relu6')."""
+    half = lambda conv, part: keras.Sequential(  # noqa: E731
+        [conv, layers.BatchNormalization(), layers.Activation("relu6")], name=f"{name}_{part}"
+    )
+    x = half(layers.DepthwiseConv2D((3, 3), (strides, strides), "same", use_bias=False), "dw")(x)
+    return half(layers.Conv2D(filters, (1, 1), padding="same", use_bias=False), "pw")(x)
+
+
 def test_mobilenet_block_accepts_correct_answers(capsys):
     accepts(check.mobilenet_block, SOLUTION["mobilenet_block"], capsys)
-    accepts(check.mobilenet_block, block(relu=lambda: layers.ReLU(6.0)), capsys)  # ReLU6, as Keras's MobileNet
-    accepts(check.mobilenet_block, block(relu=lambda: layers.Activation("relu")), capsys)
+    accepts(check.mobilenet_block, block(relu=lambda: layers.ReLU(max_value=6)), capsys)
+    accepts(check.mobilenet_block, block(pad=((0, 1), (0, 1))), capsys)  # keras.applications' explicit padding
+    accepts(check.mobilenet_block, grouped_block, capsys)
+    accepts(check.mobilenet_block, nested_block, capsys)
 
 
 # -- Task 6 · mobilenet_v1 -------------------------------------------------------------------
-def mobilenet_with(stem_alpha=True, block_alpha=True, head_alpha=False, config=None, dense_head=True):
-    table = config or SOLUTION["MOBILENET_V1"]
-    make_block = SOLUTION["mobilenet_block"]
+mobilenet_block = SOLUTION["mobilenet_block"]  # what the answers below call, as a learner's notebook does
+
+
+def v1_with(
+    stem_alpha=True,
+    block_alpha=True,
+    head_alpha=False,
+    table=None,
+    rounding=int,
+    stem_relu=lambda: layers.ReLU(6.0),
+    stem_bias=False,
+    stem_stride=2,
+    softmax=True,
+    pool=layers.GlobalAveragePooling2D,
+):
+    rows = table or check.TABLE
 
     def answer(alpha=1.0, input_shape=(224, 224, 3), n_class=1000):
         inputs = keras.Input(input_shape)
-        x = layers.Conv2D(int(32 * (alpha if stem_alpha else 1)), 3, strides=2, padding="same", use_bias=False)(inputs)
-        x = layers.ReLU()(layers.BatchNormalization()(x))
-        for i, (filters, strides) in enumerate(table):
-            x = make_block(x, int(filters * (alpha if block_alpha else 1)), strides, name=f"b{i}")
-        x = layers.GlobalAveragePooling2D(keepdims=not dense_head)(x)
+        x = layers.Conv2D(
+            rounding(32 * (alpha if stem_alpha else 1)), 3, stem_stride, padding="same", use_bias=stem_bias
+        )(inputs)
+        x = stem_relu()(layers.BatchNormalization()(x))
+        for i, (filters, strides) in enumerate(rows):
+            x = mobilenet_block(x, rounding(filters * (alpha if block_alpha else 1)), strides, name=f"b{i}")
+        x = layers.Dropout(1e-3)(pool()(x))
         classes = int(n_class * alpha) if head_alpha else n_class
-        if dense_head:
-            return keras.Model(inputs, layers.Dense(classes, activation="softmax")(x))
-        x = layers.Conv2D(classes, 1)(layers.Dropout(1e-3)(x))
-        return keras.Model(inputs, layers.Softmax()(layers.Reshape((classes,))(x)))
+        return keras.Model(inputs, layers.Dense(classes, activation="softmax" if softmax else None)(x))
 
     return answer
 
 
+def with_block(answer, block_function):
+    """The same answer in a namespace whose mobilenet_block is another one (as a learner's notebook)."""
+    names = {**answer.__globals__, "mobilenet_block": block_function}
+    return types.FunctionType(answer.__code__, names, closure=answer.__closure__, argdefs=answer.__defaults__)
+
+
+def keras_mobilenet(alpha=1.0, input_shape=(224, 224, 3), n_class=1000):
+    return keras.applications.MobileNet(weights=None, alpha=alpha, input_shape=input_shape, classes=n_class)
+
+
 V1_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "α not applied to the first conv": (mobilenet_with(stem_alpha=False), "int(32·α) filters"),
-    "α not applied to the blocks": (
-        mobilenet_with(block_alpha=False),
-        "α scales the first conv and every pointwise conv",
-    ),
-    "α applied to the classifier too": (mobilenet_with(head_alpha=True), "α does not apply to it"),
-    "the table's stride typo copied": (
-        mobilenet_with(
-            config=[(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), *[(512, 1)] * 5, (1024, 2), (1024, 2)]
+    "keras.applications.MobileNet": (keras_mobilenet, "no answer here"),
+    "keras.applications.MobileNet's trunk under a Dense head": (
+        lambda alpha=1.0, input_shape=(224, 224, 3), n_class=1000: keras.Sequential(
+            [
+                keras.applications.MobileNet(
+                    weights=None, alpha=alpha, input_shape=input_shape, include_top=False, pooling="avg"
+                ),
+                layers.Dense(n_class, activation="softmax"),
+            ]
         ),
-        "multiply-adds",
+        "no answer here",
     ),
-    "one block missing": (
-        mobilenet_with(
-            config=[(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), *[(512, 1)] * 4, (1024, 2), (1024, 1)]
-        ),
-        "parameters",
+    "α not applied to the first conv": (v1_with(stem_alpha=False), "α scales the first conv too"),
+    "α not applied to the blocks": (v1_with(block_alpha=False), "α scales every pointwise conv"),
+    "round() instead of int()": (v1_with(rounding=round), "int rounds down"),
+    "α applied to the classifier too": (v1_with(head_alpha=True), "α does not apply to it"),
+    "the table's stride typo copied": (v1_with(table=[*check.TABLE[:-1], (1024, 2)]), "has stride 1"),
+    "one block missing": (v1_with(table=check.TABLE[1:]), "one call per row"),
+    "ReLU instead of ReLU6 throughout": (
+        with_block(v1_with(stem_relu=layers.ReLU), block(relu=layers.ReLU)),
+        "clips at 6",
+    ),
+    "ReLU instead of ReLU6 after the first conv only": (v1_with(stem_relu=layers.ReLU), "clips at 6"),
+    "ReLU instead of ReLU6 in the blocks": (with_block(v1_with(), block(relu=layers.ReLU)), "clips at 6"),
+    "first conv with bias": (v1_with(stem_bias=True), "use_bias=False"),
+    "first conv with stride 1": (v1_with(stem_stride=1), "stride 2"),
+    "no softmax": (v1_with(softmax=False), "end with a softmax"),
+    "global max pooling": (v1_with(pool=layers.GlobalMaxPooling2D), "global average pooling"),
+    "blocks without activation after the depthwise conv": (
+        with_block(v1_with(), block(dw_act=False)),
+        "a ReLU6 follows each batch normalisation",
     ),
 }
 
@@ -229,7 +366,11 @@ def test_mobilenet_v1_rejects(mistake):
 
 def test_mobilenet_v1_accepts_correct_answers(capsys):
     accepts(check.mobilenet_v1, SOLUTION["mobilenet_v1"], capsys)
-    accepts(check.mobilenet_v1, mobilenet_with(dense_head=False), capsys)  # Keras's 1×1 conv classifier
+    accepts(check.mobilenet_v1, v1_with(rounding=math.floor), capsys)
+    accepts(
+        check.mobilenet_v1, with_block(v1_with(stem_relu=lambda: layers.Activation("relu6")), grouped_block), capsys
+    )
+    accepts(check.mobilenet_v1, with_block(v1_with(), nested_block), capsys)
 
 
 # -- Task 7 · the P86 drill ---------------------------------------------------------------------
@@ -240,8 +381,13 @@ DRILL_MISTAKES = {
     "(い) and (う) swapped": ((RIGHT[1], RIGHT[0], RIGHT[2]), "you swapped them"),
     "K once in (い)": ((H * W * C * K, RIGHT[1], RIGHT[2]), "H·W·C·D_K·D_K"),
     "standard cost for (い)": ((H * W * C * K * K * M, RIGHT[1], RIGHT[2]), "(い)"),
+    "(う) without C": ((RIGHT[0], H * W * M, RIGHT[2]), "(う)"),
+    "(う) with a 3×3 kernel": ((RIGHT[0], 9 * RIGHT[1], RIGHT[2]), "H·W·C·M"),
     "saving upside down": ((RIGHT[0], RIGHT[1], 1 / RIGHT[2]), "a number below 1"),
     "saving as 1/K² only": ((RIGHT[0], RIGHT[1], 1 / K**2), "1/M + 1/D_K²"),
+    "saving as a percentage": ((RIGHT[0], RIGHT[1], 100 * RIGHT[2]), "a number below 1"),
+    "(い) as a string": (("1806336", RIGHT[1], RIGHT[2]), "wrong type"),
+    "(い) with a fraction": ((RIGHT[0] + 0.5, RIGHT[1], RIGHT[2]), "whole number"),
 }
 
 
@@ -256,4 +402,6 @@ def test_p86_drill_rejects(mistake):
 def test_p86_drill_accepts_correct_answers(capsys):
     check.p86_drill(SOLUTION["depthwise_madds"], SOLUTION["pointwise_madds"], SOLUTION["saving"])
     check.p86_drill(float(RIGHT[0]), RIGHT[1], 1 / 512 + 1 / 9)
-    assert capsys.readouterr().out.count("✓ Task 7") == 2
+    check.p86_drill(np.int64(RIGHT[0]), np.float64(RIGHT[1]), np.float32(RIGHT[2]))
+    check.p86_drill(RIGHT[0], RIGHT[1], (RIGHT[0] + RIGHT[1]) / (H * W * K * K * C * M))
+    assert capsys.readouterr().out.count("✓ Task 7") == 4

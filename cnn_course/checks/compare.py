@@ -74,6 +74,12 @@ def _pair(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
+def _dilation(layer):
+    """``{"dilation": (d, d)}`` for a dilated depthwise convolution, else nothing."""
+    dilation = _pair(layer.dilation_rate)
+    return {} if dilation == (1, 1) else {"dilation": dilation}
+
+
 def _fused(layer):
     name = getattr(getattr(layer, "activation", None), "__name__", "linear")
     return [] if name == "linear" else [Step(ACTIVATIONS.get(name, f"Activation({name})"), name=layer.name)]
@@ -124,13 +130,14 @@ def _layer_steps(layer):
     kind = type(layer).__name__
     if isinstance(layer, layers.DepthwiseConv2D):
         settings = {"kernel": _pair(layer.kernel_size), "strides": _pair(layer.strides), "padding": layer.padding}
-        settings.update(multiplier=layer.depth_multiplier, bias=layer.use_bias)
+        settings.update(_dilation(layer), multiplier=layer.depth_multiplier, bias=layer.use_bias)
         weights = [("kernel", layer.kernel, tuple(layer.kernel.shape))]
         weights += [("bias", layer.bias, tuple(layer.bias.shape))] if layer.use_bias else []
         return [Step("DepthwiseConv2D", settings, layer.name, weights)] + _fused(layer)
     if isinstance(layer, layers.SeparableConv2D):
         shared = {"strides": _pair(layer.strides), "padding": layer.padding}
-        depthwise = {"kernel": _pair(layer.kernel_size), **shared, "multiplier": layer.depth_multiplier, "bias": False}
+        depthwise = {"kernel": _pair(layer.kernel_size), **shared, **_dilation(layer)}
+        depthwise.update(multiplier=layer.depth_multiplier, bias=False)
         pointwise = {"kernel": (1, 1), "strides": (1, 1), "padding": "valid", "filters": layer.filters}
         pointwise["bias"] = layer.use_bias
         dw, pw = layer.depthwise_kernel, layer.pointwise_kernel
@@ -328,9 +335,9 @@ def first_difference(expected, got):
 
 
 # -- random weights ----------------------------------------------------------------
-def _random_value(role, shape, rng):
+def _random_value(role, shape, rng, fan_in=None):
     if role == "kernel":
-        return rng.normal(0, 1 / math.sqrt(max(1, int(np.prod(shape[:-1])))), shape)
+        return rng.normal(0, 1 / math.sqrt(fan_in or max(1, int(np.prod(shape[:-1])))), shape)
     if role == "gamma":
         return rng.uniform(0.5, 1.5, shape) * rng.choice([-1, 1], shape)
     if role == "variance":
@@ -342,8 +349,34 @@ def randomize(step_list, seed=0):
     """Set every weight of the steps at random: mixed signs, BN statistics away from their defaults."""
     rng = np.random.default_rng(seed)
     for step in weighted(step_list):
+        fan_in = int(np.prod(step.weights[0][2][:2])) if step.kind == "DepthwiseConv2D" else None  # one channel
         for role, variable, shape in step.weights:
-            variable.assign(_random_value(role, shape, rng).reshape(variable.shape).astype(variable.dtype))
+            value = _random_value(role, shape, rng, fan_in)
+            variable.assign(value.reshape(variable.shape).astype(variable.dtype))
+
+
+def statistics_from_data(reference, x, seed=0):
+    """BN statistics near those of the data, in one training-mode pass: deep models keep their signal.
+
+    Drawn at random, the statistics of a deep model's later BN layers no longer fit
+    their inputs and inference mode hardly depends on the input. Here each moving
+    mean is the batch mean shifted by up to a standard deviation, each moving
+    variance 0.3 to 1 times the batch variance: inference mode widens the
+    activations a little (a ReLU6 clips where a ReLU would not), not so much that
+    rounding errors grow from layer to layer.
+    """
+    import keras
+
+    norms = [layer for layer in reference.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not norms:
+        return
+    rng = np.random.default_rng(seed + 2)
+    seen = keras.Model(reference.inputs[0], [layer.input for layer in norms])(x, training=True)
+    for layer, values in zip(norms, seen if len(norms) > 1 else [seen], strict=True):
+        axes = tuple(range(len(values.shape) - 1))
+        mean, std = np.mean(values, axis=axes), np.std(values, axis=axes) + 1e-3
+        layer.moving_mean.assign((mean + rng.uniform(-1, 1, mean.shape) * std).astype("float32"))
+        layer.moving_variance.assign((std**2 * rng.uniform(0.3, 1.0, std.shape)).astype("float32"))
 
 
 def copy_weights(source, target):
@@ -379,6 +412,19 @@ def relu():
     from keras import layers
 
     return _layer(layers.ReLU)
+
+
+def relu6():
+    from keras import layers
+
+    return _layer(lambda: layers.ReLU(6.0))
+
+
+def depthwise(size=3, strides=1, padding="same", bias=True):
+    """A depthwise convolution, one filter per channel (depth multiplier 1)."""
+    from keras import layers
+
+    return _layer(lambda: layers.DepthwiseConv2D(size, strides=strides, padding=padding, use_bias=bias))
 
 
 def softmax():
@@ -561,12 +607,34 @@ def _shares_layers(model, reference):
     return model is reference or bool({id(op) for op in ops(model)} & {id(op) for op in ops(reference)})
 
 
+def _silence_dropout(model):
+    """Dropout is no step of a specification: set its rate to 0, so that training mode compares too."""
+    import keras
+
+    for op in getattr(model, "operations", None) or model.layers:
+        if isinstance(op, keras.Model):
+            _silence_dropout(op)
+        elif type(op).__name__ in ("Dropout", "SpatialDropout2D"):
+            op.rate = 0.0
+
+
 def _shape(tensor):
     return tuple(tensor.shape[1:])
 
 
 def compare_with_reference(
-    t, model, reference, what, hint=None, shape_hint=None, wiring_hint=None, training=True, seed=0, read=steps
+    t,
+    model,
+    reference,
+    what,
+    hint=None,
+    shape_hint=None,
+    wiring_hint=None,
+    training=True,
+    seed=0,
+    input_scale=1.0,
+    fit_statistics=False,
+    read=steps,
 ):
     """The learner's model computes what the reference computes, with the same random weights.
 
@@ -575,6 +643,8 @@ def compare_with_reference(
     training) mode. A failure names the first differing step as evidence and
     asks ``hint(expected_step, got_step)`` (or ``shape_hint(got_shape)``) for advice.
     ``read`` turns a model into steps (``canonical_steps`` for a graph with branches).
+    ``input_scale`` widens the random inputs, e.g. so that a ReLU6 clips in inference mode;
+    ``fit_statistics`` sets BN statistics near the data's (``statistics_from_data``), for deep models.
     """
     t.expect(
         not _shares_layers(model, reference),
@@ -605,8 +675,12 @@ def compare_with_reference(
             fail(f"layer with weights number {i + 1} of {len(ref_w)}", *shown, hint and hint(e, g))
     t.passed += 1
     randomize(expected, seed)
+    x = np.random.default_rng(seed + 1).normal(0, input_scale, size=(3, *_shape(reference.inputs[0])))
+    x = x.astype("float32")
+    if fit_statistics:
+        statistics_from_data(reference, x, seed)
     copy_weights(ref_w, got_w)
-    x = np.random.default_rng(seed + 1).normal(size=(3, *_shape(reference.inputs[0]))).astype("float32")
+    _silence_dropout(model)
     for mode in [False, True] if training else [False]:
         want = np.asarray(reference(x, training=mode), dtype="float64")
         have = np.asarray(model(x, training=mode), dtype="float64")

@@ -1,30 +1,39 @@
 """Checks for unit 08 (MobileNet): the three cost formulas, the separable pair, the block, MobileNet v1.
 
-Costs are compared with the cost table of real Keras layers built inside the
-check; the separable convolution is recomputed in NumPy from the learner's own
-weights; the block is compared by its layers in order and its parameter count;
-MobileNet v1 by its weight sizes and multiply-adds against
-``keras.applications.MobileNet(weights=None)``.
+Costs are compared with the cost table of real Keras layers, in configurations
+where the usual wrong formulas give other numbers. The pair, the block and
+MobileNet v1 are compared with a reference built from the task's specification
+(``cnn_course.checks.compare``) with the same random weights and inputs, in two
+configurations (odd channels, non-square inputs, strides 1 and 2, α ≠ 1); the
+hints explain the usual mistakes from the first step where the graphs differ.
 """
 
+import functools
 import math
 
 import numpy as np
 
-from cnn_course.checks import Task, is_whole_number, layer_kinds, probe_model
+from cnn_course.checks import Task, is_whole_number, probe_model
+from cnn_course.checks.compare import (
+    bn,
+    chain,
+    compare_with_reference,
+    conv,
+    dense,
+    depthwise,
+    gap,
+    reference_model,
+    relu6,
+    softmax,
+    steps,
+)
 
-BN, RELU = "BatchNormalization", "ReLU"
 COST_GRID = [(7, 9, 3, 4, 6), (14, 14, 1, 8, 3), (5, 12, 5, 3, 10), (28, 28, 3, 32, 64)]  # H, W, K, C, M
+TABLE = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), *[(512, 1)] * 5, (1024, 2), (1024, 1)]
+INPUT_SCALE = 8.0  # random inputs wide enough that a ReLU6 clips where a ReLU would not
 
 
-def dw(stride, multiplier=1):
-    return f"DepthwiseConv2D 3×3/{stride}×{stride}" + ("" if multiplier == 1 else f" ×{multiplier}")
-
-
-def pw(filters, stride=1):
-    return f"Conv2D 1×1/{stride}×{stride} →{filters}"
-
-
+# -- Tasks 1–3 · the cost formulas ------------------------------------------------------
 def _keras_macs(layer, shape):
     import keras
 
@@ -45,6 +54,12 @@ def _number(t, value, what):
 def _cost_task(number, name, fn, arguments, layer, hints):
     from keras import layers
 
+    hints = hints + [
+        (lambda H, W, K, C, M, r: r // (H * W), "that is the cost of one output pixel: multiply by H·W"),
+        (lambda H, W, K, C, M, r: r // (H * W) * (H - K + 1) * (W - K + 1), "'same' padding keeps all H·W outputs"),
+        (lambda H, W, K, C, M, r: 2 * r, "count one multiply-add per product, not a multiply and an add"),
+        (lambda H, W, K, C, M, r: r + H * W * M, "biases are not counted"),
+    ]
     with Task(number, name) as t:
         t.function(fn, name)
         for H, W, K, C, M in COST_GRID:
@@ -52,13 +67,9 @@ def _cost_task(number, name, fn, arguments, layer, hints):
             shown = f"{name}({', '.join(f'{k}={v}' for k, v in args.items())})"
             got = _number(t, t.call(fn, tuple(args.values()), what=shown), shown)
             expected = _keras_macs(layer(layers, K, M), (H, W, C))
-            wrong = {hint_value(H, W, K, C, M): hint for hint_value, hint in hints}
-            t.equal(
-                f"{shown}: multiply-adds",
-                got,
-                expected,
-                wrong.get(got, "count the products for one output, times the number of outputs"),
-            )
+            wrong = [hint for formula, hint in hints if formula(H, W, K, C, M, expected) == got]
+            hint = (wrong + ["count the products for one output, times the number of outputs"])[0]
+            t.equal(f"{shown}: multiply-adds", got, expected, hint)
 
 
 def standard_conv_cost(fn):
@@ -70,10 +81,10 @@ def standard_conv_cost(fn):
         lambda H, W, K, C, M: dict(H=H, W=W, K=K, C=C, M=M),
         lambda layers, K, M: layers.Conv2D(M, K, padding="same"),
         [
-            (lambda H, W, K, C, M: H * W * K * C * M, "the kernel is K×K: the factor K appears twice"),
-            (lambda H, W, K, C, M: H * W * K * K * M, "each output reads all C input channels: multiply by C"),
-            (lambda H, W, K, C, M: H * W * K * K * C, "there are M output channels: multiply by M"),
-            (lambda H, W, K, C, M: K * K * C * M, "that is the cost of one output pixel: multiply by H·W"),
+            (lambda H, W, K, C, M, r: H * W * K * C * M, "the kernel is K×K: the factor K appears twice"),
+            (lambda H, W, K, C, M, r: H * W * K * K * M, "each output reads all C input channels: multiply by C"),
+            (lambda H, W, K, C, M, r: H * W * K * K * C, "there are M output channels: multiply by M"),
+            (lambda H, W, K, C, M, r: K * K * C * M + M, "that counts the weights, not the multiply-adds"),
         ],
     )
 
@@ -87,9 +98,11 @@ def depthwise_conv_cost(fn):
         lambda H, W, K, C, M: dict(H=H, W=W, C=C, K=K),
         lambda layers, K, M: layers.DepthwiseConv2D(K, padding="same"),
         [
-            (lambda H, W, K, C, M: H * W * C * K, "the kernel is K×K: the factor K appears twice"),
-            (lambda H, W, K, C, M: H * W * K * K, "there is one K×K filter for each of the C channels: multiply by C"),
-            (lambda H, W, K, C, M: H * W * C * C * K * K, "a depthwise filter reads one channel, not all C"),
+            (lambda H, W, K, C, M, r: H * W * C * K, "the kernel is K×K: the factor K appears twice"),
+            (lambda H, W, K, C, M, r: H * W * C, "each output reads a K×K window: multiply by K·K"),
+            (lambda H, W, K, C, M, r: H * W * K * K, "one K×K filter for each of the C channels: multiply by C"),
+            (lambda H, W, K, C, M, r: H * W * C * C * K * K, "a depthwise filter reads one channel, not all C"),
+            (lambda H, W, K, C, M, r: r + H * W * C, "biases are not counted"),
         ],
     )
 
@@ -103,207 +116,188 @@ def pointwise_conv_cost(fn):
         lambda H, W, K, C, M: dict(H=H, W=W, C=C, M=M),
         lambda layers, K, M: layers.Conv2D(M, 1),
         [
-            (lambda H, W, K, C, M: H * W * M, "each output reads all C channels at its pixel: multiply by C"),
-            (lambda H, W, K, C, M: H * W * C, "there are M output channels: multiply by M"),
-            (lambda H, W, K, C, M: C * M, "that is the cost of one pixel: multiply by H·W"),
+            (lambda H, W, K, C, M, r: H * W * M, "each output reads all C channels at its pixel: multiply by C"),
+            (lambda H, W, K, C, M, r: H * W * C, "there are M output channels: multiply by M"),
+            (lambda H, W, K, C, M, r: H * W * (C + M), "each of the M outputs reads C inputs: C times M, not C + M"),
+            (lambda H, W, K, C, M, r: 9 * H * W * C * M, "a pointwise conv is 1×1: no K×K factor"),
         ],
     )
 
 
-# -- the separable pair and the block ------------------------------------------------
-def _strip_padding(kinds):
-    """Keras's MobileNet pads explicitly before a strided depthwise conv; that is equivalent to 'same'."""
-    return [k for k in kinds if k != "ZeroPadding2D"]
+# -- the references, from the specifications ------------------------------------------
+def block_spec(filters, strides):
+    """3×3 depthwise conv (the stride) → BN → ReLU6 → 1×1 conv → BN → ReLU6, no biases."""
+    return chain(depthwise(3, strides, bias=False), bn(), relu6(), conv(1, filters, bias=False), bn(), relu6())
 
 
-def _pair_hint(expected, got):
-    if expected.startswith("DepthwiseConv2D") and got.startswith("Conv2D 3×3"):
-        return (
-            "a depthwise conv filters each channel alone: use DepthwiseConv2D, not a Conv2D with C filters"
-            " (that one mixes channels and costs C times more)"
-        )
-    if expected.startswith("DepthwiseConv2D") and got.startswith("DepthwiseConv2D") and "×2" in got.split("/")[-1]:
+@functools.cache
+def reference(name, config, input_shape):
+    """The reference model of a task in one configuration, built once per process."""
+    if name == "separable_conv":
+        filters, strides, dw_bias, pw_bias = config
+        spec = chain(depthwise(3, strides, bias=dw_bias), conv(1, filters, bias=pw_bias))
+    elif name == "mobilenet_block":
+        spec = block_spec(*config)
+    else:  # mobilenet_v1
+        alpha, n_class = config
+        blocks = [block_spec(int(filters * alpha), strides) for filters, strides in TABLE]
+        spec = chain(conv(3, int(32 * alpha), 2, bias=False), bn(), relu6(), *blocks, gap(), dense(n_class), softmax())
+    return reference_model(spec, input_shape)
+
+
+# -- hints for the usual mistakes, from the first step that differs ---------------------
+EXTRA = ("ReLU", "ReLU6", "Softmax", "Sigmoid", "Tanh", "BatchNormalization")  # steps a task may not have
+NO_BIAS = "no biases (use_bias=False): the batch normalisation after each conv has its own shift"
+
+
+def _depthwise_hint(e, g):
+    if g.settings.get("multiplier", 1) != 1:
         return "keep depth_multiplier=1: one filter per input channel"
-    if expected.startswith("DepthwiseConv2D") and got.startswith("Conv2D 1×1"):
-        return "depthwise first (spatial filtering per channel), then the 1×1 pointwise conv (channel mixing)"
-    if expected.startswith("DepthwiseConv2D") and got.startswith("DepthwiseConv2D 3×3"):
+    if "dilation" in g.settings:
+        return "the depthwise conv is not dilated: remove dilation_rate"
+    if e.settings["strides"] != g.settings["strides"]:
+        if e.settings["strides"] == (1, 1):
+            return "this depthwise conv has stride 1: check the strides against the task (and its table)"
         return "the stride belongs to the depthwise conv (the 1×1 pointwise conv keeps stride 1)"
-    if expected.startswith("DepthwiseConv2D"):
-        return "the block starts with a 3×3 DepthwiseConv2D, which carries the stride"
-    if expected.startswith("Conv2D 1×1") and got.startswith("Conv2D 1×1"):
-        return (
-            "the stride belongs to the depthwise conv; the pointwise conv has stride 1"
-            " (a strided 1×1 conv throws away 3 of 4 outputs it computed)"
-        )
-    if expected in (BN, RELU) and got.startswith("Conv2D 1×1"):
-        return "MobileNet puts BN and ReLU after the depthwise conv, before the pointwise one"
-    if expected == BN and got == RELU:
-        return "batch normalisation comes before the ReLU"
+    if e.settings["bias"] != g.settings["bias"]:
+        return NO_BIAS
+    return "a 3×3 depthwise conv with padding='same'"
+
+
+def _conv_hint(e, g):
+    if e.settings["bias"] != g.settings["bias"]:
+        return NO_BIAS
+    filters = g.settings.get("filters")
+    if e.settings["kernel"] == (3, 3):
+        if filters == 32 != e.settings["filters"]:
+            return "α scales the first conv too: int(32·α) filters"
+        return "the first conv: 3×3, int(32·α) filters (int rounds down), stride 2, padding='same'"
+    if e.settings["strides"] != g.settings["strides"]:
+        return "the stride belongs to the depthwise conv; the 1×1 pointwise conv has stride 1"
+    if filters in {f for f, _ in TABLE} - {e.settings["filters"]}:
+        return "α scales every pointwise conv: int(filters·α) filters"
+    return "each block's 1×1 pointwise conv has int(filters·α) filters (int rounds down)"
+
+
+def _hint(e, g):
+    if g is None:
+        return "end with a softmax over the classes: Dense(n_class, activation='softmax')" * (e.kind == "Softmax")
+    if e is None:
+        return f"the task has nothing more at the end: no {g.kind} here"
+    kinds = (e.kind, g.kind)
+    if g.kind == "Pad":
+        return "padding='same' with stride 2 pads one pixel at the bottom and right only: use padding='same'"
+    if kinds == ("DepthwiseConv2D", "Conv2D"):
+        if g.settings["kernel"] == (1, 1):
+            return "depthwise first (spatial filtering per channel), then the 1×1 pointwise conv (channel mixing)"
+        return "a depthwise conv filters each channel alone: DepthwiseConv2D, not a Conv2D that mixes channels"
+    if kinds == ("DepthwiseConv2D", "DepthwiseConv2D"):
+        return _depthwise_hint(e, g)
+    if kinds == ("Conv2D", "Conv2D"):
+        return _conv_hint(e, g)
+    if kinds == ("BatchNormalization", "BatchNormalization"):
+        if not g.settings.get("center", True):
+            return "keep BN's shift (center=True) and drop the conv's bias instead (use_bias=False)"
+        return "normalise over the channels: keep BatchNormalization's default axis=-1 and its other defaults"
+    if kinds == ("ReLU6", "ReLU"):
+        return "MobileNet's activation is ReLU6 (layers.ReLU(6.0)), which clips at 6; a plain ReLU does not"
+    if e.kind == "BatchNormalization" and g.kind in ("ReLU6", "ReLU"):
+        return "batch normalisation comes before the activation: conv → BN → ReLU6"
+    if e.kind == "ReLU6":
+        return "a ReLU6 follows each batch normalisation, after the depthwise and after the pointwise conv"
+    if e.kind == "BatchNormalization":
+        return "batch normalisation follows each convolution"
+    if kinds == ("Conv2D", "Dense") or kinds == ("Dense", "Conv2D"):
+        return "the classifier is one Dense(n_class) layer after global average pooling"
+    if g.kind in EXTRA:
+        return f"the task has no {g.kind} here (check the layers' activation= arguments too)"
+    if e.kind == "GlobalAveragePooling":
+        return "global average pooling comes after the last block"
     return None
 
 
-def _random_weights(model, seed=0):
-    rng = np.random.default_rng(seed)
-    model.set_weights([rng.normal(size=w.shape).astype("float32") * 0.5 for w in model.get_weights()])
+def _shape_hint(channels):
+    return lambda got: (
+        "a depthwise conv keeps the C channels: the 1×1 pointwise conv maps them to `filters`"
+        if got[-1] == channels
+        else "padding='same', the stride on the depthwise conv, `filters` pointwise filters"
+    )
 
 
-def _same_pad(size, stride, k=3):
-    out = math.ceil(size / stride)
-    total = max((out - 1) * stride + k - size, 0)
-    return total // 2, total - total // 2
+def _first_bias(model, kind, kernel):
+    """The use_bias of the learner's first step of a kind (and kernel), True if none."""
+    found = [s for s in steps(model) if s.kind == kind and s.settings["kernel"] == kernel]
+    return found[0].settings["bias"] if found else True
 
 
-def _separable_reference(x, depthwise_kernel, depthwise_bias, pointwise_kernel, pointwise_bias, stride):
-    """Depthwise (same padding, TensorFlow's split) then pointwise, in NumPy."""
-    n, H, W, C = x.shape
-    (top, bottom), (left, right) = _same_pad(H, stride), _same_pad(W, stride)
-    padded = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    out_h, out_w = math.ceil(H / stride), math.ceil(W / stride)
-    depth = np.zeros((n, out_h, out_w, C), dtype="float64")
-    for i in range(out_h):
-        for j in range(out_w):
-            window = padded[:, i * stride : i * stride + 3, j * stride : j * stride + 3, :]
-            depth[:, i, j, :] = (window * depthwise_kernel[..., 0]).sum(axis=(1, 2))
-    depth += depthwise_bias
-    return depth @ pointwise_kernel.reshape(C, -1) + pointwise_bias
-
-
+# -- the tasks -------------------------------------------------------------------
 def separable_conv(fn):
-    """Task 4: a 3×3 depthwise conv then a 1×1 pointwise conv (SeparableConv2D accepted)."""
-    from keras import layers
-
+    """Task 4: a 3×3 depthwise conv then a 1×1 pointwise conv (SeparableConv2D accepted, biases free)."""
     with Task(4, "separable_conv") as t:
         t.function(fn, "separable_conv")
-        C, filters = 4, 6
-        for stride in (1, 2):
-            what = f"separable_conv(x, filters={filters}, strides={stride}) on an 8×8×{C} input"
-            model = probe_model(t, lambda x, s=stride: fn(x, filters, s), (8, 8, C), what)
-            out = 8 // stride
-            hint = {C: "a depthwise conv keeps the C channels: add the 1×1 pointwise conv that maps them to `filters`"}
-            t.equal(
-                f"{what}: output shape",
-                tuple(model.outputs[0].shape[1:]),
-                (out, out, filters),
-                hint.get(model.outputs[0].shape[-1], "use padding='same' and put the stride on the depthwise conv"),
-            )
-            kinds = _strip_padding(layer_kinds(model))
-            if kinds != [f"SeparableConv2D 3×3/{stride}×{stride} →{filters}"]:
-                t.sequence(f"{what}: layers in order", kinds, [dw(stride), pw(filters)], _pair_hint)
-            _random_weights(model)
-            dk = db = pk = pb = None
-            for layer in model.layers:
-                if isinstance(layer, layers.SeparableConv2D):
-                    dk, pk = np.asarray(layer.depthwise_kernel), np.asarray(layer.pointwise_kernel)
-                    pb = np.asarray(layer.bias) if layer.use_bias else 0.0
-                elif isinstance(layer, layers.DepthwiseConv2D):
-                    dk, db = np.asarray(layer.kernel), np.asarray(layer.bias) if layer.use_bias else 0.0
-                elif isinstance(layer, layers.Conv2D):
-                    pk, pb = np.asarray(layer.kernel), np.asarray(layer.bias) if layer.use_bias else 0.0
-            x = np.random.default_rng(1).normal(size=(2, 8, 8, C)).astype("float32")
-            expected = _separable_reference(x, dk, 0.0 if db is None else db, pk, pb, stride)
-            t.close(
-                f"{what}: output for given weights",
-                np.asarray(model(x, training=False)),
-                expected,
-                "depthwise then pointwise, nothing in between (no activation)",
-                atol=1e-3,
-            )
-
-
-def _block_kinds(stride, filters):
-    return [dw(stride), BN, RELU, pw(filters), BN, RELU]
+        for c, filters, strides, size in [(5, 7, 1, (7, 9)), (3, 4, 2, (8, 6))]:
+            what = f"separable_conv(x, filters={filters}, strides={strides}) on a {size[0]}×{size[1]}×{c} input"
+            model = probe_model(t, lambda x, f=filters, s=strides: fn(x, f, s), (*size, c), what)
+            biases = _first_bias(model, "DepthwiseConv2D", (3, 3)), _first_bias(model, "Conv2D", (1, 1))
+            ref = reference("separable_conv", (filters, strides, *biases), (*size, c))
+            compare_with_reference(t, model, ref, what, _hint, _shape_hint(c), input_scale=INPUT_SCALE)
 
 
 def mobilenet_block(fn):
-    """Task 5: depthwise conv → BN → ReLU → pointwise conv → BN → ReLU, without biases."""
+    """Task 5: depthwise conv → BN → ReLU6 → pointwise conv → BN → ReLU6, without biases."""
     with Task(5, "mobilenet_block") as t:
         t.function(fn, "mobilenet_block")
-        C, filters = 4, 6
-        for stride in (1, 2):
-            what = f"mobilenet_block(x, filters={filters}, strides={stride}) on an 8×8×{C} input"
-            model = probe_model(t, lambda x, s=stride: fn(x, filters, s), (8, 8, C), what)
-            out = 8 // stride
-            hint = {C: "the 1×1 pointwise conv maps the C channels to `filters`"}
-            t.equal(
-                f"{what}: output shape",
-                tuple(model.outputs[0].shape[1:]),
-                (out, out, filters),
-                hint.get(model.outputs[0].shape[-1], "padding='same', stride on the depthwise conv"),
-            )
-            kinds = ["ReLU" if k == "ReLU(max=6.0)" else k for k in _strip_padding(layer_kinds(model))]
-            t.sequence(f"{what}: layers in order", kinds, _block_kinds(stride, filters), _pair_hint)
-            params = 9 * C + 4 * C + C * filters + 4 * filters
-            t.equal(
-                f"{what}: parameters",
-                model.count_params(),
-                params,
-                "no biases: each conv is followed by batch normalisation, which has its own shift (use_bias=False)",
-            )
+        for c, filters, strides, size in [(5, 3, 1, (7, 9)), (7, 5, 2, (8, 6))]:
+            what = f"mobilenet_block(x, filters={filters}, strides={strides}) on a {size[0]}×{size[1]}×{c} input"
+            model = probe_model(t, lambda x, f=filters, s=strides: fn(x, f, s), (*size, c), what)
+            ref = reference("mobilenet_block", (filters, strides), (*size, c))
+            compare_with_reference(t, model, ref, what, _hint, _shape_hint(c), input_scale=INPUT_SCALE)
+
+
+def _counting_block_calls(t, fn, kwargs, what):
+    """Call ``fn`` while counting the calls of the ``mobilenet_block`` it sees (its module's or notebook's)."""
+    names = getattr(fn, "__globals__", {})
+    block = names.get("mobilenet_block")
+    calls = []
+    if callable(block):
+        names["mobilenet_block"] = lambda *a, **k: calls.append(1) or block(*a, **k)
+    try:
+        model = t.keras_model(t.call(fn, kwargs=kwargs, what=what), what)
+    finally:
+        if callable(block):
+            names["mobilenet_block"] = block
+    t.expect(
+        len(calls) == len(TABLE),
+        f"{what}: calls of your mobilenet_block (Task 5)",
+        f"{len(TABLE)}, one per row of MOBILENET_V1",
+        len(calls),
+        "build the network from your own mobilenet_block, one call per row of the table"
+        if calls or not callable(block)
+        else "keras.applications.MobileNet is no answer here: build the network from your own mobilenet_block",
+    )
+    return model
 
 
 def mobilenet_v1(fn):
-    """Task 6: MobileNet v1 from the configuration, compared with keras.applications.MobileNet."""
-    import keras
-
-    from cnn_course.costs import count_macs
-
+    """Task 6: MobileNet v1 from the table, built from the learner's blocks, with a width multiplier."""
     with Task(6, "mobilenet_v1") as t:
         t.function(fn, "mobilenet_v1")
-        for alpha, size, n_class in [(1.0, 96, 1000), (0.5, 64, 10), (0.75, 64, 7)]:
-            what = f"mobilenet_v1(alpha={alpha}, input_shape=({size}, {size}, 3), n_class={n_class})"
-            model = t.keras_model(
-                t.call(fn, kwargs=dict(alpha=alpha, input_shape=(size, size, 3), n_class=n_class), what=what), what
-            )
-            reference = keras.applications.MobileNet(
-                weights=None, alpha=alpha, input_shape=(size, size, 3), classes=n_class
-            )
-            t.equal(
-                f"{what}: output shape",
-                tuple(model.outputs[0].shape[1:]),
-                (n_class,),
-                "the classifier has n_class units (α does not apply to it)",
-            )
-            first = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
-            t.equal(
-                f"{what}: filters of the first (standard) convolution",
-                first.filters,
-                int(32 * alpha),
-                "the first 3×3 conv has int(32·α) filters: α scales it too",
-            )
-            ours = sorted(int(np.prod(w.shape)) for w in model.weights)
-            theirs = sorted(int(np.prod(w.shape)) for w in reference.weights)
-            t.equal(
-                f"{what}: parameters",
-                sum(ours),
-                sum(theirs),
-                "α scales the first conv and every pointwise conv (int(filters·α)); depthwise convs keep their"
-                " input's channels; convs have no bias",
-            )
-            t.equal(
-                f"{what}: sizes of all weight tensors",
-                ours,
-                theirs,
-                "compare your layers with the table, block by block",
-            )
-            t.equal(
-                f"{what}: multiply-adds",
-                count_macs(model),
-                count_macs(reference),
-                "check the strides: they sit on the depthwise convs listed in the table",
-            )
+        for alpha, shape, n_class in [(0.3, (64, 40, 3), 7), (0.55, (48, 80, 1), 5)]:
+            what = f"mobilenet_v1(alpha={alpha}, input_shape={shape}, n_class={n_class})"
+            model = _counting_block_calls(t, fn, dict(alpha=alpha, input_shape=shape, n_class=n_class), what)
+            ref = reference("mobilenet_v1", (alpha, n_class), shape)
+            classes = lambda got: "the classifier has n_class units (α does not apply to it)"  # noqa: E731
+            compare_with_reference(t, model, ref, what, _hint, classes, input_scale=INPUT_SCALE, fit_statistics=True)
 
 
 def p86_drill(depthwise_madds, pointwise_madds, saving):
     """Task 7: the notes' P86 question with numbers: H = W = 28, C = 256, M = 512, D_K = 3."""
     H, W, C, M, K = 28, 28, 256, 512, 3
+    numbers = (int, float, np.integer, np.floating)
     with Task(7, "P86 drill") as t:
-        i = _number(
-            t, t.value(depthwise_madds, "depthwise_madds", (int, float, np.integer, np.floating)), "depthwise_madds"
-        )
-        u = _number(
-            t, t.value(pointwise_madds, "pointwise_madds", (int, float, np.integer, np.floating)), "pointwise_madds"
-        )
-        t.value(saving, "saving", (int, float, np.integer, np.floating))
+        i = _number(t, t.value(depthwise_madds, "depthwise_madds", numbers), "depthwise_madds")
+        u = _number(t, t.value(pointwise_madds, "pointwise_madds", numbers), "pointwise_madds")
+        t.value(saving, "saving", numbers)
         swapped = "you swapped them: (い) is the depthwise cost, (う) the pointwise one"
         t.equal(
             "(い) depthwise multiply-adds", i, H * W * C * K * K, swapped if i == H * W * C * M else "H·W·C·D_K·D_K"
