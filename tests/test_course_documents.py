@@ -49,3 +49,28 @@ def test_the_readme_curriculum_lists_every_unit_with_its_measured_time(root):
         assert measured, f"run `make benchmark`: docs/benchmark.md has no full-mode time for {notebook}"
         expected = math.ceil(float(measured.group(1).replace(",", "")) / 60)
         assert int(minutes) == expected, f"{notebook}: the README says {minutes} min, docs/benchmark.md {expected} min"
+
+
+def test_benchmark_reads_the_slowest_check_cell_from_nbclients_timings():
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    def timed(source, start, end):
+        cell = new_code_cell(source)
+        cell.metadata["execution"] = {
+            "iopub.status.busy": f"2026-12-01T10:00:{start}Z",
+            "iopub.status.idle": f"2026-12-01T10:00:{end}Z",
+        }
+        return cell
+
+    nb = new_notebook(
+        cells=[timed("x = 1", "00.0", "30.0"), timed("check.a(a)", "30.0", "31.5"), timed("check.b(b)", "31.5", "35.0")]
+    )
+    assert load_tool("benchmark").slowest_check(nb) == (3.5, "check.b(b)")
+    assert load_tool("benchmark").slowest_check(new_notebook(cells=[new_code_cell("x = 1")])) is None
+
+
+def test_benchmark_lists_the_slowest_check_cell_of_every_solution(root):
+    benchmark = (root / "docs" / "benchmark.md").read_text(encoding="utf-8")
+    checks = benchmark.partition(load_tool("benchmark").CHECKS_HEADING)[2]
+    for path in sorted((root / "solutions").glob("*.ipynb")):
+        assert f"| solutions/{path.name} | `check." in checks, f"run `make benchmark NOTEBOOKS=solutions/{path.name}`"

@@ -4,8 +4,10 @@
     python tools/benchmark.py notebooks/07_resnet.ipynb    re-measure some; keep the other rows
 
 Each run executes a copy of the notebook in a fresh process (nothing is written
-back) and records the wall time and the kernel's peak resident memory. The
-budgets (DESIGN.md): a walkthrough in full mode within 3 minutes and 3 GB.
+back) and records the wall time, the kernel's peak resident memory and, for a
+solution, its slowest check cell (nbclient's cell timings). The budgets
+(DESIGN.md): a walkthrough in full mode within 3 minutes and 3 GB; a check cell
+within 10 s.
 """
 
 import datetime
@@ -19,7 +21,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = ("notebooks", "solutions")
-BUDGET_SECONDS, BUDGET_MB = 180, 3072
+BUDGET_SECONDS, BUDGET_MB, CHECK_BUDGET_SECONDS = 180, 3072, 10
+CHECKS_HEADING = "## Check cells"
+
+
+def slowest_check(nb):
+    """(seconds, source) of the slowest check cell of an executed notebook, or None if it has none."""
+    timed = []
+    for cell in nb.cells:
+        timing = cell.metadata.get("execution", {})
+        if cell.cell_type == "code" and cell.source.startswith("check.") and "iopub.status.idle" in timing:
+            start = datetime.datetime.fromisoformat(timing["iopub.status.busy"])
+            end = datetime.datetime.fromisoformat(timing["iopub.status.idle"])
+            timed.append(((end - start).total_seconds(), cell.source.strip()))
+    return max(timed) if timed else None
 
 
 def measure_one(path, mode):
@@ -27,9 +42,18 @@ def measure_one(path, mode):
     sys.path.insert(0, str(ROOT / "tools"))
     from run_notebooks import run
 
-    _, seconds = run(Path(path), fast=(mode == "fast"))
+    nb, seconds = run(Path(path), fast=(mode == "fast"))
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the kernel, after it has exited
-    print(json.dumps({"seconds": round(seconds, 1), "peak_mb": round(peak_kb / 1024)}))
+    check = slowest_check(nb)
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 1),
+                "peak_mb": round(peak_kb / 1024),
+                "slowest_check": check and [round(check[0], 1), check[1]],
+            }
+        )
+    )
 
 
 def measure(path, mode):
@@ -55,29 +79,38 @@ def versions():
 
 
 def earlier_rows():
-    """The rows of the current docs/benchmark.md, as written, by notebook."""
+    """The rows of the current docs/benchmark.md's two tables, as written, by notebook."""
     path = ROOT / "docs" / "benchmark.md"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    return {
-        line.split(" | ")[0][2:]: line
-        for line in text.splitlines()
-        if line.startswith("| notebooks/") or line.startswith("| solutions/")
-    }
+    runs, _, checks = text.partition(CHECKS_HEADING)
+
+    def rows(part):
+        return {
+            line.split(" | ")[0][2:]: line
+            for line in part.splitlines()
+            if line.startswith("| notebooks/") or line.startswith("| solutions/")
+        }
+
+    return rows(runs), rows(checks)
 
 
 def main(args):
     everything = [p for folder in FOLDERS for p in sorted((ROOT / folder).glob("*.ipynb"))]
     chosen = {Path(a).resolve() for a in args} or set(everything)
-    kept = earlier_rows()
-    rows = []
+    kept, kept_checks = earlier_rows()
+    rows, check_rows = [], []
     for path in everything:
         name = f"{path.parent.name}/{path.name}"
         if path not in chosen:
-            if name in kept:
-                rows.append(kept[name])
+            rows += [kept[name]] if name in kept else []
+            check_rows += [kept_checks[name]] if name in kept_checks else []
             continue
         full, fast = measure(path, "full"), measure(path, "fast")
         rows.append((name, full, fast))
+        if full.get("slowest_check"):
+            seconds, source = full["slowest_check"]
+            ok = "yes" if seconds <= CHECK_BUDGET_SECONDS else "**no**"
+            check_rows.append(f"| {name} | `{source}` | {seconds:,} s | {ok} |")
         print(f"{name}: full {full}, FAST {fast}", flush=True)
     tf_version, keras_version, gpus = versions()
     lines = [
@@ -107,6 +140,17 @@ def main(args):
             f"| {name} | {cell(full, 'seconds', 's')} | {cell(full, 'peak_mb', 'MB')} "
             f"| {cell(fast, 'seconds', 's')} | {cell(fast, 'peak_mb', 'MB')} | {'yes' if ok else '**no**'} |"
         )
+    lines += [
+        "",
+        CHECKS_HEADING,
+        "",
+        "The slowest check cell of each solution in its full-mode run above (the check of the solution's own answer; "
+        f"budget {CHECK_BUDGET_SECONDS} s).",
+        "",
+        "| solution | slowest check cell | time | within budget |",
+        "|---|---|---:|:---:|",
+        *check_rows,
+    ]
     (ROOT / "docs").mkdir(exist_ok=True)
     (ROOT / "docs" / "benchmark.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("wrote docs/benchmark.md")
