@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = ("notebooks", "solutions")
 BUDGET_SECONDS, BUDGET_MB, CHECK_BUDGET_SECONDS = 180, 3072, 10
 CHECKS_HEADING = "## Check cells"
+KEPT_NOTE = "; rows of notebooks not re-measured that day come from an earlier run."
 
 
 def slowest_check(nb):
@@ -118,7 +119,7 @@ def main(args):
         "",
         f"Measured {datetime.date.today().isoformat()} by `make benchmark` on {platform.machine()}, "
         f"{os.cpu_count()} CPU cores, {'no' if gpus == '0' else gpus} GPU; Python {platform.python_version()}, "
-        f"TensorFlow {tf_version}, Keras {keras_version}.",
+        f"TensorFlow {tf_version}, Keras {keras_version}{KEPT_NOTE if len(chosen) < len(everything) else '.'}",
         "Wall time of a top-to-bottom run in a fresh kernel (kernel start and imports included), and the kernel's "
         f"peak resident memory. Budget for a walkthrough in full mode: {BUDGET_SECONDS // 60} minutes and "
         f"{BUDGET_MB // 1024} GB.",
