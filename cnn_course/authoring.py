@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-CHECK_CALL = re.compile(r"^check\.\w+\(", re.M)
+from cnn_course.checks import CHECK_CALL
 
 
 def is_check_cell(cell):

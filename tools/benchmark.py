@@ -28,10 +28,12 @@ KEPT_NOTE = "; rows of notebooks not re-measured that day come from an earlier r
 
 def slowest_check(nb):
     """(seconds, source) of the slowest check cell of an executed notebook, or None if it has none."""
+    from cnn_course.authoring import is_check_cell
+
     timed = []
     for cell in nb.cells:
         timing = cell.metadata.get("execution", {})
-        if cell.cell_type == "code" and cell.source.startswith("check.") and "iopub.status.idle" in timing:
+        if is_check_cell(cell) and "iopub.status.idle" in timing:
             start = datetime.datetime.fromisoformat(timing["iopub.status.busy"])
             end = datetime.datetime.fromisoformat(timing["iopub.status.idle"])
             timed.append(((end - start).total_seconds(), cell.source.strip()))

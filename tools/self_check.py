@@ -20,12 +20,10 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from cnn_course.authoring import is_check_cell
+
 TASK_HEADING = re.compile(r"^## Task (\d+) · (.+?)(?:（.*）)?\s*$", re.MULTILINE)
 CELL_TIMEOUT = 600
-
-
-def is_check_cell(cell):
-    return cell.cell_type == "code" and cell.source.lstrip().startswith("check.")
 
 
 def notebooks(work, unit=None):

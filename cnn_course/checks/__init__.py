@@ -40,12 +40,13 @@ class NotDefinedYet(NameError):
         return [f"\x1b[31mNameError\x1b[39m: {self}"]
 
 
-_CHECK_CALL = re.compile(r"^\s*check\.\w+\(", re.MULTILINE)
+CHECK_CALL = re.compile(r"^\s*check\.\w+\(", re.MULTILINE)
+"""A line of a check cell: ``check.<task>(...)``."""
 
 
 def explain_undefined_name(cell_source, name):
     """The message for a NameError raised by a check cell, or None if the cell is not a check cell."""
-    if not name or not _CHECK_CALL.search(cell_source or ""):
+    if not name or not CHECK_CALL.search(cell_source or ""):
         return None
     if name == "check":
         return "name 'check' is not defined: run the setup cell at the top first (it imports the checks as `check`)"
