@@ -108,6 +108,17 @@ def _conv_steps(layer):
     return [Step(kind, settings, layer.name, weights)] + _fused(layer)
 
 
+def _conv_transpose_steps(layer):
+    """A Conv2DTranspose; an output padding of 0 is shown as none (the output shape tells them apart)."""
+    settings = {"kernel": _pair(layer.kernel_size), "strides": _pair(layer.strides), "padding": layer.padding}
+    extra = layer.output_padding
+    if extra is not None and any(_pair(extra)):
+        settings["output_padding"] = _pair(extra)
+    settings.update(filters=layer.filters, bias=layer.use_bias)
+    weights = [("kernel", layer.kernel, tuple(layer.kernel.shape))] + _bias(layer)
+    return [Step("Conv2DTranspose", settings, layer.name, weights)] + _fused(layer)
+
+
 def _conv1d_steps(layer):
     """A Conv1D: a kernel of size 1 pads and dilates nothing, whatever its settings say."""
     size = layer.kernel_size[0]
@@ -145,7 +156,9 @@ def _layer_steps(layer):
             Step("DepthwiseConv2D", depthwise, layer.name, [("kernel", dw, tuple(dw.shape))]),
             Step("Conv2D", pointwise, layer.name, [("kernel", pw, tuple(pw.shape))] + _bias(layer)),
         ] + _fused(layer)
-    if isinstance(layer, layers.Conv2D) and not isinstance(layer, layers.Conv2DTranspose):
+    if isinstance(layer, layers.Conv2DTranspose):
+        return _conv_transpose_steps(layer)
+    if isinstance(layer, layers.Conv2D):
         return _conv_steps(layer)
     if isinstance(layer, layers.Conv1D):
         return _conv1d_steps(layer)
@@ -445,6 +458,18 @@ def conv(size, filters, strides=1, padding="same", bias=True):
     return _layer(lambda: layers.Conv2D(filters, size, strides=strides, padding=padding, use_bias=bias))
 
 
+def conv_transpose(size, filters, strides=1, padding="same", output_padding=None, bias=True):
+    """A Conv2DTranspose (``output_padding`` None lets Keras choose, as its default does)."""
+    from keras import layers
+
+    def make():
+        return layers.Conv2DTranspose(
+            filters, size, strides=strides, padding=padding, output_padding=output_padding, use_bias=bias
+        )
+
+    return _layer(make)
+
+
 def conv1d(size, filters, dilation=1, padding="causal", bias=True):
     """A Conv1D; padding "causal" pads (size − 1)·dilation zeros on the left only."""
     from keras import layers
@@ -501,6 +526,13 @@ def add(*branches):
     from keras import layers
 
     return lambda x: layers.Add()([branch(x) for branch in branches])
+
+
+def concat(*branches):
+    """What each branch makes of the same input, joined along channels in this order (an inception module)."""
+    from keras import layers
+
+    return lambda x: layers.Concatenate()([branch(x) for branch in branches])
 
 
 def concat_input(*parts):
