@@ -37,6 +37,25 @@ def fake_python(folder, version):
     return script
 
 
+def test_the_supported_python_range_is_the_same_in_all_three_places():
+    """pyproject's requires-python, find_python.sh (runs before any Python is known) and ensure_venv.py."""
+    import re
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    spec = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
+    declared = [(3, minor) for minor in range(8, 20) if f"3.{minor}" in spec]
+    assert (declared[0], declared[-1]) == ensure_venv.SUPPORTED
+    shell = (ROOT / "tools" / "find_python.sh").read_text()
+    low, high = re.search(r"\((\d+, \d+)\) <= sys.version_info\[:2\] <= \((\d+, \d+)\)", shell).groups()
+    assert [tuple(map(int, v.split(", "))) for v in (low, high)] == [declared[0], declared[-1]]
+    candidates = re.search(r"for candidate in ((?:python3\.\d+ )+)python3;", shell).group(1).split()
+    assert candidates == [f"python3.{minor}" for _, minor in reversed(declared)]
+    names = ", ".join(f"3.{minor}" for _, minor in declared[:-1]) + f" or 3.{declared[-1][1]}"
+    assert f"the course needs Python {names}" in shell
+
+
 def test_a_named_python_outside_the_range_is_refused_before_anything_is_built(tmp_path):
     result = find_python(str(fake_python(tmp_path, (3, 10))))
     assert result.returncode == 1 and result.stdout == ""
