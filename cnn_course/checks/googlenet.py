@@ -1,14 +1,11 @@
 """Checks for unit 06 (GoogLeNet): the inception module, the auxiliary head, the multi-output model.
 
-Blocks and models are compared with a reference built from the task's
-specification (``cnn_course.checks.compare``): same random weights, same random
-inputs, same outputs, in two configurations chosen so that coincidences cannot
-hold (distinct odd filter numbers, non-square inputs). The module's graph is
-read with ``canonical_steps``, which keeps the order of a concatenation's
-branches. Task 3 also checks the training set-up the statement specifies (loss
-per output, loss weights) by evaluating the compiled loss; Task 4 checks that
-the inference model computes the training model's main output with its own,
-shared weights. No check carries a copy of the solution's code.
+Blocks and models (each output of the network) are compared with a reference
+built from the task's specification (``cnn_course.checks.compare``, graphs read
+with ``canonical_steps``, which keeps a concatenation's order) in two
+configurations where coincidences cannot hold (distinct filter numbers,
+non-square inputs). Task 3's training set-up is read from its compiled loss;
+Task 4's model must compute the main output with the training model's weights.
 """
 
 import functools
@@ -101,8 +98,6 @@ def _module_hint(got_steps, ref_steps, filters=None):
             return None
         if e.kind == g.kind == "Conv2D" and reordered and not e.same(g):
             return "concatenate the branches in the table's order: [1×1, 3×3, 5×5, pool projection]"
-        if (e.kind, g.kind) == ("Concatenate", "Add"):
-            return "join the four branches with layers.Concatenate(axis=-1), not by adding them"
         if e.kind == "ReLU":
             if "ReLU" in kinds[joined:]:
                 return (
@@ -133,8 +128,6 @@ def _module_hint(got_steps, ref_steps, filters=None):
                 f"this convolution has {name(e.settings['filters'])} filters, not {name(g.settings['filters'])}: "
                 "take the arguments in order (f1, f3_reduce, f3, f5_reduce, f5, pool_proj)"
             )
-        if e.shapes() != g.shapes():
-            return "each branch reads x; the 3×3 and 5×5 convs read their own 1×1 reduction"
         return None
 
     return hint
@@ -145,7 +138,7 @@ def _module_build_hint(err):
     text = str(err)
     if "incompatible shapes" in text or "broadcast" in text:
         return "join the four branches with layers.Concatenate(axis=-1), not by adding them: their channels differ"
-    sizes = {tuple(s) for s in re.findall(r"\(None, (\d+), (\d+), \d+\)", text)}
+    sizes = set(re.findall(r"\(None, (\d+), (\d+), \d+\)", text))
     if "Concatenate" in text or "same shape except" in text:
         if len(sizes) > 1 or "first element" in text:
             return (
@@ -164,9 +157,7 @@ def _aux_hint(e, g):
         return "the auxiliary head starts with average pooling, not max pooling"
     if kinds == ("AveragePooling", "AveragePooling"):
         return "a 5×5 average pool with strides=3 and padding='valid' (14×14 → 4×4)"
-    if e.kind == "Flatten" and g.kind.startswith("Global"):
-        return "flatten the pooled map (layers.Flatten()): global pooling keeps one value per channel"
-    if kinds == ("Conv2D", "Conv2D") or e.kind == "Conv2D":
+    if e.kind == "Conv2D":
         return "after the pool, a 1×1 convolution with `filters` filters and ReLU"
     if kinds == ("Dense", "Dense"):
         (_, e_kernel), (_, g_kernel) = e.shapes()[0], g.shapes()[0]
@@ -178,9 +169,7 @@ def _aux_hint(e, g):
     if e.kind == "ReLU":
         where = "the 1×1 conv" if g.kind != "Dense" else "the hidden Dense layer"
         return f"{where} has a ReLU too (both the 1×1 conv and the hidden Dense layer have one)"
-    if e.kind == "Softmax" or g.kind in ("Sigmoid", "ReLU"):
-        return "the classifier ends with a softmax (activation='softmax')"
-    return None
+    return _main_hint(e, g)
 
 
 def _main_hint(e, g):
@@ -190,10 +179,6 @@ def _main_hint(e, g):
         return "the main classifier: GlobalAveragePooling2D, Dropout(0.4), Dense(n_class) with softmax"
     if e.kind == "Softmax" or g.kind in ("Sigmoid", "ReLU"):
         return "the classifier ends with a softmax (activation='softmax')"
-    if e.kind == "MaxPooling":
-        return (
-            "a 2×2 max pool after the stem's conv; a 3×3 max pool (strides=2, padding='same') before the third module"
-        )
     return None
 
 
@@ -246,9 +231,7 @@ def auxiliary_head(fn):
     with Task(2, "auxiliary_head") as t:
         t.function(fn, "auxiliary_head")
         for size, c_in, n_class, filters, units in [((14, 14), 7, 10, 5, 9), ((13, 16), 5, 3, 6, 11)]:
-            what = (
-                f"auxiliary_head(x, {n_class}, filters={filters}, units={units}) on a {size[0]}×{size[1]}×{c_in} input"
-            )
+            what = f"auxiliary_head(x, {n_class}, filters={filters}, units={units}) on {size[0]}×{size[1]}×{c_in}"
             build = lambda x, a=(n_class, filters, units): fn(x, a[0], filters=a[1], units=a[2], name="aux")  # noqa: E731
             model = probe_model(t, build, (*size, c_in), what)
             rates = _dropout_rates(model)  # read before the comparison silences them
@@ -391,11 +374,12 @@ def inception_net(fn):
                 f"a gap of {gap:.3g} to the best such sum",
                 _loss_hint(model) or "use sparse_categorical_crossentropy for both outputs (integer labels)",
             )
-            hint = "the main loss has weight 1 and the auxiliary loss 0.3: loss_weights=[1.0, 0.3]"
-            if np.allclose(weights, [1.0, 1.0], atol=0.01):
-                hint = "without loss_weights every output counts fully; the paper discounts the auxiliary loss to 0.3"
-            elif np.allclose(weights, [AUX_WEIGHT, 1.0], atol=0.01):
-                hint = "the weights are swapped: the first output (main) gets 1.0, the auxiliary one 0.3"
+            plain = "without loss_weights every output counts fully; the paper discounts the auxiliary loss to 0.3"
+            swapped = "the weights are swapped: the first output (main) gets 1.0, the auxiliary one 0.3"
+            hint = {(1.0, 1.0): plain, (AUX_WEIGHT, 1.0): swapped}.get(
+                tuple(round(w, 2) for w in weights),
+                "the main loss weighs 1.0, the auxiliary 0.3: loss_weights=[1.0, 0.3]",
+            )
             t.expect(
                 np.allclose(weights, [1.0, AUX_WEIGHT], atol=0.01),
                 f"{what}: loss weights found by evaluating the compiled loss",
