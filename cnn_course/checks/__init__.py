@@ -352,6 +352,26 @@ def layer_kinds(model, skip=("InputLayer", "Dropout")):
     return kinds
 
 
+def refuse_applications(t, fn, what, advice):
+    """A rebuild task's answer must not call keras.applications (returning its model is not building it)."""
+
+    def names(code):
+        return set(code.co_names) | {n for c in code.co_consts if hasattr(c, "co_names") for n in names(c)}
+
+    used = names(fn.__code__)
+    found = "applications" in used or any(
+        str(getattr(fn.__globals__.get(n), "__module__", "")).startswith(("keras.applications", "keras.src.app"))
+        for n in used
+    )
+    t.expect(
+        not found,
+        f"{what}: keras.applications builds this model, not your code",
+        "a model built from your own blocks",
+        "a call to keras.applications",
+        advice,
+    )
+
+
 def probe_model(task, build, input_shape, what, hint=None):
     """Call ``build(inputs)`` on a fresh Input and wrap the result in a model, with clear failures."""
     import keras

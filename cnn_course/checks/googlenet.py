@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from cnn_course.checks import Task, is_whole_number, probe_model
+from cnn_course.checks import Task, is_whole_number, probe_model, refuse_applications
 from cnn_course.checks.compare import (
     avg_pool,
     canonical_steps,
@@ -31,7 +31,6 @@ from cnn_course.checks.compare import (
     softmax,
     weighted,
 )
-from cnn_course.checks.resnet import _refuse_applications
 
 ARGUMENTS = ("f1", "f3_reduce", "f3", "f5_reduce", "f5", "pool_proj")
 AUX_WEIGHT = 0.3
@@ -332,7 +331,9 @@ def inception_net(fn):
     """Task 3: the small inception network with its auxiliary output, compiled with loss weights."""
     with Task(3, "inception_net") as t:
         t.function(fn, "inception_net")
-        _refuse_applications(t, fn, "inception_net")
+        refuse_applications(
+            t, fn, "inception_net", "build the network yourself, from your inception_module and auxiliary_head"
+        )
         for n_class in (10, 3):
             what = f"inception_net(n_class={n_class})"
             model = t.keras_model(t.call(fn, (n_class,), what=what), what)

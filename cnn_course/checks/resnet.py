@@ -18,7 +18,7 @@ import functools
 
 import numpy as np
 
-from cnn_course.checks import CheckFailed, Task, probe_model
+from cnn_course.checks import CheckFailed, Task, probe_model, refuse_applications
 from cnn_course.checks.compare import (
     add,
     bn,
@@ -284,24 +284,7 @@ def _compare(t, model, ref, what, shape_hint):
         raise
 
 
-def _refuse_applications(t, fn, what):
-    """Returning keras.applications' model is not building it."""
-
-    def names(code):
-        return set(code.co_names) | {n for c in code.co_consts if hasattr(c, "co_names") for n in names(c)}
-
-    used = names(fn.__code__)
-    found = "applications" in used or any(
-        str(getattr(fn.__globals__.get(n), "__module__", "")).startswith(("keras.applications", "keras.src.app"))
-        for n in used
-    )
-    t.expect(
-        not found,
-        f"{what}: keras.applications builds this model, not your code",
-        "a model built from your own blocks",
-        "a call to keras.applications",
-        "build the stem, the stages and the head yourself, from your blocks of the earlier tasks",
-    )
+STAGES_ADVICE = "build the stem, the stages and the head yourself, from your blocks of the earlier tasks"
 
 
 # -- the tasks -------------------------------------------------------------------------
@@ -400,7 +383,7 @@ def resnet50(fn):
     """Task 4: ResNet from a configuration: two small ones compared by their outputs, then ResNet-50's steps."""
     with Task(4, "resnet") as t:
         t.function(fn, "resnet")
-        _refuse_applications(t, fn, "resnet")
+        refuse_applications(t, fn, "resnet", STAGES_ADVICE)
         for config, n_class, shape in [
             (((3, 1, 1), (5, 2, 2)), 5, (40, 56, 3)),
             (((2, 2, 1), (3, 1, 2), (2, 1, 2)), 3, (37, 44, 1)),
@@ -421,7 +404,7 @@ def small_resnet(fn):
     """Task 5: a small ResNet of basic blocks for the 28×28×1 digits."""
     with Task(5, "small_resnet") as t:
         t.function(fn, "small_resnet")
-        _refuse_applications(t, fn, "small_resnet")
+        refuse_applications(t, fn, "small_resnet", STAGES_ADVICE)
         for n_class in (10, 3):
             what = f"small_resnet(n_class={n_class})"
             model = t.keras_model(t.call(fn, (n_class,), what=what, hint=JOIN_HINT), what)
