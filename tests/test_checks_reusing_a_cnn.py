@@ -8,7 +8,7 @@ answer is rejected for its own mistake, not by accident.
 import keras
 import numpy as np
 import pytest
-from keras import layers
+from keras import layers, ops
 
 from cnn_course.checks import reusing_a_cnn as check
 from tests.conftest import accepts, rejects, solution, stub
@@ -17,10 +17,13 @@ SOLUTION = solution("04_reusing_a_cnn")
 
 
 # -- Task 1 · split_digits --------------------------------------------------------------
-def split_with(boundary=5, relabel=lambda y: y - 5, swap=False, op="lt"):
+def split_with(boundary=5, relabel=lambda y: y - 5, swap=False, op="lt", shuffle_labels=False, relabel_a=None):
     def answer(x, y):
         a = y < boundary if op == "lt" else y <= boundary
-        parts = ((x[a], y[a]), (x[~a], relabel(y[~a])))
+        y_b = relabel(y[~a])
+        if shuffle_labels:
+            y_b = np.random.default_rng(0).permutation(y_b)
+        parts = ((x[a], relabel_a(y[a]) if relabel_a else y[a]), (x[~a], y_b))
         return parts[::-1] if swap else parts
 
     return answer
@@ -38,6 +41,10 @@ SPLIT_MISTAKES = {
         lambda x, y: ((x[y < 5] * 255, y[y < 5]), (x[y >= 5] * 255, y[y >= 5] - 5)),
         "unchanged",
     ),
+    "labels of B shuffled apart from their images": (split_with(shuffle_labels=True), "same mask"),
+    "task A relabelled too": (split_with(relabel_a=lambda y: y + 5), "labels"),
+    "task B one-hot": (split_with(relabel=lambda y: np.eye(5)[y - 5]), "number of labels"),
+    "task B by y > 5": (lambda x, y: ((x[y < 5], y[y < 5]), (x[y > 5], y[y > 5] - 5)), "number of images"),
 }
 
 
@@ -58,23 +65,47 @@ def test_split_digits_accepts_correct_answers(capsys):
 
     accepts(check.split_digits, by_index, capsys)
 
+    def sorted_lists(x, y):  # lists, sorted by label
+        order = np.argsort(y, kind="stable")
+        a = [i for i in order if y[i] < 5]
+        b = [i for i in order if y[i] >= 5]
+        return [list(x[a]), [int(v) for v in y[a]]], [list(x[b]), [int(v) - 5 for v in y[b]]]
+
+    accepts(check.split_digits, sorted_lists, capsys)
+
 
 # -- Task 2 · transfer_model --------------------------------------------------------------
-def transfer_with(freeze=True, reuse_old_head=False, fresh_base=False, classes=None, stack=False):
+def transfer_with(
+    freeze=True,
+    reuse_old_head=False,
+    fresh_base=False,
+    clone_base=False,
+    classes=None,
+    stack=False,
+    activation="softmax",
+    hidden=None,
+    convs_only=False,
+):
     def answer(source, n_classes):
         base = source.get_layer("digits_base")
-        if fresh_base:
+        if clone_base:
             base = keras.models.clone_model(base)
+        if fresh_base:
+            base = check.conv_base(tuple(layer.filters for layer in check._conv_layers(base)), name="fresh", seed=9)
         base.trainable = not freeze
+        if convs_only:
+            for layer in check._conv_layers(base):
+                layer.trainable = False
         inputs = keras.Input((28, 28, 1))
         x = base(inputs)
         if reuse_old_head:
-            head = source.get_layer("source_head")
-            outputs = head(x)
+            outputs = source.get_layer("source_head")(x)
             if stack:
                 outputs = layers.Dense(n_classes, activation="softmax")(outputs)
         else:
-            outputs = layers.Dense(classes or n_classes, activation="softmax")(x)
+            if hidden:
+                x = layers.Dense(hidden, activation="relu")(x)
+            outputs = layers.Dense(classes or n_classes, activation=activation)(x)
         return keras.Model(inputs, outputs)
 
     return answer
@@ -83,10 +114,15 @@ def transfer_with(freeze=True, reuse_old_head=False, fresh_base=False, classes=N
 TRANSFER_MISTAKES = {
     "stub": (stub, "not written yet"),
     "base left trainable": (transfer_with(freeze=False), "base.trainable = False"),
+    "only the convolutions frozen": (transfer_with(freeze=False, convs_only=True), "freeze all of it"),
     "head with 10 classes": (transfer_with(classes=10), "one unit per class"),
     "reuses the old classifier": (transfer_with(reuse_old_head=True), "source_head"),
     "new head stacked on the old classifier": (transfer_with(reuse_old_head=True, stack=True), "source_head"),
-    "a fresh base (training from scratch)": (transfer_with(fresh_base=True), "training from scratch"),
+    "a fresh base (training from scratch)": (transfer_with(fresh_base=True), "use the source's base itself"),
+    "a cloned base": (transfer_with(clone_base=True), "clone_model"),
+    "no softmax": (transfer_with(activation=None), "end with softmax"),
+    "sigmoid head": (transfer_with(activation="sigmoid"), "straight into Dense"),
+    "a hidden Dense layer": (transfer_with(hidden=16), "no hidden layer"),
     "returns the base only": (lambda source, n: source.get_layer("digits_base"), "output shape"),
     "returns the layer, not a model": (lambda source, n: layers.Dense(n), "keras.Model"),
 }
@@ -101,7 +137,7 @@ def test_transfer_model_rejects(mistake):
 def test_transfer_model_accepts_correct_answers(capsys):
     accepts(check.transfer_model, SOLUTION["transfer_model"], capsys)
 
-    def sequential(source, n_classes):  # the base cut out of the source by output, then Sequential
+    def cut_out(source, n_classes):  # the base cut out of the source by output, training=False, a Softmax layer
         features = keras.Model(source.inputs, source.get_layer("source_head").input)
         features.trainable = False
         inputs = keras.Input((28, 28, 1))
@@ -109,16 +145,32 @@ def test_transfer_model_accepts_correct_answers(capsys):
         x = layers.Dense(n_classes)(x)
         return keras.Model(inputs, layers.Softmax()(x))
 
-    accepts(check.transfer_model, sequential, capsys)
+    def sequential(source, n_classes):  # GAP already in the base: Sequential([base, Dense])
+        base = source.get_layer("digits_base")
+        base.trainable = False
+        return keras.Sequential([keras.Input((28, 28, 1)), base, layers.Dense(n_classes, activation="softmax")])
+
+    def with_ops(source, n_classes):  # frozen after building, keras.ops.softmax
+        inputs = keras.Input(shape=(28, 28, 1))
+        base = source.layers[1]
+        model = keras.Model(inputs, ops.softmax(layers.Dense(units=n_classes, name="target_head")(base(inputs))))
+        base.trainable = False
+        return model
+
+    for answer in (cut_out, sequential, with_ops):
+        accepts(check.transfer_model, answer, capsys)
 
 
 # -- Task 3 · unfreeze_top ----------------------------------------------------------------
-def unfreeze_with(top=True, bn=False, count_all_layers=False, only_outer=False, no_refreeze=False):
+def unfreeze_with(
+    top=True, bn=False, count_all_layers=False, only_outer=False, no_refreeze=False, outer=True, extra=0, fixed=None
+):
     def answer(base, k):
+        k = fixed if fixed is not None else k + extra if k else 0
         if only_outer:
             base.trainable = True
             return
-        base.trainable = True
+        base.trainable = outer
         if not no_refreeze:
             for layer in base.layers:
                 layer.trainable = False
@@ -146,6 +198,11 @@ UNFREEZE_MISTAKES = {
     "base.trainable = True only": (unfreeze_with(only_outer=True), "unfreezes everything"),
     "counts every layer, not convolutions": (unfreeze_with(count_all_layers=True), "layers with trainable weights"),
     "never freezes again": (unfreeze_with(no_refreeze=True), "layers with trainable weights"),
+    "base.trainable left False": (unfreeze_with(outer=False), "base.trainable = True first"),
+    "one convolution too many": (unfreeze_with(extra=1), "off-by-one"),
+    "one convolution too few": (unfreeze_with(extra=-1), "off-by-one"),
+    "k fixed at 2": (unfreeze_with(fixed=2), "layers with trainable weights"),
+    "raises on k = 0": (lambda base, k: unfreeze_with()(base, k) if k else 1 / k, "ZeroDivisionError"),
 }
 
 
@@ -168,23 +225,56 @@ def test_unfreeze_top_accepts_correct_answers(capsys):
 
     accepts(check.unfreeze_top, by_weights, capsys)
 
+    def freeze_then_flip(base, k):  # freeze layer by layer, then flip the top convolutions; returns the base
+        base.trainable = True
+        for layer in base.layers:
+            layer.trainable = False
+        convs = [layer for layer in base.layers if type(layer).__name__ == "Conv2D"]
+        for layer in convs[::-1][:k]:
+            layer.trainable = True
+        return base
+
+    def by_index(base, k):
+        base.trainable = True
+        indices = [i for i, layer in enumerate(base.layers) if isinstance(layer, layers.Conv2D)]
+        top = set(indices[-k:]) if k > 0 else set()
+        for i, layer in enumerate(base.layers):
+            layer.trainable = i in top
+
+    for answer in (freeze_then_flip, by_index):
+        accepts(check.unfreeze_top, answer, capsys)
+
 
 # -- Task 4 · start_fine_tuning ----------------------------------------------------------
 def unfreeze(base, k):
     SOLUTION["unfreeze_top"](base, k)
 
 
-def fine_tune_with(lr_factor=0.1, recompile=True, compile_first=False, bottom=False, bn=False):
+def fine_tune_with(
+    lr=lambda scratch: scratch / 10,
+    optimizer=keras.optimizers.Adam,
+    loss="sparse_categorical_crossentropy",
+    recompile=True,
+    compile_first=False,
+    bottom=False,
+    bn=False,
+    whole_base=False,
+    k_fixed=None,
+):
     def answer(model, base, k, scratch_lr):
-        optimizer = keras.optimizers.Adam(scratch_lr * lr_factor)
+        opt = optimizer(lr(scratch_lr))
         if compile_first:
-            model.compile(optimizer, "sparse_categorical_crossentropy")
-        if bottom or bn:
+            model.compile(opt, loss)
+        if whole_base:
+            base.trainable = True
+        elif bottom or bn:
             unfreeze_with(top=not bottom, bn=bn)(base, k)
         else:
-            unfreeze(base, k)
+            unfreeze(base, k if k_fixed is None else k_fixed)
         if recompile and not compile_first:
-            model.compile(optimizer, "sparse_categorical_crossentropy")
+            model.compile(opt, loss)
+        elif not recompile:
+            model.optimizer.learning_rate.assign(lr(scratch_lr))
 
     return answer
 
@@ -192,11 +282,22 @@ def fine_tune_with(lr_factor=0.1, recompile=True, compile_first=False, bottom=Fa
 FINE_TUNE_MISTAKES = {
     "stub": (stub, "not written yet"),
     "no compile after changing trainable": (fine_tune_with(recompile=False), "compile(...) again"),
-    "learning rate as large as from scratch": (fine_tune_with(lr_factor=1.0), "as large as from scratch"),
-    "learning rate half of scratch": (fine_tune_with(lr_factor=0.5), "about ten times smaller"),
-    "learning rate far too small": (fine_tune_with(lr_factor=1e-5), "barely move"),
+    "learning rate as large as from scratch": (fine_tune_with(lr=lambda s: s), "as large as from scratch"),
+    "learning rate half of scratch": (fine_tune_with(lr=lambda s: s / 2), "scratch_lr / 10"),
+    "learning rate a hundredth": (fine_tune_with(lr=lambda s: s / 100), "scratch_lr / 10"),
+    "learning rate fixed at 1e-4": (fine_tune_with(lr=lambda s: 1e-4), "scratch_lr / 10"),
+    "SGD": (fine_tune_with(optimizer=keras.optimizers.SGD), "Adam"),
+    "RMSprop": (fine_tune_with(optimizer=keras.optimizers.RMSprop), "Adam"),
+    "from_logits=True on softmax outputs": (
+        fine_tune_with(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
+        "from_logits must stay False",
+    ),
+    "categorical cross-entropy": (fine_tune_with(loss="categorical_crossentropy"), "sparse_categorical_crossentropy"),
+    "mean squared error": (fine_tune_with(loss="mse"), "sparse_categorical_crossentropy"),
     "bottom layers unfrozen": (fine_tune_with(bottom=True), "from the top"),
     "BN unfrozen with the top convolutions": (fine_tune_with(bn=True), "BatchNormalization"),
+    "the whole base unfrozen": (fine_tune_with(whole_base=True), "unfreezes everything"),
+    "k fixed at 1": (fine_tune_with(k_fixed=1), "off-by-one"),
 }
 
 
@@ -210,7 +311,18 @@ def test_start_fine_tuning_accepts_correct_answers(capsys):
     accepts(check.start_fine_tuning, SOLUTION["start_fine_tuning"], capsys)
     # compiling before changing `trainable` is fine in Keras 3 when no fit runs in between
     accepts(check.start_fine_tuning, fine_tune_with(compile_first=True), capsys)
-    accepts(check.start_fine_tuning, fine_tune_with(lr_factor=0.01), capsys)
+    accepts(check.start_fine_tuning, fine_tune_with(loss=keras.losses.SparseCategoricalCrossentropy()), capsys)
+    accepts(check.start_fine_tuning, fine_tune_with(loss=keras.losses.sparse_categorical_crossentropy), capsys)
+
+    def keywords(model, base, k, scratch_lr):  # keywords, metrics, learning_rate= spelled out
+        unfreeze(base, k)
+        model.compile(
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False),
+            optimizer=keras.optimizers.Adam(learning_rate=0.1 * scratch_lr),
+            metrics=[keras.metrics.SparseCategoricalAccuracy()],
+        )
+
+    accepts(check.start_fine_tuning, keywords, capsys)
 
 
 # -- Task 5 · trainable_split ------------------------------------------------------------
@@ -229,6 +341,17 @@ SPLIT_COUNT_MISTAKES = {
         "4 numbers per BN channel",
     ),
     "returns floats": (lambda c, n, k: tuple(float(v) for v in check.split_by_formula(c, n, k)), "whole numbers"),
+    "head without bias": (split_answer(head_bias=False), "has a bias"),
+    "k + 1 convolutions": (lambda c, n, k: check.split_by_formula(c, n, k + 1), "not k + 1"),
+    "order swapped": (lambda c, n, k: check.split_by_formula(c, n, k)[::-1], "in that order"),
+    "head frozen": (
+        lambda c, n, k: (
+            check.split_by_formula(c, n, k)[0] - c[-1] * n - n,
+            check.split_by_formula(c, n, k)[1] + c[-1] * n + n,
+        ),
+        "the new head is trainable",
+    ),
+    "the total only": (lambda c, n, k: sum(check.split_by_formula(c, n, k)), "two whole numbers"),
 }
 
 
@@ -257,10 +380,6 @@ def test_trainable_split_accepts_correct_answers(capsys):
     accepts(check.trainable_split, by_building, capsys)
 
 
-def test_the_formula_matches_keras():
-    base = check.conv_base((16, 32, 64))
-    model = keras.Sequential([base, layers.Dense(5)])
-    model.build((None, 28, 28, 1))
-    base.trainable = False
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    assert (trainable, model.count_params() - trainable) == check.split_by_formula((16, 32, 64), 5, 0)
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_the_formula_matches_keras(k):
+    assert check.split_by_keras((8, 6, 12, 9), 10, k) == check.split_by_formula((8, 6, 12, 9), 10, k)

@@ -1,68 +1,110 @@
 """Checks for unit 02 (CNNs in practice): a CNN from a spec, augmentation, shifting, evaluation, feature maps.
 
-Models are compared by their layers in order and their parameter counts;
-augmentation by its layers' configurations and by its behaviour (identity at
-inference, random in training); the image and evaluation functions by
-references computed here on small arrays and a small model.
+The CNN is compared with a reference built from the task's specification
+(``cnn_course.checks.compare``): same random weights, same random inputs, same
+outputs, for two class counts. Augmentation layers are random, so their
+configuration is read (each layer found wherever it is nested) and their
+behaviour tested (identity at inference, random in training). The image and
+evaluation functions run on several configurations chosen so that the usual
+mistakes give other values than the references computed here; a hint is chosen
+when one mistake explains every configuration. No check carries a copy of the
+solution's code.
 """
+
+import functools
 
 import numpy as np
 
-from cnn_course.checks import Task, layer_kinds
+from cnn_course.checks import Task
+from cnn_course.checks.compare import (
+    chain,
+    compare_with_reference,
+    conv,
+    dense,
+    gap,
+    max_pool,
+    reference_model,
+    relu,
+    softmax,
+    steps,
+)
 
-SPEC = [
-    "Conv2D 3×3/1×1 →32",
-    "ReLU",
-    "MaxPooling2D 2×2/2×2",
-    "Conv2D 3×3/1×1 →64",
-    "ReLU",
-    "MaxPooling2D 2×2/2×2",
-    "GlobalAveragePooling2D",
-]
+INPUT_SHAPE = (28, 28, 1)
+FILTERS = (32, 64)
+KERNEL = 3
+SOFTMAX_HINT = "end with softmax: Dense(n_class, activation='softmax') gives probabilities, not logits"
 
 
-def _spec_params(n_class):
-    return (9 * 1 * 32 + 32) + (9 * 32 * 64 + 64) + (64 * n_class + n_class)
+# -- Task 1 · build_cnn ----------------------------------------------------------------
+@functools.cache
+def cnn_reference(n_class):
+    """The specification: (3×3 conv 'same' → ReLU → 2×2 max pooling) for 32 then 64 filters, GAP, Dense, softmax."""
+    blocks = [chain(conv(KERNEL, f), relu(), max_pool(2)) for f in FILTERS]
+    return reference_model(chain(*blocks, gap(), dense(n_class), softmax()), INPUT_SHAPE)
 
 
-def _cnn_hint(expected, got):
-    if expected.startswith("Conv2D") and got.startswith("Conv2D"):
-        return "3×3 kernels, stride 1, padding='same'; 32 filters in the first convolution, 64 in the second"
-    if expected == "ReLU":
-        return "each convolution is followed by a ReLU (activation='relu' counts)"
-    if expected.startswith("MaxPooling2D"):
-        return "2×2 max pooling after each convolution"
-    if expected == "GlobalAveragePooling2D":
-        return "global average pooling, not Flatten, before the classifier"
-    return None
+def _cnn_hint(kinds):
+    """Advice for the first step that differs; ``kinds`` are the learner's step kinds."""
+
+    def hint(e, g):
+        if e is None:
+            return "the task ends with Dense(n_class) and its softmax: remove what comes after"
+        if g is None:
+            return SOFTMAX_HINT if e.kind == "Softmax" else "end with Dense(n_class) and softmax"
+        if (e.kind, g.kind) == ("Conv2D", "Conv2D"):
+            if e.settings["kernel"] != g.settings["kernel"]:
+                return "3×3 kernels in both convolutions"
+            if e.settings["filters"] != g.settings["filters"]:
+                return "32 filters in the first convolution, 64 in the second"
+            if e.settings["strides"] != g.settings["strides"]:
+                return "the convolutions have stride 1: the 2×2 max pooling after each one halves the size"
+            if e.settings["padding"] != g.settings["padding"]:
+                return "padding='same' in both convolutions (global pooling hides the smaller maps, not the values)"
+        if (e.kind, g.kind) == ("Dense", "Dense"):
+            if "Flatten" in kinds and "GlobalAveragePooling" not in kinds:
+                return "global average pooling, not Flatten: the Dense layer sees 64 features, not 7×7×64"
+            if kinds.count("Dense") > 1:
+                return "one Dense layer only: Dense(n_class) right after global average pooling"
+        if e.kind == "ReLU":
+            return "each convolution is followed by a ReLU (activation='relu' counts)"
+        if (e.kind, g.kind) == ("MaxPooling", "AveragePooling"):
+            return "max pooling, not average pooling, after each convolution"
+        if e.kind == "MaxPooling":
+            return "2×2 max pooling (stride 2) after each convolution's ReLU"
+        if e.kind == "GlobalAveragePooling":
+            return "global average pooling, not Flatten, before the classifier"
+        if e.kind == "Softmax" and g.kind == "ReLU":
+            return "no ReLU on the classifier: Dense(n_class) is followed by softmax only"
+        if e.kind == "Softmax":
+            return SOFTMAX_HINT
+        return None
+
+    return hint
 
 
 def build_cnn(fn):
-    """Task 1: the CNN of the specification, for any number of classes."""
+    """Task 1: the CNN of the specification, for two numbers of classes."""
     with Task(1, "build_cnn") as t:
         t.function(fn, "build_cnn")
-        for n_class in (10, 4):
+        for n_class in (10, 7):
             what = f"build_cnn(n_class={n_class})"
             model = t.keras_model(t.call(fn, (n_class,), what=what), what)
-            t.equal(
-                f"{what}: input shape", tuple(model.inputs[0].shape[1:]), (28, 28, 1), "the input is a 28×28×1 digit"
+            compare_with_reference(
+                t,
+                model,
+                cnn_reference(n_class),
+                what,
+                hint=_cnn_hint([s.kind for s in steps(model)]),
+                shape_hint=lambda got: "the last Dense layer has n_class units (use the argument, not 10)",
             )
-            t.equal(
-                f"{what}: output shape",
-                tuple(model.outputs[0].shape[1:]),
-                (n_class,),
-                "the last Dense layer has n_class units",
-            )
-            expected = SPEC + [f"Dense →{n_class}", "Softmax"]
-            t.sequence(f"{what}: layers in order", layer_kinds(model), expected, _cnn_hint)
-            t.equal(
-                f"{what}: parameters",
-                model.count_params(),
-                _spec_params(n_class),
-                "compare each layer with the specification",
-            )
-            probabilities = np.asarray(model(np.zeros((2, 28, 28, 1), "float32")))
-            t.close(f"{what}: each output row sums to 1", probabilities.sum(axis=1), np.ones(2), "end with softmax")
+
+
+# -- Task 2 · make_augmentation -----------------------------------------------------------
+AUGMENTATIONS = {  # the layer, its factors as (low, high), and the statement's ranges
+    "RandomRotation": {"factor": (-0.05, 0.05)},
+    "RandomZoom": {"height_factor": (-0.1, 0.1), "width_factor": (-0.1, 0.1)},
+    "RandomTranslation": {"height_factor": (-0.1, 0.1), "width_factor": (-0.1, 0.1)},
+}
 
 
 def _range(value):
@@ -72,65 +114,79 @@ def _range(value):
     return (-float(value), float(value))
 
 
+def _parts(layer):
+    """The layers inside a (possibly nested) Sequential or model, or the layer itself."""
+    inner = getattr(layer, "layers", None)
+    if inner is None:
+        return [layer]
+    return [p for sub in inner if type(sub).__name__ != "InputLayer" for p in _parts(sub)]
+
+
+def _factor_hint(kind, key, got):
+    low, high = got
+    if kind == "RandomRotation":
+        if max(abs(low), abs(high)) >= 1:
+            return "RandomRotation's factor is a fraction of a full turn, not degrees: 18° = 18/360 = 0.05"
+        if np.isclose(high, 0.1) or np.isclose(low, -0.1):
+            return "0.1 of a turn is 36°; ±18° is 0.05"
+    if kind == "RandomTranslation" and max(abs(low), abs(high)) >= 1:
+        return "RandomTranslation takes fractions of the image size, not pixels: ±10 % is 0.1"
+    if np.isclose(low, 0) or np.isclose(high, 0):
+        return f"{kind} should go both ways: a single number f means (−f, f)"
+    if kind == "RandomTranslation":
+        return "RandomTranslation(0.1, 0.1): ±10 % of the height and of the width"
+    if kind == "RandomZoom":
+        return "RandomZoom(0.1) zooms in and out by up to 10 % (the width follows the height when not given)"
+    return "RandomRotation(0.05): up to ±0.05 of a full turn, ±18°"
+
+
+def _construction_hint(err):
+    if "factor" in str(err):
+        return "Keras takes fractions, not degrees or pixels: RandomRotation(0.05) is ±18°, 0.1 is ±10 % of the size"
+    return None
+
+
 def make_augmentation(fn):
-    """Task 2: rotation ±0.05 turn, zoom ±10 %, translation ±10 %; identity at inference."""
+    """Task 2: rotation ±0.05 turn, zoom ±10 %, translation ±10 % in both axes; identity at inference."""
     from keras import layers
 
     with Task(2, "make_augmentation") as t:
         t.function(fn, "make_augmentation")
-        augmentation = t.call(
-            fn,
-            (),
-            what="make_augmentation()",
-            hint="RandomRotation takes a fraction of a full turn (0.05 = 18°); zoom and translation take fractions"
-            " of the image size (0.1 = 10 %)",
-        )
+        augmentation = t.call(fn, (), what="make_augmentation()", hint=_construction_hint)
         t.expect(
             isinstance(augmentation, layers.Layer),
-            "make_augmentation() should return a Keras layer, e.g. a keras.Sequential of the three",
-            "a layer",
+            "make_augmentation() should return a Keras layer",
+            "keras.Sequential([...the three layers...])",
             type(augmentation).__name__,
+            "wrap the layers in keras.Sequential([...]): a Python function or list is no layer",
         )
-        parts = getattr(augmentation, "layers", [augmentation])
-        found = {type(layer).__name__: layer.get_config() for layer in parts}
-        for kind in ("RandomRotation", "RandomZoom", "RandomTranslation"):
+        parts = _parts(augmentation)
+        kinds = [type(p).__name__ for p in parts]
+        for kind in AUGMENTATIONS:
             t.expect(
-                kind in found,
+                kind in kinds,
                 f"the augmentation should contain a {kind} layer",
                 kind,
-                sorted(found) or type(augmentation).__name__,
+                kinds or type(augmentation).__name__,
+                "three Keras layers: RandomRotation, RandomZoom and RandomTranslation",
             )
+        extra = [k for k in kinds if k not in AUGMENTATIONS or kinds.count(k) > 1]
+        flip = "no RandomFlip: a mirrored 2, 5 or 7 is no longer the same digit; " if "RandomFlip" in extra else ""
         t.expect(
-            len(parts) == 3,
-            "exactly the three augmentation layers",
-            3,
-            len(parts),
-            "rotation, zoom and translation only",
+            not extra,
+            "exactly the three augmentation layers, one of each",
+            sorted(AUGMENTATIONS),
+            kinds,
+            flip + "rotation, zoom and translation only, once each",
         )
-        checks = [
-            (
-                "RandomRotation",
-                "factor",
-                (-0.05, 0.05),
-                "RandomRotation's factor is a fraction of a full turn: ±18° is 0.05",
-            ),
-            ("RandomZoom", "height_factor", (-0.1, 0.1), "RandomZoom(0.1) zooms by up to ±10 %"),
-            (
-                "RandomTranslation",
-                "height_factor",
-                (-0.1, 0.1),
-                "RandomTranslation(0.1, 0.1): ±10 % of the height and width",
-            ),
-            (
-                "RandomTranslation",
-                "width_factor",
-                (-0.1, 0.1),
-                "RandomTranslation(0.1, 0.1): ±10 % of the height and width",
-            ),
-        ]
-        for kind, key, expected, hint in checks:
-            got = _range(found[kind][key])
-            t.expect(np.allclose(got, expected), f"{kind} {key}", expected, got, hint)
+        for part in parts:
+            kind, config = type(part).__name__, part.get_config()
+            for key, expected in AUGMENTATIONS[kind].items():
+                value = config[key]
+                if value is None:  # RandomZoom's width follows its height
+                    value = config["height_factor"]
+                got = _range(value)
+                t.expect(np.allclose(got, expected), f"{kind}'s {key}", expected, got, _factor_hint(kind, key, got))
         images = np.random.default_rng(0).uniform(size=(4, 28, 28, 1)).astype("float32")
         t.expect(
             np.array_equal(np.asarray(augmentation(images, training=False)), images),
@@ -141,40 +197,78 @@ def make_augmentation(fn):
         )
         t.expect(
             not np.allclose(np.asarray(augmentation(images, training=True)), images),
-            "in training the augmentation should change the images",
+            "in training (training=True) the augmentation should change the images",
             "changed images",
             "the same images",
         )
 
 
+# -- Task 3 · shift_images -----------------------------------------------------------------
 def _shift(images, dx, dy):
+    """Move the content dx right and dy down; zeros come in, nothing wraps around."""
     out = np.zeros_like(images)
     h, w = images.shape[1:3]
-    src = images[:, max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)]
-    out[:, max(0, dy) : max(0, dy) + src.shape[1], max(0, dx) : max(0, dx) + src.shape[2]] = src
+    if abs(dx) >= w or abs(dy) >= h:
+        return out
+    rows = slice(max(0, dy), h + min(0, dy)), slice(max(0, -dy), h - max(0, dy))
+    cols = slice(max(0, dx), w + min(0, dx)), slice(max(0, -dx), w - max(0, dx))
+    out[:, rows[0], cols[0]] = images[:, rows[1], cols[1]]
     return out
+
+
+def _first_channel_only(images, dx, dy):
+    out = np.zeros_like(images)
+    out[..., :1] = _shift(images[..., :1], dx, dy)
+    return out
+
+
+SHIFT_MISTAKES = [  # a wrong shift, and the hint when it explains every configuration
+    (lambda im, dx, dy: np.roll(im, (dy, dx), axis=(1, 2)), "np.roll wraps the pixels that leave one edge around"),
+    (lambda im, dx, dy: _shift(im, -dx, -dy), "both shifts go the wrong way: positive dx moves right, dy down"),
+    (lambda im, dx, dy: _shift(im, dx, -dy), "dy goes the wrong way: positive dy moves the content down (rows +dy)"),
+    (lambda im, dx, dy: _shift(im, -dx, dy), "dx goes the wrong way: positive dx moves the content right"),
+    (lambda im, dx, dy: _shift(im, dy, dx), "dx is horizontal (along the width, axis 2), dy vertical (axis 1)"),
+    (_first_channel_only, "shift every channel, not only the first: index images[:, rows, cols] with all channels"),
+]
+SHIFT_CASES = [  # images (n, H, W, C), dx, dy: both signs, both axes, dx ≠ dy, shifts past half the size
+    ((3, 6, 7, 1), 2, 0),
+    ((3, 6, 7, 1), 0, 1),
+    ((3, 6, 7, 1), -3, 0),
+    ((3, 6, 7, 1), 0, -2),
+    ((2, 5, 8, 3), 1, -2),
+    ((2, 5, 8, 3), -2, 3),
+    ((2, 5, 8, 3), 0, 0),
+    ((2, 5, 8, 3), 5, 1),
+    ((2, 5, 8, 3), -1, -4),
+]
+
+
+def _shift_hint(results):
+    """The mistake that explains every result, if one does."""
+    for mistake, hint in SHIFT_MISTAKES:
+        if all(got.shape == image.shape and np.allclose(got, mistake(image, dx, dy)) for image, dx, dy, got in results):
+            return hint
+    return "positive dx moves the content right, positive dy down; the uncovered edge is zero"
+
+
+def _slicing_hint(err):
+    if "broadcast" in str(err):
+        return "the source and target slices differ in size: write them for negative shifts and large shifts too"
+    return None
 
 
 def shift_images(fn):
     """Task 3: move images right by dx and down by dy, zeros coming in, nothing wrapping around."""
     rng = np.random.default_rng(2)
-    images = rng.uniform(0.1, 1.0, size=(3, 6, 7, 1)).astype("float32")
     with Task(3, "shift_images") as t:
         t.function(fn, "shift_images")
-        for dx, dy in [(0, 0), (2, 0), (0, 1), (-3, 0), (1, -2), (7, 0)]:
-            what = f"shift_images(images, dx={dx}, dy={dy}) on 3 images of 6×7×1"
+        results = []
+        for shape, dx, dy in SHIFT_CASES:
+            images = (rng.uniform(0.1, 1.0, size=shape) * rng.choice([-1, 1], size=shape)).astype("float32")
+            n, h, w, c = shape
+            what = f"shift_images(images, dx={dx}, dy={dy}) on {n} images of {h}×{w}×{c}"
             argument = images.copy()
-            got = np.asarray(t.call(fn, (argument, dx, dy), what=what))
-            expected = _shift(images, dx, dy)
-            t.equal(f"{what}: shape", got.shape, expected.shape, "the shifted images keep their size")
-            hint = "positive dx moves the image right, positive dy down; the uncovered edge is zero"
-            if np.allclose(got, np.roll(np.roll(images, dx, axis=2), dy, axis=1)):
-                hint = "np.roll wraps the pixels that leave one edge around to the other; fill with zeros instead"
-            elif np.allclose(got, _shift(images, -dx, -dy)):
-                hint = "the shift goes the wrong way: positive dx moves the image right"
-            elif np.allclose(got, _shift(images, dy, dx)):
-                hint = "dx is horizontal (along the width, axis 2), dy vertical (axis 1)"
-            t.close(f"{what}: pixels", got, expected, hint)
+            got = t.call(fn, (argument, dx, dy), what=what, hint=_slicing_hint)
             t.expect(
                 np.array_equal(argument, images),
                 f"{what} should leave its input unchanged",
@@ -182,76 +276,224 @@ def shift_images(fn):
                 "the input was changed in place",
                 "start from np.zeros_like(images) and copy the shifted content into it",
             )
+            t.expect(
+                isinstance(got, np.ndarray),
+                f"{what} should return a NumPy array",
+                "np.ndarray",
+                type(got).__name__,
+            )
+            t.equal(f"{what}: shape", got.shape, images.shape, "the shifted images keep their shape (n, H, W, C)")
+            t.equal(f"{what}: dtype", str(got.dtype), str(images.dtype), "keep the dtype: start from np.zeros_like")
+            results.append((images, dx, dy, got))
+        hint = _shift_hint(results)
+        for images, dx, dy, got in results:
+            n, h, w, c = images.shape
+            what = f"shift_images(images, dx={dx}, dy={dy}) on {n} images of {h}×{w}×{c}"
+            t.close(f"{what}: pixels", got, _shift(images, dx, dy), hint)
 
 
-def _probe_model():
+# -- Task 4 · accuracy_under_shift ------------------------------------------------------------
+@functools.cache
+def _probe_classifier():
+    """A small, position-sensitive classifier of 8×9 images into 3 classes."""
     import keras
     from keras import layers
 
     keras.utils.set_random_seed(3)
-    inputs = keras.Input((8, 8, 1))
+    inputs = keras.Input((8, 9, 1))
     x = layers.Conv2D(4, 3, activation="relu")(inputs)
     outputs = layers.Dense(3, activation="softmax")(layers.Flatten()(x))
     return keras.Model(inputs, outputs)
 
 
+def _accuracies(model, images, labels, shifts, move=lambda im, s: _shift(im, s, 0), axis=1):
+    return [float((np.asarray(model(move(images, s))).argmax(axis=axis) == labels).mean()) for s in shifts]
+
+
+def _evaluation_cases():
+    """(images, labels, shifts): labels right for about 70 % of the unshifted images, shifts of both signs."""
+    model = _probe_classifier()
+    cases = []
+    for seed, n, shifts in [(4, 60, [0, 1, 2, 3]), (5, 45, [3, -1, 0, -3])]:
+        rng = np.random.default_rng(seed)
+        images = rng.uniform(-1, 1, size=(n, 8, 9, 1)).astype("float32")
+        labels = np.asarray(model(images)).argmax(axis=1)
+        wrong = rng.uniform(size=n) < 0.3
+        labels[wrong] = (labels[wrong] + 1) % 3
+        cases.append((images, labels, shifts))
+    return model, cases
+
+
+def _evaluation_mistakes(model, images, labels, shifts):
+    right = _accuracies(model, images, labels, shifts)
+    return [
+        (_accuracies(model, images, labels, [0] * len(shifts)), "shift the images before predicting"),
+        (
+            _accuracies(model, images, labels, [-s for s in shifts]),
+            "shift right: positive shifts move the content right (dx = shift); yours went left",
+        ),
+        (
+            _accuracies(model, images, labels, shifts, lambda im, s: _shift(im, 0, s)),
+            "shift along the width (dx = shift, dy = 0), not down",
+        ),
+        (
+            _accuracies(model, images, labels, shifts, lambda im, s: np.roll(im, s, axis=2)),
+            "use your shift_images (zeros come in), not np.roll, which wraps around",
+        ),
+        ([100 * a for a in right], "return fractions between 0 and 1, not percentages"),
+        (
+            [a * len(labels) for a in right],
+            "the fraction predicted correctly: divide the count by the number of images",
+        ),
+        ([1 - a for a in right], "the fraction predicted correctly, not the error rate"),
+        (_accuracies(model, images, labels, shifts, axis=None), "argmax over the classes: .argmax(axis=1)"),
+    ]
+
+
 def accuracy_under_shift(fn):
     """Task 4: accuracy of a model on images shifted right by each shift."""
-    rng = np.random.default_rng(4)
-    model = _probe_model()
-    images = np.zeros((100, 8, 8, 1), "float32")
-    images[:, 1:7, 1:7] = rng.uniform(size=(100, 6, 6, 1))  # shifts of 2 and 3 push the content past the edge
-    labels = np.asarray(model(images)).argmax(axis=1)  # the model is right on the unshifted images
-    shifts = [0, 1, 2, 3]
+    model, cases = _evaluation_cases()
     with Task(4, "accuracy_under_shift") as t:
         t.function(fn, "accuracy_under_shift")
-        got = t.call(
-            fn, (model, images, labels, shifts), what="accuracy_under_shift(model, images, labels, shifts=[0, 1, 2, 3])"
-        )
-        t.expect(
-            isinstance(got, (list, tuple, np.ndarray)) and len(got) == len(shifts),
-            "one accuracy per shift",
-            f"a list of {len(shifts)} numbers",
-            got,
-            "return a list: [accuracy at shift 0, accuracy at shift 1, ...]",
-        )
-        expected = [float((np.asarray(model(_shift(images, s, 0))).argmax(axis=1) == labels).mean()) for s in shifts]
-        hint = "for each shift: shift the images right, predict, and count the predictions equal to the labels"
-        if np.allclose(got, [expected[0]] * len(shifts)):
-            hint = "shift the images before predicting: the accuracies should change with the shift"
-        t.close("accuracies", np.asarray(got, dtype="float64"), expected, hint, atol=1e-6)
+        for images, labels, shifts in cases:
+            what = f"accuracy_under_shift(model, {len(images)} images, labels, shifts={shifts})"
+            got = t.call(
+                fn,
+                (model, images, labels, list(shifts)),
+                what=what,
+                hint=lambda err: (
+                    "argmax over the classes (axis=1), one prediction per image" if "broadcast" in str(err) else None
+                ),
+            )
+            ok = isinstance(got, (list, tuple, np.ndarray)) and np.ndim(got) == 1 and len(got) == len(shifts)
+            t.expect(ok, f"{what}: one accuracy per shift", f"a list of {len(shifts)} numbers", got)
+            try:
+                got = np.asarray(got, dtype="float64")
+            except (TypeError, ValueError):
+                t.fail(f"{what}: the accuracies should be numbers", got=got)
+            expected = _accuracies(model, images, labels, shifts)
+            hint = "for each shift: shift the images right, predict, count the predictions equal to the labels"
+            for wrong, mistake_hint in _evaluation_mistakes(model, images, labels, shifts):
+                if np.allclose(got, wrong, atol=1e-6):
+                    hint = mistake_hint
+                    break
+            t.close(f"{what}: accuracies", got, expected, hint, atol=1e-6)
+
+
+# -- Task 5 · feature_maps --------------------------------------------------------------------
+@functools.cache
+def _probe_network():
+    """conv1 → relu1 → a nested block2 (conv, ReLU) → pool → GAP → classifier, on 9×11×2 images."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((9, 11, 2), name="image")
+    x = layers.Conv2D(4, 3, padding="same", name="conv1")(inputs)
+    x = layers.ReLU(name="relu1")(x)
+    block = keras.Sequential([layers.Conv2D(5, 3, name="block2_conv"), layers.ReLU(name="block2_relu")], name="block2")
+    x = layers.MaxPooling2D(2, name="pool2")(block(x))
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    return keras.Model(inputs, layers.Dense(3, activation="softmax", name="classifier")(x))
+
+
+def _outputs_of(model, name, images):
+    import keras
+
+    return np.asarray(keras.Model(model.inputs[0], model.get_layer(name).output)(images))
+
+
+def _feature_hint(model, name, images, got):
+    """The mistake that explains what came back, if one does."""
+    names = [layer.name for layer in model.layers]
+    layer, before = model.get_layer(name), model.layers[names.index(name) - 1]
+    candidates = [
+        (lambda: model(images), "that is the model's final output; end the new model at the named layer"),
+        (lambda: _outputs_of(model, before.name, images), f"that is the output of the layer before ({before.name!r})"),
+        (
+            lambda: layer(images),
+            "the layer's output inside the model: its input is the previous layer's output, not the images",
+        ),
+    ]
+    for compute, hint in candidates:
+        try:
+            value = np.asarray(compute())
+        except Exception:  # the layer alone does not fit the images
+            continue
+        if value.shape == got.shape and np.allclose(value, got, atol=1e-5):
+            return hint
+    if any(got.shape == tuple(w.shape) for w in layer.weights):
+        return "those are the layer's weights; the task asks for its output on the images"
+    return "keras.Model(model.input, model.get_layer(layer_name).output) on the images, with the model's own weights"
 
 
 def feature_maps(fn):
-    """Task 5: the output of a named layer for some images."""
+    """Task 5: the output of a named layer for some images, as a NumPy array."""
     import keras
 
-    model = _probe_model()
-    images = np.random.default_rng(5).uniform(size=(2, 8, 8, 1)).astype("float32")
-    name = model.layers[1].name
+    model = _probe_network()
     with Task(5, "feature_maps") as t:
         t.function(fn, "feature_maps")
-        got = np.asarray(t.call(fn, (model, name, images), what=f"feature_maps(model, {name!r}, images)"))
-        expected = np.asarray(keras.Model(model.inputs[0], model.get_layer(name).output)(images))
-        hint = "build keras.Model(model.input, model.get_layer(layer_name).output) and call it on the images"
-        if got.shape == np.asarray(model(images)).shape:
-            hint = "that is the model's final output; take the named layer's output instead"
-        t.equal("shape of the feature maps", got.shape, expected.shape, hint)
-        t.close("values of the feature maps", got, expected, hint)
+        for name, n in [("block2", 3), ("relu1", 2), ("conv1", 2)]:
+            images = np.random.default_rng(len(name)).normal(size=(n, 9, 11, 2)).astype("float32")
+            what = f"feature_maps(model, {name!r}, {n} images)"
+            alone = "the layer alone expects the previous layer's output, not the images: end a keras.Model at it"
+            got = t.call(
+                fn, (model, name, images), what=what, hint=lambda err, h=alone: h if "shape" in str(err) else None
+            )
+            t.expect(
+                not isinstance(got, keras.KerasTensor),
+                f"{what} returned a symbolic Keras tensor",
+                "the values for these images, as a NumPy array",
+                "a KerasTensor (a layer's .output)",
+                "layer.output only describes the graph: build keras.Model(model.input, layer.output) and call it",
+            )
+            t.expect(
+                isinstance(got, np.ndarray),
+                f"{what} should return a NumPy array",
+                "np.ndarray",
+                type(got).__name__,
+                "convert the model's output with np.asarray(...) (or keras.ops.convert_to_numpy)",
+            )
+            expected = _outputs_of(model, name, images)
+            if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-5):
+                hint = _feature_hint(model, name, images, got)
+                t.equal(f"{what}: shape", got.shape, expected.shape, hint)
+                t.close(f"{what}: values", got, expected, hint)
+            t.passed += 1
+
+
+# -- Task 6 · cnn_params ---------------------------------------------------------------------------
+def spec_params(n_class=10, kernel=KERNEL, filters=FILTERS, channels=INPUT_SHAPE[-1], bias=True, gap_features=True):
+    """Parameters of the Task 1 network by the per-layer formulas (pooling has none)."""
+    total, c_in = 0, channels
+    for f in filters:
+        total += kernel * kernel * c_in * f + bias * f
+        c_in = f
+    features = c_in if gap_features else c_in * (INPUT_SHAPE[0] // 4) * (INPUT_SHAPE[1] // 4)
+    return total + features * n_class + bias * n_class
 
 
 def cnn_params(value):
     """Task 6: the parameters of the Task 1 network for 10 classes, by hand."""
     with Task(6, "cnn_params") as t:
         t.value(value, "cnn_params", (int, np.integer))
+        expected = spec_params()
         hints = {
-            9 * 32 + 9 * 32 * 64 + 64 * 10: "add the biases: one per filter and per output unit",
-            _spec_params(10) - 650 + 64 * 7 * 7 * 10 + 10: "global average pooling leaves 64 values, not 7×7×64",
-            9 * 1 * 32 + 32 + 9 * 64 + 64 + 650: "the second convolution's kernels span the 32 channels of the first",
+            spec_params(bias=False): "add the biases: one per filter and one per output unit",
+            spec_params(gap_features=False): "global average pooling leaves 64 values, not 7×7×64",
+            spec_params(kernel=5): "the kernels are 3×3, not 5×5",
+            expected
+            - KERNEL
+            * KERNEL
+            * (FILTERS[0] - 1)
+            * FILTERS[1]: "the second convolution's kernels span the 32 channels of the first",
+            expected - 10: "the Dense layer has a bias too: 64·10 + 10",
+            expected - 96: "each convolution has one bias per filter: 32 and 64",
         }
         t.equal(
             "cnn_params",
             int(value),
-            _spec_params(10),
+            expected,
             hints.get(int(value), "conv: 3·3·C_in·C_out + C_out; dense: 64·10 + 10; pooling: 0"),
         )

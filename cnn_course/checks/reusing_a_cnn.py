@@ -1,16 +1,21 @@
 """Checks for unit 04 (reusing a CNN): two digit tasks, a frozen base, unfreezing the top, fine-tuning.
 
 Each check builds its own small models and data, runs what the learner wrote on
-them and compares behaviour with what the task's description implies: which
-weights are trainable (from ``trainable_weights``), which weights move in a
-training step, that BatchNormalization keeps its moving statistics, and
-parameter counts from the per-layer formulas. No check carries a copy of the
-solution's code.
+them in two or more configurations and compares behaviour with what the task's
+description implies: the transfer model's outputs, in inference and training
+mode, against the source's own base followed by a softmax head with the same
+random weights; which weights are trainable (``trainable_weights``) and which
+move in a training step; the compiled optimizer, learning rate and loss (its
+value on known probabilities); parameter counts from Keras building the model.
+No check carries a copy of the solution's code.
 """
+
+import functools
 
 import numpy as np
 
-from cnn_course.checks import Task, is_whole_number
+from cnn_course.checks import Task, first_line, is_whole_number
+from cnn_course.checks.compare import randomize, steps, weighted
 
 IMAGE_SHAPE = (28, 28, 1)
 BASE_NAME = "digits_base"
@@ -88,71 +93,110 @@ def _bn_layers(base):
 
 
 # -- Task 1 · split_digits ------------------------------------------------------------
+def _split_cases():
+    """(x, y): labels in random order, odd counts per task, as int64 and as uint8."""
+    cases = []
+    for seed, n, dtype in [(0, 37, "int64"), (1, 23, "uint8")]:
+        rng = np.random.default_rng(seed)
+        y = rng.permutation(np.concatenate([np.arange(10), rng.integers(0, 10, n - 10)])).astype(dtype)
+        x = rng.uniform(0, 1, (n, 4, 3, 1)).astype("float32")
+        cases.append((x, y))
+    return cases
+
+
+def _split_label_hint(ys, original, shift):
+    if shift and list(ys) == original:
+        return "relabel task B's digits 5–9 as classes 0–4 (y − 5): a new 5-unit head predicts classes 0–4"
+    if sorted(ys) == sorted(o - shift for o in original):
+        return "the labels are right but belong to other images: select images and labels with the same mask"
+    return "each label should be the digit (minus 5 in task B), for the same image"
+
+
 def split_digits(fn):
-    """Task 1: digits 0–4 (labels kept) and digits 5–9 relabelled 0–4."""
+    """Task 1: digits 0–4 (labels kept) and digits 5–9 relabelled 0–4, each image with its own label."""
     with Task(1, "split_digits") as t:
         t.function(fn, "split_digits")
-        rng = np.random.default_rng(0)
-        y = np.concatenate([np.arange(10), rng.integers(0, 10, 30)]).astype("int64")
-        x = rng.uniform(0, 1, (len(y), 4, 4, 1)).astype("float32")
-        label_of = {x[i].tobytes(): int(y[i]) for i in range(len(y))}
-        result = t.call(fn, (x, y), what="split_digits(x, y)")
-        ok = isinstance(result, (tuple, list)) and len(result) == 2 and all(len(part) == 2 for part in result)
-        t.expect(ok, "split_digits should return two (x, y) pairs", "((x_a, y_a), (x_b, y_b))", result)
-        for part, (name, low, shift) in zip(
-            result, [("task A (digits 0–4)", 0, 0), ("task B (digits 5–9)", 5, 5)], strict=True
-        ):
-            xs, ys = np.asarray(part[0]), np.asarray(part[1]).reshape(-1)
-            count = int(np.sum((y >= low) & (y < low + 5)))
-            hint = (
-                "digit 5 belongs to task B: task A is y < 5, task B is y >= 5"
-                if len(ys) == count + int(np.sum(y == 5)) or len(ys) == count - int(np.sum(y == 5))
-                else "task A keeps the images with y < 5, task B those with y >= 5"
-            )
-            t.equal(f"{name}: number of images", len(xs), count, hint)
-            t.equal(f"{name}: number of labels", len(ys), count, "return the labels of the same images")
-            original = [label_of.get(img.tobytes()) for img in xs]
-            t.expect(
-                None not in original,
-                f"{name}: the images should be the input images, unchanged",
-                got="images that are not among the inputs",
-                hint="select rows with a boolean mask, e.g. x[y < 5]; do not rescale or reshape them",
-            )
-            t.expect(
-                all(low <= o < low + 5 for o in original),
-                f"{name}: every image should show one of the digits {low}–{low + 4}",
-                f"digits {low}–{low + 4}",
-                sorted(set(original)),
-            )
-            expected = [o - shift for o in original]
-            hint = (
-                "relabel task B's digits 5–9 as classes 0–4 (y − 5): a new 5-unit head predicts classes 0–4"
-                if shift and list(ys) == original
-                else "each label should be the digit (minus 5 in task B), for the same image"
-            )
-            t.equal(f"{name}: labels", [int(v) for v in ys], expected, hint)
+        for x, y in _split_cases():
+            what = f"split_digits(x, y) on {len(y)} images, labels {y.dtype}"
+            label_of = {x[i].tobytes(): int(y[i]) for i in range(len(y))}
+            result = t.call(fn, (x, y), what=what)
+            ok = isinstance(result, (tuple, list)) and len(result) == 2 and all(len(part) == 2 for part in result)
+            t.expect(ok, f"{what} should return two (x, y) pairs", "((x_a, y_a), (x_b, y_b))", result)
+            for part, (name, low) in zip(result, [("task A (digits 0–4)", 0), ("task B (digits 5–9)", 5)], strict=True):
+                xs, ys = np.asarray(part[0]), [int(v) for v in np.asarray(part[1]).reshape(-1)]
+                count, fives = int(np.sum((y >= low) & (y < low + 5))), int(np.sum(y == 5))
+                hint = "task A keeps the images with y < 5, task B those with y >= 5"
+                if len(xs) in (count + fives, count - fives) and len(xs) != count:
+                    hint = "digit 5 belongs to task B: task A is y < 5, task B is y >= 5"
+                t.equal(f"{what}: {name}: number of images", len(xs), count, hint)
+                t.equal(f"{what}: {name}: number of labels", len(ys), count, "return the labels of the same images")
+                original = [label_of.get(img.tobytes()) for img in xs]
+                t.expect(
+                    None not in original,
+                    f"{what}: {name}: the images should be the input images, unchanged",
+                    got="images that are not among the inputs",
+                    hint="select rows with a boolean mask, e.g. x[y < 5]; do not rescale or reshape them",
+                )
+                t.expect(
+                    all(low <= o < low + 5 for o in original),
+                    f"{what}: {name}: every image should show one of the digits {low}–{low + 4}",
+                    f"digits {low}–{low + 4}",
+                    sorted(set(original)),
+                    "the first pair is task A (0–4), the second task B (5–9)",
+                )
+                expected = [o - low for o in original]
+                t.equal(f"{what}: {name}: labels", ys, expected, _split_label_hint(ys, original, low))
 
 
 # -- Task 2 · transfer_model ------------------------------------------------------------
-def transfer_model(fn):
-    """Task 2: the source's trained base, frozen and in inference mode, under a new head."""
-    from keras import layers
+def _reference_outputs(features, head_kernel, head_bias):
+    z = features @ head_kernel + head_bias
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
 
+
+def _head_steps(model, base):
+    """The weighted steps of the model that are not the base's (the new head)."""
+    own = _variable_ids(base.weights)
+    return [s for s in weighted(steps(model)) if not {id(v) for _, v, _ in s.weights} & own]
+
+
+def _transfer_hint(model, base, got, expected, logits):
+    frozen = not _variable_ids(base.trainable_weights) & _variable_ids(model.trainable_weights)
+    if np.allclose(got[False], expected, atol=1e-5):
+        return "the base runs BN on batch statistics in training: freeze all of it, base.trainable = False"
+    if np.allclose(got[False], logits, atol=1e-5):
+        return "end with softmax: Dense(n_classes, activation='softmax')"
+    if not frozen:
+        return "freeze the base before training: base.trainable = False"
+    return "the base's features go straight into Dense(n_classes, activation='softmax')"
+
+
+def transfer_model(fn):
+    """Task 2: the source's own base, frozen, under a new softmax head; compared by its outputs."""
     with Task(2, "transfer_model") as t:
         t.function(fn, "transfer_model")
         for channels, n_classes in [((4, 6, 8), 5), ((3, 5, 7), 3)]:
             source = source_model(channels, n_classes=5)
             base, old_head = source.get_layer(BASE_NAME), source.get_layer(HEAD_NAME)
+            x = _images(4)
+            features = np.asarray(base(x, training=False), dtype="float64")  # the trained base, before any change
             what = f"transfer_model(source, n_classes={n_classes})"
             model = t.keras_model(t.call(fn, (source, n_classes), what=what), what)
             t.equal(f"{what}: input shape", tuple(model.inputs[0].shape[1:]), IMAGE_SHAPE, "the input is 28×28×1")
-            inside = _all_layers(model)
             t.expect(
-                all(layer is not old_head for layer in inside),
+                all(layer is not old_head for layer in _all_layers(model)),
                 f"{what}: the source's classifier 'source_head' should not be part of the new model",
                 "the base's features → a new Dense layer",
                 "a model that contains 'source_head'",
                 "the old classifier answers task A's question; take the features before it (the base's output)",
+            )
+            t.expect(
+                _variable_ids(base.weights) <= _variable_ids(model.weights),
+                f"{what}: the new model should reuse the trained base (the same layers, the same weights)",
+                "source.get_layer('digits_base') inside the new model",
+                "other convolution layers",
+                "a new base or a copy (clone_model) starts from other weights: use the source's base itself",
             )
             t.equal(
                 f"{what}: output shape",
@@ -160,33 +204,31 @@ def transfer_model(fn):
                 (n_classes,),
                 "the new head has one unit per class of the new task: Dense(n_classes)",
             )
-            reused = _variable_ids(base.weights) <= _variable_ids(model.weights)
+            head = _head_steps(model, base)
             t.expect(
-                reused,
-                f"{what}: the new model should reuse the trained base (the same layers, the same weights)",
-                "source.get_layer('digits_base') inside the new model",
-                "new convolution layers",
-                "a freshly built base starts from random weights: that is training from scratch",
+                [s.kind for s in head] == ["Dense"],
+                f"{what}: the new head should be one Dense layer on the base's output",
+                "Dense(n_classes, activation='softmax')",
+                [str(s) for s in head],
+                "no hidden layer: the base's features go straight into Dense(n_classes)",
             )
-            trainable = _size(model.trainable_weights)
-            head = channels[-1] * n_classes + n_classes
-            t.equal(
-                f"{what}: trainable parameters (only the new head's kernel and bias)",
-                trainable,
-                head,
-                "freeze the base before training: base.trainable = False"
-                if trainable > head
-                else "the new Dense head should be trainable",
-            )
+            randomize(head, seed=n_classes)
+            kernel, bias = (np.asarray(v, dtype="float64") for _, v, _ in head[0].weights)
+            expected = _reference_outputs(features, kernel, bias)
+            got = {mode: np.asarray(model(x, training=mode), dtype="float64") for mode in (False, True)}
+            hint = _transfer_hint(model, base, got, expected, features @ kernel + bias)
+            for mode in (False, True):
+                t.close(f"{what}: outputs in {'training' if mode else 'inference'} mode", got[mode], expected, hint)
+            trainable, head_ids = _variable_ids(model.trainable_weights), {id(v) for _, v, _ in head[0].weights}
             t.expect(
-                any(isinstance(layer, layers.Dense) and layer is not old_head for layer in inside),
-                f"{what}: a new Dense layer should be the head",
-                "layers.Dense(n_classes, activation='softmax')",
-                [type(layer).__name__ for layer in inside],
+                trainable == head_ids,
+                f"{what}: only the new head's kernel and bias should be trainable",
+                f"{_size([v for _, v, _ in head[0].weights])} trainable parameters",
+                f"{_size(model.trainable_weights)} trainable parameters",
+                "base.trainable = False freezes every layer of the base, BatchNormalization's γ and β included"
+                if trainable - head_ids
+                else "the new Dense head should stay trainable",
             )
-            x = _images(4)
-            p = np.asarray(model(x, training=False))
-            t.close(f"{what}: each row of the output sums to 1", p.sum(axis=1), np.ones(4), "end with softmax")
 
 
 # -- Task 3 · unfreeze_top ----------------------------------------------------------------
@@ -203,109 +245,122 @@ def _unfreeze_hint(expected, got, convs):
         return "keep every BatchNormalization layer frozen (trainable = False), even in the unfrozen blocks"
     if got and expected and got == names[: len(expected)]:
         return "unfreeze from the top (the layers nearest the output), not from the bottom"
+    if got and len(got) != len(expected) and set(got) <= set(names) and got == names[len(names) - len(got) :]:
+        return f"k = {len(expected)} convolutions: you unfroze {len(got)} (an off-by-one in the slice?)"
     if not got and expected:
-        return "nothing is trainable: set trainable = True on the top k Conv2D layers (and base.trainable = True)"
+        return "nothing is trainable: set base.trainable = True first, then trainable = True on the top k Conv2D"
     return "count only the Conv2D layers: base.layers also holds ReLU, pooling and BN layers"
+
+
+def _run(t, fn, args, what):
+    """Call a function that returns nothing (None is its normal result)."""
+    t.call(lambda *a: fn(*a) or "done", args, what=what)
 
 
 def unfreeze_top(fn):
     """Task 3: exactly the top k convolutions trainable; BN and everything below frozen."""
     with Task(3, "unfreeze_top") as t:
         t.function(fn, "unfreeze_top")
-        base = conv_base((4, 6, 8, 10))
-        convs = _conv_layers(base)
-        for k in (1, 2, 4, 0):
-            base.trainable = False
-            what = f"unfreeze_top(base, k={k}) on a frozen base with 4 conv blocks"
-            try:
-                fn(base, k)
-            except NotImplementedError:
-                t.fail(f"{what}: not written yet", hint="replace `raise NotImplementedError()` with your code")
-            except Exception as err:
-                t.fail(f"{what} raised {type(err).__name__}", got=str(err).strip().splitlines()[0] if str(err) else "")
-            expected = [c.name for c in convs[len(convs) - k :]] if k else []
-            got = _trainable_names(base)
-            t.equal(f"{what}: layers with trainable weights", got, expected, _unfreeze_hint(expected, got, convs))
+        for channels, ks in [((4, 6, 8, 10), (2, 1, 4, 0)), ((3, 5, 7), (2, 3, 1))]:
+            base = conv_base(channels)
+            convs = _conv_layers(base)
+            for k in ks:
+                base.trainable = False
+                what = f"unfreeze_top(base, k={k}) on a frozen base with {len(channels)} conv blocks"
+                _run(t, fn, (base, k), what)
+                expected = [c.name for c in convs[len(convs) - k :]] if k else []
+                got = _trainable_names(base)
+                t.equal(f"{what}: layers with trainable weights", got, expected, _unfreeze_hint(expected, got, convs))
         base.trainable = False
-        fn(base, 3)
-        fn(base, 1)
-        got = _trainable_names(base)
+        _run(t, fn, (base, 3), "unfreeze_top(base, 3)")
+        _run(t, fn, (base, 1), "then unfreeze_top(base, 1)")
         t.equal(
             "unfreeze_top(base, 3) then unfreeze_top(base, 1): layers with trainable weights",
-            got,
+            _trainable_names(base),
             [convs[-1].name],
             "set trainable = False explicitly on every layer that should stay frozen",
         )
 
 
 # -- Task 4 · start_fine_tuning --------------------------------------------------------------
-def _learning_rate(model):
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
+RECOMPILE_HINT = (
+    "Keras builds its training step at the first fit; a change of `trainable` after that takes effect only when"
+    " you call model.compile(...) again"
+)
+
+
+def _loss_hint(model, x, y):
+    """None if the compiled loss is sparse categorical cross-entropy on probabilities, else what it is."""
+    import keras
+
+    p = np.asarray(model(x, training=False))
+    want = float(np.mean(keras.losses.sparse_categorical_crossentropy(y, p)))
+    try:
+        got = float(model.compute_loss(x=x, y=y, y_pred=keras.ops.convert_to_tensor(p)))
+    except Exception as err:  # a loss that does not fit integer labels
+        return f"the loss does not fit integer labels ({first_line(err)[:60]}): use 'sparse_categorical_crossentropy'"
+    if np.isclose(got, want, rtol=1e-4):
         return None
-    return float(np.asarray(optimizer.learning_rate))
+    logits = float(np.mean(keras.losses.sparse_categorical_crossentropy(y, p, from_logits=True)))
+    if np.isclose(got, logits, rtol=1e-4):
+        return "the model ends with softmax: its outputs are probabilities, so from_logits must stay False"
+    return "compile with loss='sparse_categorical_crossentropy' (integer labels, probabilities out)"
 
 
 def start_fine_tuning(fn):
-    """Task 4: unfreeze the top k convolutions and compile again, with a small learning rate."""
+    """Task 4: unfreeze the top k convolutions and compile again: Adam, scratch_lr / 10, sparse cross-entropy."""
     import keras
     from keras import layers
 
     with Task(4, "start_fine_tuning") as t:
         t.function(fn, "start_fine_tuning")
-        for k, scratch_lr in [(1, 1e-3), (2, 1e-2)]:
+        for k, scratch_lr, train in [(1, 1e-3, True), (2, 3e-2, False)]:  # training steps cost time: once
             base = conv_base((4, 6, 8), seed=k)
             inputs = keras.Input(IMAGE_SHAPE)
             outputs = layers.Dense(3, activation="softmax", name="new_head")(base(inputs, training=False))
             model = keras.Model(inputs, outputs)
             base.trainable = False
-            model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+            model.compile(keras.optimizers.SGD(1e-2), "sparse_categorical_crossentropy", jit_compile=False)
             x, y = _images(8, seed=k), np.arange(8) % 3
-            model.fit(x, y, epochs=1, batch_size=8, verbose=0)  # stage 1 has run: Keras has built its train step
+            if train:
+                model.fit(x, y, epochs=1, batch_size=8, verbose=0)  # stage 1 has run: Keras has built its train step
             stage1_optimizer = model.optimizer
             what = f"start_fine_tuning(model, base, k={k}, scratch_lr={scratch_lr:g})"
-            try:
-                fn(model, base, k, scratch_lr)
-            except NotImplementedError:
-                t.fail(f"{what}: not written yet", hint="replace `raise NotImplementedError()` with your code")
-            except Exception as err:
-                t.fail(f"{what} raised {type(err).__name__}", got=str(err).strip().splitlines()[0] if str(err) else "")
-            t.expect(
-                model.optimizer is not stage1_optimizer,
-                f"{what}: the model should be compiled again",
-                "model.compile(...) with a new optimizer",
-                "the optimizer of stage 1",
-                "Keras builds its training step at the first fit; a change of `trainable` after that takes "
-                "effect only when you call model.compile(...) again",
+            _run(t, fn, (model, base, k, scratch_lr), what)
+            optimizer = model.optimizer
+            t.expect(optimizer is not stage1_optimizer, f"{what}: compile the model again", hint=RECOMPILE_HINT)
+            t.equal(
+                f"{what}: optimizer",
+                type(optimizer).__name__,
+                "Adam",
+                "the task asks for keras.optimizers.Adam(learning_rate)",
             )
-            lr = _learning_rate(model)
-            t.expect(lr is not None, f"{what}: the model should be compiled", hint="call model.compile(...) again")
+            lr = float(np.asarray(optimizer.learning_rate))
+            hint = "fine-tune with a tenth of the learning rate from scratch: scratch_lr / 10"
+            if np.isclose(lr, scratch_lr, rtol=1e-3):
+                hint = "a learning rate as large as from scratch wrecks the pretrained features: scratch_lr / 10"
             t.expect(
-                lr < scratch_lr,
-                f"{what}: the fine-tuning learning rate",
-                f"well below scratch_lr = {scratch_lr:g} (about a tenth)",
+                np.isclose(lr, scratch_lr / 10, rtol=1e-3),
+                f"{what}: learning rate",
+                f"scratch_lr / 10 = {scratch_lr / 10:g}",
                 f"{lr:g}",
-                "a learning rate as large as from scratch makes big steps that wreck the pretrained features; "
-                "fine-tune with about a tenth of it",
+                hint,
             )
+            loss_hint = _loss_hint(model, x, y)
             t.expect(
-                scratch_lr / 1000 <= lr <= scratch_lr / 3,
-                f"{what}: the fine-tuning learning rate",
-                f"between scratch_lr/1000 and scratch_lr/3, e.g. {scratch_lr / 10:g}",
-                f"{lr:g}",
-                "about ten times smaller than from scratch; much smaller and the layers barely move",
+                loss_hint is None, f"{what}: the compiled loss", "sparse categorical cross-entropy", hint=loss_hint
             )
-            convs, bns = _conv_layers(base), _bn_layers(base)
+            convs = _conv_layers(base)
+            expected = [c.name for c in convs[len(convs) - k :]]
+            if not train:
+                got = _trainable_names(base)
+                t.equal(f"{what}: layers with trainable weights", got, expected, _unfreeze_hint(expected, got, convs))
+                continue
+            model.jit_compile = False  # the same training step, compiled without XLA: seconds faster
+            bns = _bn_layers(base)
             before = {layer.name: [keras.ops.convert_to_numpy(w) for w in layer.weights] for layer in convs + bns}
             head_before = keras.ops.convert_to_numpy(model.get_layer("new_head").kernel)
-            try:
-                model.fit(x, y, epochs=1, batch_size=8, verbose=0)
-            except Exception as err:
-                t.fail(
-                    f"{what}: model.fit failed after your function",
-                    got=str(err).strip().splitlines()[0] if str(err) else type(err).__name__,
-                    hint="compile with a loss, e.g. model.compile(optimizer, 'sparse_categorical_crossentropy')",
-                )
+            t.call(model.fit, (x, y), dict(epochs=1, batch_size=8, verbose=0), what=f"{what}, then model.fit")
             moved = [
                 layer.name
                 for layer in convs + bns
@@ -314,14 +369,7 @@ def start_fine_tuning(fn):
                     for a, b in zip(before[layer.name], layer.weights, strict=True)
                 )
             ]
-            expected = [c.name for c in convs[len(convs) - k :]]
-            if not moved:
-                hint = (
-                    "Keras builds its training step at the first fit; a change of `trainable` after that takes "
-                    "effect only when you call model.compile(...) again"
-                )
-            else:
-                hint = _unfreeze_hint(expected, moved, convs)
+            hint = _unfreeze_hint(expected, moved, convs) if moved else RECOMPILE_HINT
             t.equal(f"{what}: layers whose weights change in one training step", moved, expected, hint)
             t.expect(
                 not np.allclose(head_before, keras.ops.convert_to_numpy(model.get_layer("new_head").kernel)),
@@ -331,7 +379,7 @@ def start_fine_tuning(fn):
 
 
 # -- Task 5 · trainable_split --------------------------------------------------------------
-def split_by_formula(channels, n_classes, k, in_channels=1, bn_trainable=False, bias=False, top=True):
+def split_by_formula(channels, n_classes, k, in_channels=1, bn_trainable=False, bias=False, top=True, head_bias=True):
     """(trainable, non-trainable) parameters of the conv-BN base with the top k convs unfrozen, plus a head."""
     trainable, frozen, c_in = 0, 0, in_channels
     n = len(channels)
@@ -342,20 +390,41 @@ def split_by_formula(channels, n_classes, k, in_channels=1, bn_trainable=False, 
         bn_train = 2 * c if bn_trainable and unfrozen else 0
         trainable, frozen = trainable + bn_train, frozen + 4 * c - bn_train
         c_in = c
-    return trainable + c_in * n_classes + n_classes, frozen
+    return trainable + c_in * n_classes + head_bias * n_classes, frozen
+
+
+@functools.cache
+def split_by_keras(channels, n_classes, k):
+    """The same count from Keras: the base built, its top k convolutions unfrozen, BN frozen, a Dense head."""
+    import keras
+    from keras import layers
+
+    base = conv_base(channels)
+    base.trainable = True
+    convs = _conv_layers(base)
+    for layer in base.layers:
+        layer.trainable = layer in convs[len(convs) - k :] if k else False
+    model = keras.Sequential([base, layers.Dense(n_classes)])
+    trainable = _size(model.trainable_weights)
+    return trainable, _size(model.weights) - trainable
 
 
 def trainable_split(fn):
     """Task 5: trainable and non-trainable parameters, by formula."""
     with Task(5, "trainable_split") as t:
         t.function(fn, "trainable_split")
-        for channels, n_classes, k in [((16, 32, 64), 5, 0), ((16, 32, 64), 5, 1), ((8, 16, 32, 64), 10, 2)]:
+        for channels, n_classes, k in [
+            ((16, 32, 64), 5, 1),
+            ((5, 7, 11), 3, 0),
+            ((8, 6, 12, 9), 10, 2),
+            ((6, 4), 7, 2),
+        ]:
             what = f"trainable_split({channels}, n_classes={n_classes}, k={k})"
             got = t.call(fn, (channels, n_classes, k), what=what)
             ok = isinstance(got, (tuple, list)) and len(got) == 2 and all(is_whole_number(v) for v in got)
             t.expect(ok, f"{what} should return two whole numbers", "(trainable, non_trainable)", got)
             got = (int(got[0]), int(got[1]))
-            expected = split_by_formula(channels, n_classes, k)
+            expected = split_by_keras(channels, n_classes, k)
             variants = {
                 split_by_formula(channels, n_classes, k, bn_trainable=True): (
                     "the BN layers stay frozen: their γ and β are non-trainable too"
@@ -363,13 +432,16 @@ def trainable_split(fn):
                 split_by_formula(channels, n_classes, k, bias=True): "the convolutions have no bias (use_bias=False)",
                 split_by_formula(channels, n_classes, k, top=False): "unfreeze the top k convolutions, not the bottom",
                 split_by_formula(channels, n_classes, k, in_channels=3): "the images have 1 channel, not 3",
+                split_by_formula(channels, n_classes, k, head_bias=False): "the head Dense(n_classes) has a bias",
+                split_by_formula(channels, n_classes, k + 1): "the top k convolutions: k, not k + 1",
                 (expected[0], expected[1] - 2 * sum(channels)): (
                     "Keras counts 4 numbers per BN channel: γ, β, moving mean and moving variance"
                 ),
+                (expected[1], expected[0]): "return (trainable, non_trainable), in that order",
                 (
                     expected[0] - channels[-1] * n_classes - n_classes,
                     expected[1] + channels[-1] * n_classes + n_classes,
-                ): ("the new head is trainable"),
+                ): "the new head is trainable",
             }
             hint = variants.get(got, "a 3×3 conv from C_in to C_out channels has 9·C_in·C_out weights; BN has 4·C")
             t.equal(f"{what}: (trainable, non_trainable)", got, expected, hint)
