@@ -206,16 +206,21 @@ def test_input_gradient_accepts_correct_answers(capsys):
     accepts(check.input_gradient, with_tf_nn, capsys)
 
 
-def decoder_with(kernel=4, padding="same", final="sigmoid", first="transpose", filters=(32, 16), channels=1):
+def decoder_with(
+    kernel=4, padding="same", final="sigmoid", first="transpose", filters=(32, 16), channels=1, relus=(1, 1), crop=None
+):
     def answer(code_channels):
         inputs = keras.Input((7, 7, code_channels))
         x = inputs
-        for f in filters:
+        for f, relu in zip(filters, relus, strict=True):
             if first == "upsample":
                 x = layers.UpSampling2D(2)(x)
-                x = layers.Conv2D(f, kernel, padding=padding, activation="relu")(x)
+                x = layers.Conv2D(f, kernel, padding=padding, activation="relu" if relu else None)(x)
             else:
-                x = layers.Conv2DTranspose(f, kernel, strides=2, padding=padding, activation="relu")(x)
+                x = layers.Conv2DTranspose(f, kernel, strides=2, padding=padding, activation="relu" if relu else None)(
+                    x
+                )
+                x = layers.Cropping2D(crop)(x) if crop else x
         outputs = layers.Conv2D(channels, 3, padding="same", activation=final)(x)
         return keras.Model(inputs, outputs)
 
@@ -224,14 +229,18 @@ def decoder_with(kernel=4, padding="same", final="sigmoid", first="transpose", f
 
 DECODER_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "no output activation": (decoder_with(final=None), "activation='sigmoid'"),
-    "ReLU output": (decoder_with(final="relu"), "activation='sigmoid'"),
-    "padding valid": (decoder_with(padding="valid"), "padding='same'"),
+    "no output activation": (decoder_with(final=None), "outputs differ", "missing Sigmoid"),
+    "ReLU output": (decoder_with(final="relu"), "the output needs a sigmoid, not a ReLU"),
+    "tanh output": (decoder_with(final="tanh"), "the output needs a sigmoid"),
+    "first ReLU missing": (decoder_with(relus=(0, 1)), "followed by a ReLU"),
+    "second ReLU missing": (decoder_with(relus=(1, 0)), "followed by a ReLU"),
+    "padding valid": (decoder_with(padding="valid"), "output shape", "padding='same'"),
+    "padding valid, cropped on one side": (decoder_with(padding="valid", crop=((2, 0), (2, 0))), "outputs differ"),
     "3×3 kernels": (decoder_with(kernel=3), "kernel_size=4"),
-    "UpSampling2D instead": (decoder_with(first="upsample", kernel=3), "not UpSampling2D"),
-    "filters 16 then 32": (decoder_with(filters=(16, 32)), "then the same with 16 filters"),
+    "UpSampling2D + Conv2D instead": (decoder_with(first="upsample", kernel=3), "not UpSampling2D"),
+    "filters 16 then 32": (decoder_with(filters=(16, 32)), "32 filters in the first"),
     "three output channels": (decoder_with(channels=3), "one channel"),
-    "a fixed input of 4 channels": (lambda code_channels: decoder_with()(4), "7×7×C code"),
+    "a fixed input of 4 channels": (lambda code_channels: decoder_with()(4), "input shape"),
     "returns the output tensor": (
         lambda code_channels: decoder_with()(code_channels).outputs[0],
         "should return a keras.Model",
@@ -241,27 +250,45 @@ DECODER_MISTAKES = {
 
 @pytest.mark.parametrize("mistake", list(DECODER_MISTAKES))
 def test_decoder_rejects(mistake):
-    answer, fragment = DECODER_MISTAKES[mistake]
-    rejects(check.decoder, answer, "Task 5", fragment)
+    answer, *fragments = DECODER_MISTAKES[mistake]
+    rejects(check.decoder, answer, "Task 5", *fragments)
+
+
+def separate_activations(code_channels):  # activations as layers, a Sequential model
+    return keras.Sequential(
+        [
+            keras.Input((7, 7, code_channels)),
+            layers.Conv2DTranspose(32, 4, strides=2, padding="same"),
+            layers.ReLU(),
+            layers.Conv2DTranspose(16, (4, 4), strides=(2, 2), padding="same"),
+            layers.Activation("relu"),
+            layers.Conv2D(1, 3, padding="same"),
+            layers.Activation("sigmoid"),
+        ]
+    )
+
+
+def nested_with_ops(code_channels):  # the upsampling as a nested Sequential, keras.ops activations
+    inputs = keras.Input((7, 7, code_channels), name="z")
+    up = keras.Sequential(
+        [layers.Conv2DTranspose(32, 4, strides=2, padding="same", name="t1"), layers.ReLU()], name="up"
+    )
+    x = keras.ops.relu(layers.Conv2DTranspose(16, 4, strides=2, padding="same", name="t2")(up(inputs)))
+    return keras.Model(inputs, keras.ops.sigmoid(layers.Conv2D(1, 3, padding="same", name="to_image")(x)))
+
+
+def valid_then_cropped(code_channels):  # 'valid' adds k − s = 2 rows; one cropped from each side is 'same'
+    inputs = keras.Input((7, 7, code_channels))
+    x = inputs
+    for filters in (32, 16):
+        x = layers.Conv2DTranspose(filters, 4, strides=2, activation="relu")(x)
+        x = layers.Cropping2D(1)(x)
+    return keras.Model(inputs, layers.Conv2D(1, 3, padding="same", activation="sigmoid")(x))
 
 
 def test_decoder_accepts_correct_answers(capsys):
-    accepts(check.decoder, SOLUTION["decoder"], capsys)
-
-    def separate_activations(code_channels):  # activations as layers, a Sequential model
-        return keras.Sequential(
-            [
-                keras.Input((7, 7, code_channels)),
-                layers.Conv2DTranspose(32, 4, strides=2, padding="same"),
-                layers.ReLU(),
-                layers.Conv2DTranspose(16, (4, 4), strides=(2, 2), padding="same"),
-                layers.Activation("relu"),
-                layers.Conv2D(1, 3, padding="same"),
-                layers.Activation("sigmoid"),
-            ]
-        )
-
-    accepts(check.decoder, separate_activations, capsys)
+    for answer in [SOLUTION["decoder"], separate_activations, nested_with_ops, valid_then_cropped]:
+        accepts(check.decoder, answer, capsys)
 
 
 DRILL_MISTAKES = {
