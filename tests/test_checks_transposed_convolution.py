@@ -21,6 +21,8 @@ SIZE_MISTAKES = {
     "forgets the output padding": (lambda n, k, s, p=0, a=0: (n - 1) * s - 2 * p + k, "add the output padding"),
     "a float": (lambda n, k, s, p=0, a=0: float((n - 1) * s - 2 * p + k + a), "should be an int"),
     "no defaults": (lambda n, k, s, p, a: (n - 1) * s - 2 * p + k + a, "default value 0"),
+    "returns None": (lambda n, k, s, p=0, a=0: None, "returned None"),
+    "a string": (lambda n, k, s, p=0, a=0: f"{(n - 1) * s - 2 * p + k + a}", "should be an int"),
 }
 
 
@@ -36,6 +38,12 @@ def test_transposed_output_size_accepts_correct_answers(capsys):
     accepts(
         check.transposed_output_size,
         lambda n, k, s, p=0, output_padding=0: s * n - s + k - p - p + output_padding,
+        capsys,
+    )
+    accepts(check.transposed_output_size, lambda n, k, s, p=0, a=0: np.int64(s * (n - 1) + k - 2 * p + a), capsys)
+    accepts(
+        check.transposed_output_size,
+        lambda size, kernel, stride, padding=0, extra=0, **_: (size - 1) * stride + kernel - 2 * padding + extra,
         capsys,
     )
 
@@ -58,6 +66,11 @@ def scatter_with(flip=False, transpose=False, stride_one=False, overwrite=False)
     return answer
 
 
+def value_plus_kernel(x, kernel, stride):
+    """out[block] += x[i, j] + kernel: x scattered with a kernel of ones, plus ones scattered with the kernel."""
+    return scatter_with()(x, np.ones_like(kernel), stride) + scatter_with()(np.ones_like(x), kernel, stride)
+
+
 def gather_without_flip(x, kernel, stride):
     """The notes' 'enlarge, then convolve' with the kernel not rotated: equals a flipped scatter."""
     from scipy.signal import correlate2d
@@ -76,6 +89,18 @@ SCATTER_MISTAKES = {
     "stride ignored": (scatter_with(stride_one=True), "start `stride` pixels apart"),
     "overwrite instead of add": (scatter_with(overwrite=True), "use +=, not ="),
     "returns None": (lambda *a: None, "returned None"),
+    "value added to the kernel": (
+        lambda x, kernel, stride: value_plus_kernel(x, kernel, stride),
+        "counts the stamps that cover it",
+    ),
+    "stride on rows only": (
+        lambda x, kernel, stride: scatter_with()(x, kernel, stride)[:, : (x.shape[1] - 1) + kernel.shape[0]],
+        "columns",
+    ),
+    "one stride too many": (
+        lambda x, kernel, stride: np.pad(scatter_with()(x, kernel, stride), ((0, stride),)),
+        "rows",
+    ),
 }
 
 
