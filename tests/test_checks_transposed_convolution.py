@@ -116,7 +116,7 @@ SCATTER_MISTAKES = {
     "output transposed": (lambda x, kernel, stride: scatter_with()(x, kernel, stride).T, "rows come from H"),
     "Conv2DTranspose without output_padding": (
         lambda x, kernel, stride: keras_conv_transpose(x, kernel, stride, crop=False),
-        "without output_padding gives H·stride",
+        "with K < stride gives H·stride",
     ),
 }
 

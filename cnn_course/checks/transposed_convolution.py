@@ -118,28 +118,14 @@ SCATTER_CASES = [  # H, W, K, stride; the first on all ones
 
 
 def _scatter_shape_hint(got, H, W, K, s):
-    for (rows, cols), ok, hint in [
-        (
-            ((W - 1) * s + K, (H - 1) * s + K),
-            H != W,
-            "rows come from H = x.shape[0], columns from W: (H − 1)·s + K rows",
-        ),
-        (((H - 1) + K, (W - 1) + K), s != 1, "the stamps of neighbouring pixels start `stride` pixels apart"),
-        ((H * K, W * K), K != s, "the stamps start `stride` pixels apart, not K: they overlap where K > stride"),
-        (
-            (H * s + K, W * s + K),
-            True,
-            "the last stamp starts at (H − 1)·stride: (H − 1)·stride + K rows, not H·stride + K",
-        ),
-        (
-            (H * s, W * s),
-            K < s,
-            "Conv2DTranspose without output_padding gives H·stride when K < stride: use the task's size",
-        ),
-    ]:
-        if ok and got == (rows, cols):
-            return hint
-    return "(H − 1)·stride + K rows and (W − 1)·stride + K columns"
+    """The usual wrong sizes → their hints (a wrong size equal to the right one never matches `got`)."""
+    return {
+        ((W - 1) * s + K, (H - 1) * s + K): "rows come from H = x.shape[0], columns from W: is it transposed?",
+        ((H - 1) + K, (W - 1) + K): "the stamps of neighbouring pixels start `stride` pixels apart",
+        (H * K, W * K): "the stamps start `stride` pixels apart, not K: they overlap where K > stride",
+        (H * s + K, W * s + K): "the last stamp starts at (H − 1)·stride: (H − 1)·stride + K rows, not H·stride + K",
+        (H * s, W * s) if K < s else None: "Conv2DTranspose with K < stride gives H·stride: keep the task's size",
+    }.get(got, "(H − 1)·stride + K rows and (W − 1)·stride + K columns")
 
 
 def _scatter_hint(got, x, kernel, stride):
@@ -150,6 +136,9 @@ def _scatter_hint(got, x, kernel, stride):
         if np.allclose(got, _keras_conv_transpose(x, k, stride), atol=1e-4):
             return hint
     return "out[i·s : i·s + K, j·s : j·s + K] += x[i, j] · kernel, for every input pixel (i, j)"
+
+
+COUNTS = "each output pixel counts the stamps that cover it (1, 2 or 4)"
 
 
 def conv_transpose2d(fn):
@@ -167,11 +156,7 @@ def conv_transpose2d(fn):
             t.equal(f"{what}: output shape", got.shape, expected.shape, _scatter_shape_hint(got.shape, H, W, K, s))
             hint = _scatter_hint(got, x, kernel, s)
             if ones:
-                hint = (
-                    "where stamps overlap their values add up: use +=, not ="
-                    if np.allclose(got, 1)
-                    else ("each output pixel counts the stamps that cover it (1, 2 or 4)")
-                )
+                hint = "overlapping stamps add up: use +=, not =" if np.allclose(got, 1) else COUNTS
             t.close(f"{what}: values", got, expected, hint, atol=1e-4)
 
 
@@ -186,15 +171,12 @@ MATRIX_CASES = [  # K, n, stride: (n − K) not divisible by s in three of them
 
 
 def _matrix_shape_hint(shape, n, K, s, m):
-    for wrong, ok, hint in [
-        ((n * n, m * m), True, "C has one row per output pixel and one column per input pixel: shape (m², n²)"),
-        (((n - K + 1) ** 2, n * n), s != 1, "windows start `stride` pixels apart: m = ⌊(n − k)/s⌋ + 1 per side"),
-        (((m - 1) ** 2, n * n), True, "the first window counts too: m = ⌊(n − k)/s⌋ + 1, not ⌊(n − k)/s⌋"),
-        ((m, m, n, n), True, "reshape to 2-D: one row per output pixel (m²), one column per input pixel (n²)"),
-    ]:
-        if ok and shape == wrong:
-            return hint
-    return "one row per output pixel (m² with m = ⌊(n − k)/s⌋ + 1), one column per input pixel (n²)"
+    return {
+        (n * n, m * m): "C has one row per output pixel and one column per input pixel: shape (m², n²)",
+        ((n - K + 1) ** 2, n * n): "windows start `stride` pixels apart: m = ⌊(n − k)/s⌋ + 1 per side",
+        ((m - 1) ** 2, n * n): "the first window counts too: m = ⌊(n − k)/s⌋ + 1, not ⌊(n − k)/s⌋",
+        (m, m, n, n): "reshape to 2-D: one row per output pixel (m²), one column per input pixel (n²)",
+    }.get(shape, "one row per output pixel (m² with m = ⌊(n − k)/s⌋ + 1), one column per input pixel (n²)")
 
 
 def _matrix_hint(C, x, kernel, stride):
@@ -265,15 +247,13 @@ GRADIENT_CASES = [  # K, n, stride: K ≠ m, and (n − K) not divisible by s in
 
 
 def _gradient_shape_hint(shape, n, K, m):
-    for wrong, hint in [
-        ((1, n, n, 1), "return an (n, n) array: drop the batch and channel axes with [0, :, :, 0]"),
-        ((K, K), "that is the kernel's shape: take the gradient with respect to x, not the kernel"),
-        ((K, K, 1, 1), "that is the kernel's shape: take the gradient with respect to x, not the kernel"),
-        ((m, m), "that is y's shape: take the gradient with respect to x, whose shape is (n, n)"),
-    ]:
-        if shape == wrong:
-            return hint
-    return "the gradient has the shape of the input x: (n, n)"
+    kernel_shape = "that is the kernel's shape: take the gradient with respect to x, not the kernel"
+    return {
+        (1, n, n, 1): "return an (n, n) array: drop the batch and channel axes with [0, :, :, 0]",
+        (K, K): kernel_shape,
+        (K, K, 1, 1): kernel_shape,
+        (m, m): "that is y's shape: take the gradient with respect to x, whose shape is (n, n)",
+    }.get(shape, "the gradient has the shape of the input x: (n, n)")
 
 
 def _gradient_hint(got, y, kernel, s, a):
