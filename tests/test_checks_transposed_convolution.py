@@ -19,8 +19,11 @@ SIZE_MISTAKES = {
     "the convolution's formula": (lambda n, k, s, p=0, a=0: (n + 2 * p - k) // s + 1, "convolution's formula"),
     "n instead of n − 1": (lambda n, k, s, p=0, a=0: n * s - 2 * p + k + a, "use n − 1"),
     "forgets the output padding": (lambda n, k, s, p=0, a=0: (n - 1) * s - 2 * p + k, "add the output padding"),
+    "output padding on both sides": (lambda n, k, s, p=0, a=0: (n - 1) * s - 2 * p + k + 2 * a, "one side only"),
     "a float": (lambda n, k, s, p=0, a=0: float((n - 1) * s - 2 * p + k + a), "should be an int"),
     "no defaults": (lambda n, k, s, p, a: (n - 1) * s - 2 * p + k + a, "default value 0"),
+    "returns None": (lambda n, k, s, p=0, a=0: None, "returned None"),
+    "a string": (lambda n, k, s, p=0, a=0: f"{(n - 1) * s - 2 * p + k + a}", "should be an int"),
 }
 
 
@@ -38,12 +41,18 @@ def test_transposed_output_size_accepts_correct_answers(capsys):
         lambda n, k, s, p=0, output_padding=0: s * n - s + k - p - p + output_padding,
         capsys,
     )
+    accepts(check.transposed_output_size, lambda n, k, s, p=0, a=0: np.int64(s * (n - 1) + k - 2 * p + a), capsys)
+    accepts(
+        check.transposed_output_size,
+        lambda size, kernel, stride, padding=0, extra=0, **_: (size - 1) * stride + kernel - 2 * padding + extra,
+        capsys,
+    )
 
 
-def scatter_with(flip=False, transpose=False, stride_one=False, overwrite=False):
+def scatter_with(flip=False, transpose=False, stride_one=False, overwrite=False, stride_k=False):
     def answer(x, kernel, stride):
         k = kernel[::-1, ::-1] if flip else kernel.T if transpose else kernel
-        s = 1 if stride_one else stride
+        s = 1 if stride_one else kernel.shape[0] if stride_k else stride
         K = k.shape[0]
         out = np.zeros(((x.shape[0] - 1) * s + K, (x.shape[1] - 1) * s + K))
         for i in range(x.shape[0]):
@@ -56,6 +65,21 @@ def scatter_with(flip=False, transpose=False, stride_one=False, overwrite=False)
         return out
 
     return answer
+
+
+def keras_conv_transpose(x, kernel, stride, crop=True):
+    """Conv2DTranspose holding the kernel; with K < stride its default output is H·stride: keep the task's size."""
+    K, (H, W) = kernel.shape[0], x.shape
+    layer = layers.Conv2DTranspose(1, K, strides=stride, use_bias=False)
+    layer.build((None, H, W, 1))
+    layer.set_weights([kernel.reshape(K, K, 1, 1)])
+    out = keras.ops.convert_to_numpy(layer(x[None, :, :, None].astype("float32")))[0, :, :, 0]
+    return out[: (H - 1) * stride + K, : (W - 1) * stride + K] if crop else out
+
+
+def value_plus_kernel(x, kernel, stride):
+    """out[block] += x[i, j] + kernel: x scattered with a kernel of ones, plus ones scattered with the kernel."""
+    return scatter_with()(x, np.ones_like(kernel), stride) + scatter_with()(np.ones_like(x), kernel, stride)
 
 
 def gather_without_flip(x, kernel, stride):
@@ -76,6 +100,24 @@ SCATTER_MISTAKES = {
     "stride ignored": (scatter_with(stride_one=True), "start `stride` pixels apart"),
     "overwrite instead of add": (scatter_with(overwrite=True), "use +=, not ="),
     "returns None": (lambda *a: None, "returned None"),
+    "value added to the kernel": (
+        lambda x, kernel, stride: value_plus_kernel(x, kernel, stride),
+        "counts the stamps that cover it",
+    ),
+    "stride on rows only": (
+        lambda x, kernel, stride: scatter_with()(x, kernel, stride)[:, : (x.shape[1] - 1) + kernel.shape[0]],
+        "(W − 1)·stride + K columns",
+    ),
+    "one stride too many": (
+        lambda x, kernel, stride: np.pad(scatter_with()(x, kernel, stride), ((0, stride),)),
+        "not H·stride + K",
+    ),
+    "stamps K apart": (scatter_with(stride_k=True), "not K"),
+    "output transposed": (lambda x, kernel, stride: scatter_with()(x, kernel, stride).T, "rows come from H"),
+    "Conv2DTranspose without output_padding": (
+        lambda x, kernel, stride: keras_conv_transpose(x, kernel, stride, crop=False),
+        "with K < stride gives H·stride",
+    ),
 }
 
 
@@ -86,7 +128,7 @@ def test_conv_transpose2d_rejects(mistake):
 
 
 def test_conv_transpose2d_accepts_correct_answers(capsys):
-    from scipy.signal import correlate2d
+    from scipy.signal import convolve2d, correlate2d
 
     accepts(check.conv_transpose2d, SOLUTION["conv_transpose2d"], capsys)
 
@@ -105,27 +147,68 @@ def test_conv_transpose2d_accepts_correct_answers(capsys):
                 out[a : a + (H - 1) * stride + 1 : stride, b : b + (W - 1) * stride + 1 : stride] += kernel[a, b] * x
         return out
 
-    accepts(check.conv_transpose2d, enlarge_then_convolve, capsys)
-    accepts(check.conv_transpose2d, by_kernel_entry, capsys)
+    def kron_then_convolve(x, kernel, stride):  # zeros inserted by np.kron, then a true (flipping) convolution
+        spread = np.kron(x, np.eye(stride)[:1].T @ np.eye(stride)[:1])[: (x.shape[0] - 1) * stride + 1]
+        return convolve2d(spread[:, : (x.shape[1] - 1) * stride + 1], kernel, mode="full")
+
+    def with_tf_nn(x, kernel, stride):  # the low-level op, with the output shape given
+        K, (H, W) = kernel.shape[0], x.shape
+        out = tf.nn.conv2d_transpose(
+            tf.constant(x[None, :, :, None], "float32"),
+            tf.constant(kernel[:, :, None, None], "float32"),
+            output_shape=[1, (H - 1) * stride + K, (W - 1) * stride + K, 1],
+            strides=stride,
+            padding="VALID",
+        )
+        return out.numpy().squeeze(axis=(0, 3))
+
+    for answer in [enlarge_then_convolve, by_kernel_entry, kron_then_convolve, keras_conv_transpose, with_tf_nn]:
+        accepts(check.conv_transpose2d, answer, capsys)
 
 
 def matrix_with(
-    flip=False, transpose_kernel=False, shape_transposed=False, stride_one=False, swap_rows=False, column_major=False
+    flip=False,
+    transpose_kernel=False,
+    shape_transposed=False,
+    stride_one=False,
+    swap_rows=False,
+    column_major=False,
+    m_of=lambda n, K, s: (n - K) // s + 1,
+    place_without_stride=False,
+    four_axes=False,
 ):
     def answer(kernel, n, stride):
         k = kernel[::-1, ::-1] if flip else kernel.T if transpose_kernel else kernel
         K = k.shape[0]
         s = 1 if stride_one else stride
-        m = (n - K) // s + 1
-        C = np.zeros((m * m, n * n))
+        m = m_of(n, K, s)
+        t = 1 if place_without_stride else s
+        C = np.zeros((m, m, n, n))
         for i in range(m):
             for j in range(m):
-                window = np.zeros((n, n))
-                window[i * s : i * s + K, j * s : j * s + K] = k
-                C[j * m + i if swap_rows else i * m + j] = window.ravel(order="F" if column_major else "C")
+                C[i, j, i * t : i * t + K, j * t : j * t + K] = k
+        if column_major:
+            C = C.transpose(0, 1, 3, 2)
+        if swap_rows:
+            C = C.transpose(1, 0, 2, 3)
+        if four_axes:
+            return C
+        C = C.reshape(m * m, n * n)
         return C.T if shape_transposed else C
 
     return answer
+
+
+def kernel_side_by_side(kernel, n, stride):
+    """Each row holds kernel.ravel() as one run of K² entries, as if the grid's rows were not n apart."""
+    K = kernel.shape[0]
+    m = (n - K) // stride + 1
+    C = np.zeros((m * m, n * n))
+    for i in range(m):
+        for j in range(m):
+            start = i * stride * n + j * stride
+            C[i * m + j, start : start + K * K] = kernel.ravel()
+    return C
 
 
 MATRIX_MISTAKES = {
@@ -133,9 +216,15 @@ MATRIX_MISTAKES = {
     "kernel flipped": (matrix_with(flip=True), "do not flip the kernel"),
     "kernel transposed": (matrix_with(transpose_kernel=True), "do not transpose it"),
     "shape (n², m²)": (matrix_with(shape_transposed=True), "shape (m², n²)"),
-    "stride ignored": (matrix_with(stride_one=True), "m = ⌊(n − k)/s⌋ + 1"),
+    "stride ignored": (matrix_with(stride_one=True), "windows start `stride` pixels apart"),
     "rows column by column": (matrix_with(swap_rows=True), "row r = i·m + j"),
     "windows flattened column-major": (matrix_with(column_major=True), "ravel's default order"),
+    "ceil for m": (matrix_with(m_of=lambda n, K, s: -(-(n - K) // s) + 1), "floor, not ceil"),
+    "round for m": (matrix_with(m_of=lambda n, K, s: round((n - K) / s) + 1), "floor, not ceil or round"),
+    "m without the + 1": (matrix_with(m_of=lambda n, K, s: (n - K) // s), "the first window counts too"),
+    "windows placed at (i, j)": (matrix_with(place_without_stride=True), "× stride"),
+    "kernel entries side by side": (kernel_side_by_side, "n apart in x.ravel()"),
+    "not reshaped": (matrix_with(four_axes=True), "reshape to 2-D"),
     "a list of lists": (lambda kernel, n, stride: [["not", "numbers"]], "should return an array"),
 }
 
@@ -147,7 +236,7 @@ def test_conv_matrix_rejects(mistake):
 
 
 def test_conv_matrix_accepts_correct_answers(capsys):
-    accepts(check.conv_matrix, SOLUTION["conv_matrix"], capsys)
+    from scipy import sparse
 
     def from_unit_vectors(kernel, n, stride):  # column c of C is the convolution of the c-th unit image
         K = kernel.shape[0]
@@ -156,34 +245,73 @@ def test_conv_matrix_accepts_correct_answers(capsys):
         responses = np.einsum("cijab,ab->cij", windows[:, ::stride, ::stride], kernel)
         return responses.reshape(n * n, m * m).T
 
-    accepts(check.conv_matrix, from_unit_vectors, capsys)
+    def kron_of_selections(kernel, n, stride):  # Σ kernel[a, b] · (rows a, a + s, … of I) ⊗ (rows b, b + s, … of I)
+        K = kernel.shape[0]
+        m = (n - K) // stride + 1
+        rows = [np.eye(n)[a : a + (m - 1) * stride + 1 : stride] for a in range(K)]
+        return sum(kernel[a, b] * np.kron(rows[a], rows[b]) for a in range(K) for b in range(K))
 
-
-def gradient_with(ignore_y=False, flip=False, keep_axes=False):
-    def answer(kernel, y, n, stride):
+    def keras_on_unit_images(kernel, n, stride):  # a Conv2D applied to the n² unit images, one per column
         K = kernel.shape[0]
         conv = layers.Conv2D(1, K, strides=stride, use_bias=False)
         conv.build((None, n, n, 1))
-        conv.set_weights([(kernel[::-1, ::-1] if flip else kernel).reshape(K, K, 1, 1)])
+        conv.set_weights([kernel.reshape(K, K, 1, 1)])
+        responses = keras.ops.convert_to_numpy(conv(np.eye(n * n, dtype="float32").reshape(n * n, n, n, 1)))
+        return responses.reshape(n * n, -1).T
+
+    def scipy_sparse(kernel, n, stride):  # (row, column, value) triplets, then a dense array
+        K = kernel.shape[0]
+        m = (n - K) // stride + 1
+        i, j, a, b = np.meshgrid(range(m), range(m), range(K), range(K), indexing="ij")
+        rows, columns = (i * m + j).ravel(), ((i * stride + a) * n + j * stride + b).ravel()
+        values = np.broadcast_to(kernel, i.shape).ravel()
+        return sparse.coo_array((values, (rows, columns)), shape=(m * m, n * n)).toarray()
+
+    for answer in [SOLUTION["conv_matrix"], from_unit_vectors, kron_of_selections, keras_on_unit_images, scipy_sparse]:
+        accepts(check.conv_matrix, answer, capsys)
+
+
+def gradient_with(
+    inner=lambda out, y: tf.reduce_sum(out * y),
+    kernel_of=lambda kernel: kernel,
+    stride_one=False,
+    keep_axes=False,
+    respect_to="x",
+    outside_tape=False,
+):
+    def answer(kernel, y, n, stride):
+        K = kernel.shape[0]
+        conv = layers.Conv2D(1, K, strides=1 if stride_one else stride, use_bias=False)
+        conv.build((None, n, n, 1))
+        conv.set_weights([kernel_of(kernel).reshape(K, K, 1, 1)])
         x = tf.Variable(np.zeros((1, n, n, 1), "float32"))
+        y = tf.Variable(y)
+        out = conv(x)[0, :, :, 0]
         with tf.GradientTape() as tape:
-            out = conv(x)[0, :, :, 0]
-            inner = tf.reduce_sum(out) if ignore_y else tf.reduce_sum(out * y)
-        gradient = tape.gradient(inner, x).numpy()
-        return gradient if keep_axes else gradient[0, :, :, 0]
+            value = inner(out if outside_tape else conv(x)[0, :, :, 0], y)
+        gradient = tape.gradient(value, {"x": x, "y": y, "kernel": conv.kernel}[respect_to]).numpy()
+        return gradient if keep_axes else np.squeeze(gradient)
 
     return answer
 
 
 GRADIENT_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "gradient of Σ conv(x)": (gradient_with(ignore_y=True), "weight conv(x) by y"),
-    "kernel flipped": (gradient_with(flip=True), "without flipping"),
+    "gradient of Σ conv(x)": (gradient_with(inner=lambda out, y: tf.reduce_sum(out)), "weight conv(x) by y"),
+    "kernel flipped": (gradient_with(kernel_of=lambda k: k[::-1, ::-1]), "without flipping"),
+    "kernel transposed": (gradient_with(kernel_of=lambda k: k.T), "not transposed"),
     "batch and channel axes kept": (gradient_with(keep_axes=True), "[0, :, :, 0]"),
-    "gradient with respect to the kernel": (
-        lambda kernel, y, n, stride: np.zeros_like(kernel),
-        "the shape of the input",
+    "gradient with respect to the kernel": (gradient_with(respect_to="kernel"), "not the kernel"),
+    "gradient with respect to y": (gradient_with(respect_to="y"), "that is y's shape"),
+    "stride ignored": (gradient_with(stride_one=True), "strides=stride"),
+    "forward pass outside the tape": (gradient_with(outside_tape=True), "inside `with tf.GradientTape()`"),
+    "mean instead of sum": (gradient_with(inner=lambda out, y: tf.reduce_mean(out * y)), "not their mean"),
+    "minus sign": (gradient_with(inner=lambda out, y: -tf.reduce_sum(out * y)), "no minus sign"),
+    "squared-error loss": (
+        gradient_with(inner=lambda out, y: tf.reduce_sum((out - y) ** 2)),
+        "-2 × the gradient of Σ conv(x)·y",
     ),
+    "a string": (lambda kernel, y, n, stride: "gradient", "should return an array"),
 }
 
 
@@ -194,8 +322,6 @@ def test_input_gradient_rejects(mistake):
 
 
 def test_input_gradient_accepts_correct_answers(capsys):
-    accepts(check.input_gradient, SOLUTION["input_gradient"], capsys)
-
     def with_tf_nn(kernel, y, n, stride):  # the low-level op and a nonzero point x (the map is linear)
         x = tf.Variable(np.random.default_rng(0).normal(size=(1, n, n, 1)).astype("float32"))
         w = tf.constant(kernel.reshape(*kernel.shape, 1, 1), "float32")
@@ -203,19 +329,42 @@ def test_input_gradient_accepts_correct_answers(capsys):
             inner = tf.reduce_sum(tf.nn.conv2d(x, w, strides=stride, padding="VALID") * y[None, :, :, None])
         return np.squeeze(tape.gradient(inner, x).numpy())
 
-    accepts(check.input_gradient, with_tf_nn, capsys)
+    def watched_constant_with_ops(kernel, y, n, stride):  # keras.ops.conv on a watched constant, a tensor returned
+        x = tf.ones((1, n, n, 1))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = keras.ops.conv(x, kernel[:, :, None, None].astype("float32"), strides=stride)
+            inner = keras.ops.sum(keras.ops.squeeze(out) * y)
+        return tape.gradient(inner, x)[0, :, :, 0]
+
+    def from_the_jacobian(kernel, y, n, stride):  # the full Jacobian of conv(x), contracted with y
+        conv = keras.Sequential([keras.Input((n, n, 1)), layers.Conv2D(1, kernel.shape[0], strides=stride)])
+        conv.layers[0].set_weights([kernel[:, :, None, None], np.array([0.7], "float32")])  # a bias changes nothing
+        x = tf.Variable(tf.zeros((1, n, n, 1)))
+        with tf.GradientTape() as tape:
+            out = conv(x)
+        jacobian = tape.jacobian(out, x).numpy().reshape(y.size, n, n)
+        return np.tensordot(y.ravel(), jacobian, axes=1)
+
+    for answer in [SOLUTION["input_gradient"], with_tf_nn, watched_constant_with_ops, from_the_jacobian]:
+        accepts(check.input_gradient, answer, capsys)
 
 
-def decoder_with(kernel=4, padding="same", final="sigmoid", first="transpose", filters=(32, 16), channels=1):
+def decoder_with(
+    kernel=4, padding="same", final="sigmoid", first="transpose", filters=(32, 16), channels=1, relus=(1, 1), crop=None
+):
     def answer(code_channels):
         inputs = keras.Input((7, 7, code_channels))
         x = inputs
-        for f in filters:
+        for f, relu in zip(filters, relus, strict=True):
             if first == "upsample":
                 x = layers.UpSampling2D(2)(x)
-                x = layers.Conv2D(f, kernel, padding=padding, activation="relu")(x)
+                x = layers.Conv2D(f, kernel, padding=padding, activation="relu" if relu else None)(x)
             else:
-                x = layers.Conv2DTranspose(f, kernel, strides=2, padding=padding, activation="relu")(x)
+                x = layers.Conv2DTranspose(f, kernel, strides=2, padding=padding, activation="relu" if relu else None)(
+                    x
+                )
+                x = layers.Cropping2D(crop)(x) if crop else x
         outputs = layers.Conv2D(channels, 3, padding="same", activation=final)(x)
         return keras.Model(inputs, outputs)
 
@@ -224,14 +373,18 @@ def decoder_with(kernel=4, padding="same", final="sigmoid", first="transpose", f
 
 DECODER_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "no output activation": (decoder_with(final=None), "activation='sigmoid'"),
-    "ReLU output": (decoder_with(final="relu"), "activation='sigmoid'"),
-    "padding valid": (decoder_with(padding="valid"), "padding='same'"),
+    "no output activation": (decoder_with(final=None), "outputs differ", "missing Sigmoid"),
+    "ReLU output": (decoder_with(final="relu"), "the output needs a sigmoid, not a ReLU"),
+    "tanh output": (decoder_with(final="tanh"), "the output needs a sigmoid"),
+    "first ReLU missing": (decoder_with(relus=(0, 1)), "followed by a ReLU"),
+    "second ReLU missing": (decoder_with(relus=(1, 0)), "followed by a ReLU"),
+    "padding valid": (decoder_with(padding="valid"), "output shape", "padding='same'"),
+    "padding valid, cropped on one side": (decoder_with(padding="valid", crop=((2, 0), (2, 0))), "outputs differ"),
     "3×3 kernels": (decoder_with(kernel=3), "kernel_size=4"),
-    "UpSampling2D instead": (decoder_with(first="upsample", kernel=3), "not UpSampling2D"),
-    "filters 16 then 32": (decoder_with(filters=(16, 32)), "then the same with 16 filters"),
+    "UpSampling2D + Conv2D instead": (decoder_with(first="upsample", kernel=3), "not UpSampling2D"),
+    "filters 16 then 32": (decoder_with(filters=(16, 32)), "32 filters in the first"),
     "three output channels": (decoder_with(channels=3), "one channel"),
-    "a fixed input of 4 channels": (lambda code_channels: decoder_with()(4), "7×7×C code"),
+    "a fixed input of 4 channels": (lambda code_channels: decoder_with()(4), "input shape"),
     "returns the output tensor": (
         lambda code_channels: decoder_with()(code_channels).outputs[0],
         "should return a keras.Model",
@@ -241,27 +394,45 @@ DECODER_MISTAKES = {
 
 @pytest.mark.parametrize("mistake", list(DECODER_MISTAKES))
 def test_decoder_rejects(mistake):
-    answer, fragment = DECODER_MISTAKES[mistake]
-    rejects(check.decoder, answer, "Task 5", fragment)
+    answer, *fragments = DECODER_MISTAKES[mistake]
+    rejects(check.decoder, answer, "Task 5", *fragments)
+
+
+def separate_activations(code_channels):  # activations as layers, a Sequential model
+    return keras.Sequential(
+        [
+            keras.Input((7, 7, code_channels)),
+            layers.Conv2DTranspose(32, 4, strides=2, padding="same"),
+            layers.ReLU(),
+            layers.Conv2DTranspose(16, (4, 4), strides=(2, 2), padding="same"),
+            layers.Activation("relu"),
+            layers.Conv2D(1, 3, padding="same"),
+            layers.Activation("sigmoid"),
+        ]
+    )
+
+
+def nested_with_ops(code_channels):  # the upsampling as a nested Sequential, keras.ops activations
+    inputs = keras.Input((7, 7, code_channels), name="z")
+    up = keras.Sequential(
+        [layers.Conv2DTranspose(32, 4, strides=2, padding="same", name="t1"), layers.ReLU()], name="up"
+    )
+    x = keras.ops.relu(layers.Conv2DTranspose(16, 4, strides=2, padding="same", name="t2")(up(inputs)))
+    return keras.Model(inputs, keras.ops.sigmoid(layers.Conv2D(1, 3, padding="same", name="to_image")(x)))
+
+
+def valid_then_cropped(code_channels):  # 'valid' adds k − s = 2 rows; one cropped from each side is 'same'
+    inputs = keras.Input((7, 7, code_channels))
+    x = inputs
+    for filters in (32, 16):
+        x = layers.Conv2DTranspose(filters, 4, strides=2, activation="relu")(x)
+        x = layers.Cropping2D(1)(x)
+    return keras.Model(inputs, layers.Conv2D(1, 3, padding="same", activation="sigmoid")(x))
 
 
 def test_decoder_accepts_correct_answers(capsys):
-    accepts(check.decoder, SOLUTION["decoder"], capsys)
-
-    def separate_activations(code_channels):  # activations as layers, a Sequential model
-        return keras.Sequential(
-            [
-                keras.Input((7, 7, code_channels)),
-                layers.Conv2DTranspose(32, 4, strides=2, padding="same"),
-                layers.ReLU(),
-                layers.Conv2DTranspose(16, (4, 4), strides=(2, 2), padding="same"),
-                layers.Activation("relu"),
-                layers.Conv2D(1, 3, padding="same"),
-                layers.Activation("sigmoid"),
-            ]
-        )
-
-    accepts(check.decoder, separate_activations, capsys)
+    for answer in [SOLUTION["decoder"], separate_activations, nested_with_ops, valid_then_cropped]:
+        accepts(check.decoder, answer, capsys)
 
 
 DRILL_MISTAKES = {
@@ -269,10 +440,15 @@ DRILL_MISTAKES = {
     "n instead of n − 1": ((17, 14, 18_464), "(7 − 1)·2"),
     "'same' for 'valid'": ((14, 14, 18_464), "'valid' keeps the whole overlap"),
     "convolution's formula": ((3, 14, 18_464), "convolution's formula"),
-    "'same' as 'valid'": ((15, 15, 18_464), "n·s"),
+    "'same' as 'valid'": ((15, 15, 18_464), "that is the 'valid' size"),
     "no biases": ((15, 14, 18_432), "add the 32 biases"),
     "bias per input channel": ((15, 14, 18_496), "not per input channel"),
     "one input channel": ((15, 14, 320), "all 64 input channels"),
+    "k forgotten in 'valid'": ((12, 14, 18_464), "add k to (n − 1)·s"),
+    "'same' keeps the size": ((15, 7, 18_464), "only at stride 1"),
+    "the convolution's 'same'": ((15, 4, 18_464), "⌈n/s⌉"),
+    "kernel size forgotten": ((15, 14, 2_080), "k×k = 3×3"),
+    "a float": ((15.0, 14, 18_464), "wrong type"),
 }
 
 

@@ -1,18 +1,27 @@
 """Checks for unit 03 (transposed convolution): output size, scatter-add, conv matrix, gradient, decoder, drill.
 
-Every expectation is measured on Keras: sizes from ``keras.ops.conv_transpose``
-(what ``Conv2DTranspose`` computes) followed by ``Cropping2D``; values from ``Conv2D``
-and ``keras.ops.conv_transpose`` holding the learner's kernel; the decoder from its
-layers, shapes and parameter counts. The op rather than the layer because the
-layer refuses ``output_padding=0`` on Keras 3.10.
-Wrong answers are recognised by running Keras on the usual mistakes (a flipped
-or transposed kernel, stride 1, the rows in the wrong order) or by probes (an
-all-ones input, whose output counts the overlapping stamps).
+Every expectation is computed by Keras from the task's specification: sizes from
+``keras.ops.conv_transpose`` (what ``Conv2DTranspose`` computes) then ``Cropping2D``;
+values from ``Conv2D`` and ``keras.ops.conv_transpose`` holding the learner's kernel
+on random mixed-sign inputs of several sizes and strides; the decoder against a model
+built from its statement (same random weights). The op rather than the layer: the
+layer refuses ``output_padding=0`` on Keras 3.10, and ``None`` is another size when k < s.
+Hints come from the evidence: Keras run on the usual mistakes (a flipped or transposed
+kernel, stride 1, a factor), the shape that a slip gives, or the error the code raised.
 """
 
 import numpy as np
 
-from cnn_course.checks import Task, is_whole_number, layer_kinds
+from cnn_course.checks import Task, is_whole_number
+from cnn_course.checks.compare import (
+    activation,
+    chain,
+    compare_with_reference,
+    conv,
+    conv_transpose,
+    reference_model,
+    relu,
+)
 
 
 # -- references measured on Keras ---------------------------------------------------------
@@ -46,7 +55,7 @@ def _as_array(t, value, what):
 # -- Task 1 ---------------------------------------------------------------------------------
 SIZE_CASES = [  # n, k, s, p, output_padding
     (4, 3, 2, 0, 0),
-    (5, 5, 3, 1, 2),
+    (5, 5, 3, 2, 1),
     (7, 3, 2, 1, 1),
     (7, 4, 2, 1, 0),
     (8, 5, 2, 2, 1),
@@ -67,33 +76,39 @@ def _size_hints(n, k, s, p, a):
         ((n + 2 * p - k) // s + 1, "that is the convolution's formula (it shrinks); run it backwards"),
         (n * s - 2 * p + k + a, "the first stamp starts at 0 and the last at (n − 1)·s: use n − 1, not n"),
         ((n - 1) * s - 2 * p + k, "add the output padding: extra rows at the bottom (and columns at the right)"),
+        ((n - 1) * s - 2 * p + k + 2 * a, "the output padding adds rows on one side only: + output_padding, not 2×"),
     ]:
         hints.setdefault(value, hint)
     return hints
 
 
-def transposed_output_size(fn):
-    """Task 1: (n − 1)·s − 2p + k + output_padding, compared with Conv2DTranspose's op + Cropping2D."""
+def _keras_size(n, k, s, p=0, a=0):
+    """The side of Conv2DTranspose's op (valid) followed by Cropping2D(p), on an n×n input."""
     import keras
     from keras import layers, ops
 
+    y = ops.conv_transpose(keras.Input((n, n, 1)), np.ones((k, k, 1, 1)), strides=s, output_padding=a)
+    return layers.Cropping2D(p)(y).shape[1]
+
+
+def transposed_output_size(fn):
+    """Task 1: (n − 1)·s − 2p + k + output_padding, compared with Conv2DTranspose's op + Cropping2D."""
     with Task(1, "transposed_output_size") as t:
         t.function(fn, "transposed_output_size")
         for n, k, s, p, a in SIZE_CASES:
             what = f"transposed_output_size(n={n}, k={k}, s={s}, p={p}, output_padding={a})"
             got = t.call(fn, (n, k, s, p, a), what=what)
             t.expect(is_whole_number(got), f"{what} should be an int", "an int", got, "a size is a whole number")
-            y = ops.conv_transpose(keras.Input((n, n, 1)), np.ones((k, k, 1, 1)), strides=s, output_padding=a)
-            expected = layers.Cropping2D(p)(y).shape[1]
             hint = _size_hints(n, k, s, p, a).get(int(got), "(n − 1)·s − 2p + k + output_padding")
-            t.equal(what, int(got), expected, hint)
+            t.equal(what, int(got), _keras_size(n, k, s, p, a), hint)
         what = "transposed_output_size(7, 3, 2) (p and output_padding left at their defaults)"
         got = t.call(fn, (7, 3, 2), what=what, hint="give p and output_padding the default value 0")
-        t.equal(what, got, 15, "with p = 0 and output_padding = 0 the size is (n − 1)·s + k")
+        t.equal(what, got, _keras_size(7, 3, 2), "with p = 0 and output_padding = 0 the size is (n − 1)·s + k")
 
 
 # -- Task 2 ---------------------------------------------------------------------------------
-SCATTER_CASES = [  # H, W, K, stride
+SCATTER_CASES = [  # H, W, K, stride; the first on all ones
+    (4, 4, 3, 2),
     (3, 4, 3, 2),
     (4, 3, 4, 2),
     (3, 3, 2, 3),
@@ -102,15 +117,28 @@ SCATTER_CASES = [  # H, W, K, stride
 ]
 
 
+def _scatter_shape_hint(got, H, W, K, s):
+    """The usual wrong sizes → their hints (a wrong size equal to the right one never matches `got`)."""
+    return {
+        ((W - 1) * s + K, (H - 1) * s + K): "rows come from H = x.shape[0], columns from W: is it transposed?",
+        ((H - 1) + K, (W - 1) + K): "the stamps of neighbouring pixels start `stride` pixels apart",
+        (H * K, W * K): "the stamps start `stride` pixels apart, not K: they overlap where K > stride",
+        (H * s + K, W * s + K): "the last stamp starts at (H − 1)·stride: (H − 1)·stride + K rows, not H·stride + K",
+        (H * s, W * s) if K < s else None: "Conv2DTranspose with K < stride gives H·stride: keep the task's size",
+    }.get(got, "(H − 1)·stride + K rows and (W − 1)·stride + K columns")
+
+
 def _scatter_hint(got, x, kernel, stride):
-    variants = [
-        (kernel[::-1, ::-1], stride, "do not flip the kernel: kernel[a, b] goes to row i·s + a, column j·s + b"),
-        (kernel.T, stride, "kernel[a, b] goes to row i·s + a and column j·s + b (rows first): do not transpose it"),
-    ]
-    for k, s, hint in variants:
-        if np.allclose(got, _keras_conv_transpose(x, k, s), atol=1e-4):
+    for k, hint in [
+        (kernel[::-1, ::-1], "do not flip the kernel: kernel[a, b] goes to row i·s + a, column j·s + b"),
+        (kernel.T, "kernel[a, b] goes to row i·s + a and column j·s + b (rows first): do not transpose it"),
+    ]:
+        if np.allclose(got, _keras_conv_transpose(x, k, stride), atol=1e-4):
             return hint
     return "out[i·s : i·s + K, j·s : j·s + K] += x[i, j] · kernel, for every input pixel (i, j)"
+
+
+COUNTS = "each output pixel counts the stamps that cover it (1, 2 or 4)"
 
 
 def conv_transpose2d(fn):
@@ -118,48 +146,41 @@ def conv_transpose2d(fn):
     rng = np.random.default_rng(3)
     with Task(2, "conv_transpose2d") as t:
         t.function(fn, "conv_transpose2d")
-        ones, ones_kernel = np.ones((3, 3)), np.ones((3, 3))
-        what = "conv_transpose2d(np.ones((3, 3)), np.ones((3, 3)), stride=2)"
-        got = _as_array(t, t.call(fn, (ones, ones_kernel, 2), what=what), what)
-        expected = _keras_conv_transpose(ones, ones_kernel, 2)
-        t.equal(
-            f"{what}: output shape",
-            got.shape,
-            expected.shape,
-            "(H − 1)·stride + K rows and (W − 1)·stride + K columns"
-            + (": the stamps start `stride` pixels apart" if got.shape == (5, 5) else ""),
-        )
-        hint = "each output pixel counts the stamps that cover it (1, 2 or 4)"
-        if np.allclose(got, 1):
-            hint = "where stamps overlap their values add up: use +=, not ="
-        t.close(f"{what}: values (stamps overlap where they meet)", got, expected, hint)
-        for H, W, K, s in SCATTER_CASES:
-            x = rng.normal(size=(H, W)).astype("float32")
-            kernel = rng.normal(size=(K, K)).astype("float32")
-            what = f"conv_transpose2d(x {H}×{W}, kernel {K}×{K}, stride={s})"
+        for number, (H, W, K, s) in enumerate(SCATTER_CASES):
+            ones = number == 0  # all ones first: the output counts the stamps that cover each pixel
+            x = np.ones((H, W)) if ones else rng.normal(size=(H, W)).astype("float32")
+            kernel = np.ones((K, K)) if ones else rng.normal(size=(K, K)).astype("float32")
+            what = f"conv_transpose2d({'np.ones' if ones else 'x'} {H}×{W}, kernel {K}×{K}, stride={s})"
             got = _as_array(t, t.call(fn, (x, kernel, s), what=what), what)
             expected = _keras_conv_transpose(x, kernel, s)
-            shape_hint = "(H − 1)·stride + K rows and (W − 1)·stride + K columns"
-            if got.shape == _keras_conv_transpose(x, kernel, 1).shape and s != 1:
-                shape_hint = (
-                    "the stamps of neighbouring pixels start `stride` pixels apart: put x[i, j]'s at (i·s, j·s)"
-                )
-            t.equal(f"{what}: output shape", got.shape, expected.shape, shape_hint)
-            t.close(f"{what}: values", got, expected, _scatter_hint(got, x, kernel, s), atol=1e-4)
+            t.equal(f"{what}: output shape", got.shape, expected.shape, _scatter_shape_hint(got.shape, H, W, K, s))
+            hint = _scatter_hint(got, x, kernel, s)
+            if ones:
+                hint = "overlapping stamps add up: use +=, not =" if np.allclose(got, 1) else COUNTS
+            t.close(f"{what}: values", got, expected, hint, atol=1e-4)
 
 
 # -- Task 3 ---------------------------------------------------------------------------------
-MATRIX_CASES = [  # K, n, stride
+MATRIX_CASES = [  # K, n, stride: (n − K) not divisible by s in three of them
     (3, 4, 1),
     (3, 5, 2),
     (3, 6, 2),
-    (2, 5, 3),
+    (2, 7, 3),
     (4, 9, 2),
 ]
 
 
+def _matrix_shape_hint(shape, n, K, s, m):
+    return {
+        (n * n, m * m): "C has one row per output pixel and one column per input pixel: shape (m², n²)",
+        ((n - K + 1) ** 2, n * n): "windows start `stride` pixels apart: m = ⌊(n − k)/s⌋ + 1 per side",
+        ((m - 1) ** 2, n * n): "the first window counts too: m = ⌊(n − k)/s⌋ + 1, not ⌊(n − k)/s⌋",
+        (m, m, n, n): "reshape to 2-D: one row per output pixel (m²), one column per input pixel (n²)",
+    }.get(shape, "one row per output pixel (m² with m = ⌊(n − k)/s⌋ + 1), one column per input pixel (n²)")
+
+
 def _matrix_hint(C, x, kernel, stride):
-    result = C @ x.ravel()
+    result, m = C @ x.ravel(), _keras_conv(x, kernel, stride).shape[0]
     for expected, hint in [
         (_keras_conv(x, kernel[::-1, ::-1], stride), "do not flip the kernel: Conv2D computes cross-correlation"),
         (_keras_conv(x, kernel.T, stride), "put kernel[a, b] at input pixel (i·s + a, j·s + b): do not transpose it"),
@@ -168,10 +189,20 @@ def _matrix_hint(C, x, kernel, stride):
             "row r = i·m + j belongs to output pixel (i, j): order the rows like conv(x).ravel()",
         ),
         (_keras_conv(x.T, kernel, stride), "flatten each window row by row (ravel's default order), like x.ravel()"),
+        (_keras_conv(x, kernel, 1)[:m, :m], "output pixel (i, j)'s window starts at row i·s, column j·s: × stride"),
     ]:
         if np.allclose(result, expected.ravel(), atol=1e-4):
             return hint
+    K = kernel.shape[0]
+    if np.allclose(C[0, : K * K], kernel.ravel()):
+        return "the window's rows lie n apart in x.ravel(): kernel row a starts at column (i·s + a)·n + j·s"
     return "row r of C holds the kernel at the place of output pixel r's window, zeros everywhere else"
+
+
+def _past_the_grid(err):
+    if "broadcast" in str(err):
+        return "a window runs past the n×n grid: m = ⌊(n − k)/s⌋ + 1 windows fit (floor, not ceil or round)"
+    return None
 
 
 def conv_matrix(fn):
@@ -182,14 +213,9 @@ def conv_matrix(fn):
         for K, n, s in MATRIX_CASES:
             kernel = rng.normal(size=(K, K)).astype("float32")
             what = f"conv_matrix(kernel {K}×{K}, n={n}, stride={s})"
-            C = _as_array(t, t.call(fn, (kernel, n, s), what=what), what)
+            C = _as_array(t, t.call(fn, (kernel, n, s), what=what, hint=_past_the_grid), what)
             m = _keras_conv(np.zeros((n, n)), kernel, s).shape[0]
-            shape_hint = "one row per output pixel (m² with m = ⌊(n − k)/s⌋ + 1), one column per input pixel (n²)"
-            if C.shape == (n * n, m * m):
-                shape_hint = "C has one row per output pixel and one column per input pixel: shape (m², n²)"
-            elif C.shape == ((n - K + 1) ** 2, n * n) and s != 1:
-                shape_hint = "windows start `stride` pixels apart: m = ⌊(n − k)/s⌋ + 1 output pixels per side"
-            t.equal(f"{what}: shape", C.shape, (m * m, n * n), shape_hint)
+            t.equal(f"{what}: shape", C.shape, (m * m, n * n), _matrix_shape_hint(C.shape, n, K, s, m))
             for trial in range(2):
                 x = rng.normal(size=(n, n)).astype("float32")
                 t.close(
@@ -211,12 +237,51 @@ def conv_matrix(fn):
 
 
 # -- Task 4 ---------------------------------------------------------------------------------
-GRADIENT_CASES = [  # K, n, stride
+GRADIENT_CASES = [  # K, n, stride: K ≠ m, and (n − K) not divisible by s in two of them
     (3, 5, 2),
     (3, 6, 2),
     (2, 4, 1),
+    (2, 7, 3),
     (4, 10, 3),
 ]
+
+
+def _gradient_shape_hint(shape, n, K, m):
+    kernel_shape = "that is the kernel's shape: take the gradient with respect to x, not the kernel"
+    return {
+        (1, n, n, 1): "return an (n, n) array: drop the batch and channel axes with [0, :, :, 0]",
+        (K, K): kernel_shape,
+        (K, K, 1, 1): kernel_shape,
+        (m, m): "that is y's shape: take the gradient with respect to x, whose shape is (n, n)",
+    }.get(shape, "the gradient has the shape of the input x: (n, n)")
+
+
+def _gradient_hint(got, y, kernel, s, a):
+    for variant, k, hint in [
+        (np.ones_like(y), kernel, "weight conv(x) by y before summing: the gradient of Σ conv(x)·y, not of Σ conv(x)"),
+        (y, kernel[::-1, ::-1], "copy the kernel into the Conv2D as it is, without flipping it"),
+        (y, kernel.T, "copy the kernel into the Conv2D as it is (kernel.reshape(K, K, 1, 1)), not transposed"),
+    ]:
+        if np.allclose(got, _keras_conv_transpose(variant, k, s, a), atol=1e-4):
+            return hint
+    expected = _keras_conv_transpose(y, kernel, s, a)
+    factor = np.sum(got * expected) / np.sum(expected * expected)
+    if np.allclose(got, factor * expected, atol=1e-4):
+        if np.isclose(factor, 1 / y.size):
+            return "sum the products (tf.reduce_sum), not their mean"
+        if np.isclose(factor, -1):
+            return "the gradient of +⟨conv(x), y⟩: no minus sign"
+        return f"yours is {factor:.3g} × the gradient of Σ conv(x)·y: differentiate that sum itself, not a loss"
+    return "the gradient of Σ conv(x)·y with respect to x, with the kernel copied into the Conv2D as it is"
+
+
+def _tape_error(err):
+    text = str(err)
+    if "NoneType" in text:
+        return "the tape gave None: compute conv(x) inside `with tf.GradientTape()`, on x a tf.Variable"
+    if "ncompatible shapes" in text or "broadcast" in text:
+        return "conv(x) must have y's shape (m, m): a 'valid' Conv2D (the default) with strides=stride"
+    return None
 
 
 def input_gradient(fn):
@@ -229,94 +294,62 @@ def input_gradient(fn):
             m = _keras_conv(np.zeros((n, n)), kernel, s).shape[0]
             y = rng.normal(size=(m, m)).astype("float32")
             what = f"input_gradient(kernel {K}×{K}, y {m}×{m}, n={n}, stride={s})"
-            got = _as_array(t, t.call(fn, (kernel, y, n, s), what=what), what)
-            shape_hint = "the gradient has the shape of the input x: (n, n)"
-            if got.shape == (1, n, n, 1):
-                shape_hint = "return an (n, n) array: drop the batch and channel axes with [0, :, :, 0]"
-            t.equal(f"{what}: shape", got.shape, (n, n), shape_hint)
+            got = _as_array(t, t.call(fn, (kernel, y, n, s), what=what, hint=_tape_error), what)
+            t.equal(f"{what}: shape", got.shape, (n, n), _gradient_shape_hint(got.shape, n, K, m))
             a = n - ((m - 1) * s + K)
-            hint = "the gradient of Σ conv(x)·y with respect to x, with the kernel copied into the Conv2D as it is"
-            if np.allclose(got, _keras_conv_transpose(np.ones_like(y), kernel, s, a), atol=1e-4):
-                hint = "weight conv(x) by y before summing: the gradient of Σ conv(x)·y, not of Σ conv(x)"
-            elif np.allclose(got, _keras_conv_transpose(y, kernel[::-1, ::-1], s, a), atol=1e-4):
-                hint = "copy the kernel into the Conv2D as it is, without flipping it"
-            t.close(f"{what}: values against Conv2DTranspose(y)", got, _keras_conv_transpose(y, kernel, s, a), hint)
+            expected = _keras_conv_transpose(y, kernel, s, a)
+            t.close(f"{what}: values against Conv2DTranspose(y)", got, expected, _gradient_hint(got, y, kernel, s, a))
 
 
 # -- Task 5 ---------------------------------------------------------------------------------
-def _decoder_spec():
-    return [
-        "Conv2DTranspose 4×4/2×2 →32",
-        "ReLU",
-        "Conv2DTranspose 4×4/2×2 →16",
-        "ReLU",
-        "Conv2D 3×3/1×1 →1",
-        "Sigmoid",
-    ]
+def decoder_spec():
+    """Conv2DTranspose(32, 4, 2, same) → ReLU → Conv2DTranspose(16, 4, 2, same) → ReLU → Conv2D(1, 3) → sigmoid."""
+    return chain(conv_transpose(4, 32, 2), relu(), conv_transpose(4, 16, 2), relu(), conv(3, 1), activation("sigmoid"))
 
 
-def _decoder_params(c):
-    return (4 * 4 * c * 32 + 32) + (4 * 4 * 32 * 16 + 16) + (3 * 3 * 16 * 1 + 1)
-
-
-def _decoder_hint(expected, got):
-    if expected == "Sigmoid":
-        return "the output layer needs activation='sigmoid': pixels lie in [0, 1]"
-    if expected == "ReLU":
+def _decoder_hint(e, g):
+    if e is None or g is None:
+        return None
+    if e.kind == "Conv2DTranspose" and g.kind != "Conv2DTranspose":
+        if g.kind == "UpSampling2D" or g.kind == "Conv2D":
+            return "learn the upsampling: Conv2DTranspose(…, 4, strides=2, padding='same'), not UpSampling2D + Conv2D"
+        return "two Conv2DTranspose layers come first, each followed by a ReLU"
+    if e.kind == g.kind == "Conv2DTranspose":
+        for key, advice in [
+            ("kernel", "kernel_size=4: divisible by the stride 2, so the stamps overlap evenly"),
+            ("strides", "strides=2: each transposed convolution doubles height and width"),
+            ("filters", "32 filters in the first transposed convolution, 16 in the second"),
+            ("padding", "padding='same' (or 'valid' then a crop of 1 on every side): 7 → 14 → 28"),
+        ]:
+            if e.settings.get(key) != g.settings.get(key):
+                return advice
+    if e.kind == "ReLU":
         return "each transposed convolution is followed by a ReLU (activation='relu' counts)"
-    if expected.startswith("Conv2DTranspose"):
-        if got.startswith("UpSampling2D"):
-            return "learn the upsampling: Conv2DTranspose with strides=2, not UpSampling2D"
-        if got.startswith("Conv2D "):
-            return "a Conv2D with stride 2 halves the map; Conv2DTranspose with strides=2 doubles it"
-        if got.startswith("Conv2DTranspose") and " 4×4/" not in got:
-            return "kernel_size=4: divisible by the stride 2, so the stamps overlap evenly"
-        if got.startswith("Conv2DTranspose") and "/2×2 " not in got:
-            return "strides=2: each transposed convolution doubles height and width"
-        return "Conv2DTranspose(32, 4, strides=2, padding='same'), then the same with 16 filters"
-    if expected.startswith("Conv2D"):
-        return "end with Conv2D(1, 3, padding='same', activation='sigmoid')"
+    if e.kind == "Sigmoid":
+        return "the output needs a sigmoid" + (", not a ReLU" if g.kind == "ReLU" else "") + ": pixels lie in [0, 1]"
+    if e.kind == "Conv2D":
+        return "end with Conv2D(1, 3, padding='same') and a sigmoid"
     return None
 
 
+def _decoder_shape_hint(shape):
+    if shape[:2] == (34, 34):
+        return "padding 'valid' adds k − s rows: use padding='same', which gives exactly 2× (7 → 14 → 28)"
+    if shape[-1:] != (1,):
+        return "the output has one channel: a grey image"
+    return "two stride-2 transposed convolutions with padding='same': 7 → 14 → 28"
+
+
 def decoder(fn):
-    """Task 5: 7×7×C code → Conv2DTranspose ×2 (stride 2) → 28×28×1 in [0, 1]."""
+    """Task 5: 7×7×C code → Conv2DTranspose ×2 (stride 2) → 28×28×1 in [0, 1], compared with the spec's model."""
     with Task(5, "decoder") as t:
         t.function(fn, "decoder")
-        for c in (4, 8):
+        for c in (3, 5):
             what = f"decoder(code_channels={c})"
             model = t.keras_model(t.call(fn, (c,), what=what), what)
-            t.equal(f"{what}: input shape", tuple(model.inputs[0].shape[1:]), (7, 7, c), "the input is a 7×7×C code")
-            got_shape = tuple(model.outputs[0].shape[1:])
-            shape_hint = "two stride-2 transposed convolutions with padding='same': 7 → 14 → 28"
-            if got_shape[:2] == (34, 34):
-                shape_hint = "padding 'valid' adds k − s rows: use padding='same', which gives exactly 2× (7 → 14 → 28)"
-            elif got_shape[-1:] != (1,):
-                shape_hint = "the output has one channel: a grey image"
-            t.equal(f"{what}: output shape", got_shape, (28, 28, 1), shape_hint)
-            kinds = layer_kinds(model)
-            t.expect(
-                kinds[-1:] == ["Sigmoid"],
-                f"{what}: the activation of the output layer",
-                "Sigmoid",
-                kinds[-1] if kinds else "no layers",
-                "the output layer needs activation='sigmoid': pixels lie in [0, 1]",
-            )
-            t.sequence(f"{what}: layers in order", kinds, _decoder_spec(), _decoder_hint)
-            t.equal(
-                f"{what}: parameters",
-                model.count_params(),
-                _decoder_params(c),
-                "use_bias stays on; the kernels are 4×4, 4×4 and 3×3",
-            )
-            codes = np.random.default_rng(6).normal(scale=3.0, size=(2, 7, 7, c)).astype("float32")
-            images = np.asarray(model(codes))
-            t.expect(
-                images.min() >= 0 and images.max() <= 1,
-                f"{what}: outputs lie in [0, 1]",
-                "values in [0, 1]",
-                f"values in [{images.min():.2f}, {images.max():.2f}]",
-                "end with a sigmoid",
+            reference = reference_model(decoder_spec(), (7, 7, c))
+            compare_with_reference(
+                t, model, reference, what, _decoder_hint, _decoder_shape_hint, training=False, input_scale=3.0
             )
 
 
@@ -326,34 +359,48 @@ def drill(out_valid, out_same, n_params):
     import keras
     from keras import layers
 
+    n, k, s, c_in, c_out = 7, 3, 2, 64, 32
     with Task(6, "exam drill") as t:
         for value, name in [(out_valid, "out_valid"), (out_same, "out_same"), (n_params, "n_params")]:
             t.value(value, name, (int, np.integer))
-        inputs = keras.Input((7, 7, 64))
-        valid = layers.Conv2DTranspose(32, 3, strides=2)
-        t.equal(
-            "out_valid",
-            out_valid,
-            valid(inputs).shape[1],
-            {
-                17: "(n − 1)·s + k: the last stamp starts at (7 − 1)·2",
-                14: "that is the 'same' size; 'valid' keeps the whole overlap: (n − 1)·s + k",
-                3: "that is the convolution's formula; the transposed convolution enlarges",
-            }.get(out_valid, "(n − 1)·s + k"),
-        )
-        t.equal(
-            "out_same",
-            out_same,
-            layers.Conv2DTranspose(32, 3, strides=2, padding="same")(inputs).shape[1],
-            {15: "'same' gives exactly n·s", 13: "'same' gives exactly n·s"}.get(out_same, "'same' gives n·s"),
-        )
-        t.equal(
-            "n_params",
-            n_params,
-            valid.count_params(),
-            {
-                3 * 3 * 64 * 32: "add the 32 biases",
-                3 * 3 * 64 * 32 + 64: "one bias per output channel (32 filters), not per input channel",
-                3 * 3 * 32 + 32: "each kernel spans all 64 input channels",
-            }.get(n_params, "k·k·C_in·C_out + C_out, as for Conv2D"),
-        )
+        inputs = keras.Input((n, n, c_in))
+        valid = layers.Conv2DTranspose(c_out, k, strides=s)
+        same = layers.Conv2DTranspose(c_out, k, strides=s, padding="same")
+        for name, got, expected, hints, default in [
+            (
+                "out_valid",
+                out_valid,
+                valid(inputs).shape[1],
+                {
+                    n * s + k: "(n − 1)·s + k: the last stamp starts at (7 − 1)·2",
+                    n * s: "that is the 'same' size; 'valid' keeps the whole overlap: (n − 1)·s + k",
+                    (n - k) // s + 1: "that is the convolution's formula; the transposed convolution enlarges",
+                    (n - 1) * s: "each stamp is k wide: add k to (n − 1)·s",
+                },
+                "(n − 1)·s + k",
+            ),
+            (
+                "out_same",
+                out_same,
+                same(inputs).shape[1],
+                {
+                    (n - 1) * s + k: "that is the 'valid' size; 'same' gives exactly n·s",
+                    n: "'same' keeps the size only at stride 1: a transposed convolution gives n·s",
+                    -(-n // s): "that is the convolution's 'same' (⌈n/s⌉); the transposed one gives n·s",
+                },
+                "'same' gives n·s",
+            ),
+            (
+                "n_params",
+                n_params,
+                valid.count_params(),
+                {
+                    k * k * c_in * c_out: "add the 32 biases",
+                    k * k * c_in * c_out + c_in: "one bias per output channel (32 filters), not per input channel",
+                    k * k * c_out + c_out: "each kernel spans all 64 input channels",
+                    c_in * c_out + c_out: "each filter is k×k = 3×3 per input channel",
+                },
+                "k·k·C_in·C_out + C_out, as for Conv2D",
+            ),
+        ]:
+            t.equal(name, got, expected, hints.get(got, default))
