@@ -258,29 +258,6 @@ class Task:
         self.passed += 1
         return value
 
-    def sequence(self, what, got, expected, hint=None):
-        """Two lists (of layer kinds, sizes, ...) equal: lengths first, then item by item.
-
-        `hint` is a function ``hint(expected_item, got_item) -> str | None`` for the first difference.
-        """
-        for i, (e, g) in enumerate(zip(expected, got, strict=False)):  # lengths are compared below
-            if e != g:
-                self.fail(
-                    f"{what}: item {i} of {len(expected)}",
-                    e,
-                    g,
-                    (hint(e, g) if hint else None) or "compare your code with the task's description, step by step",
-                )
-        if len(got) != len(expected):
-            extra = got[len(expected) :] if len(got) > len(expected) else expected[len(got) :]
-            self.fail(
-                f"{what}: {len(got)} items where {len(expected)} were expected",
-                len(expected),
-                len(got),
-                ("these come in addition: " if len(got) > len(expected) else "these are missing: ") + _short(extra),
-            )
-        self.passed += 1
-
 
 def is_whole_number(value):
     """An int or a NumPy integer, but not a bool (True would otherwise pass as the count 1)."""
@@ -289,67 +266,6 @@ def is_whole_number(value):
 
 def _as_tuple(types):
     return types if isinstance(types, tuple) else (types,)
-
-
-# -- describing a Keras graph ---------------------------------------------------
-_ACTIVATION_KINDS = {"relu": "ReLU", "softmax": "Softmax", "sigmoid": "Sigmoid", "tanh": "Tanh"}
-_OP_KINDS = {"Relu": "ReLU", "Softmax": "Softmax", "Sigmoid": "Sigmoid", "Tanh": "Tanh"}
-
-
-def _size(values):
-    values = tuple(values) if isinstance(values, (tuple, list)) else (values,)
-    return "×".join(str(v) for v in values)
-
-
-def _activation_kind(activation):
-    name = getattr(activation, "__name__", str(activation))
-    if name == "linear":
-        return None
-    return _ACTIVATION_KINDS.get(name, f"Activation({name})")
-
-
-def describe(op):
-    """Short, release-independent descriptions of one layer or operation.
-
-    A layer with a fused activation is described as two steps, so that
-    ``Conv2D(..., activation="relu")`` reads like ``Conv2D`` then ``ReLU``.
-    """
-    from keras import layers
-
-    kind = type(op).__name__
-    if isinstance(op, layers.Activation):
-        return [k for k in [_activation_kind(op.activation)] if k]
-    if isinstance(op, layers.ReLU):
-        plain = op.max_value is None and not op.negative_slope and not op.threshold
-        return ["ReLU" if plain else f"ReLU(max={op.max_value})"]
-    if isinstance(op, layers.Softmax):
-        return ["Softmax"]
-    if isinstance(op, (layers.DepthwiseConv1D, layers.DepthwiseConv2D)):
-        multiplier = "" if op.depth_multiplier == 1 else f" ×{op.depth_multiplier}"
-        main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)}{multiplier}"
-    elif isinstance(op, (layers.SeparableConv1D, layers.SeparableConv2D)):
-        main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)} →{op.filters}"
-    elif isinstance(op, (layers.Conv1D, layers.Conv2D, layers.Conv3D, layers.Conv2DTranspose)):
-        dilation = tuple(op.dilation_rate) if isinstance(op.dilation_rate, (tuple, list)) else (op.dilation_rate,)
-        dilated = f" d{_size(dilation)}" if any(d != 1 for d in dilation) else ""
-        main = f"{kind} {_size(op.kernel_size)}/{_size(op.strides)}{dilated} →{op.filters}"
-    elif isinstance(op, layers.Dense):
-        main = f"Dense →{op.units}"
-    elif isinstance(op, (layers.AveragePooling2D, layers.MaxPooling2D, layers.AveragePooling1D, layers.MaxPooling1D)):
-        main = f"{kind} {_size(op.pool_size)}/{_size(op.strides)}"
-    else:
-        return [_OP_KINDS.get(kind, kind)]
-    fused = _activation_kind(op.activation) if hasattr(op, "activation") else None
-    return [main] + ([fused] if fused else [])
-
-
-def layer_kinds(model, skip=("InputLayer", "Dropout")):
-    """The kinds of a functional model's layers and operations, in order of computation."""
-    operations = getattr(model, "operations", model.layers)
-    kinds = []
-    for op in operations:
-        kinds.extend(k for k in describe(op) if k not in skip)
-    return kinds
 
 
 def refuse_applications(t, fn, what, advice):
