@@ -379,6 +379,25 @@ def test_trainable_split_accepts_correct_answers(capsys):
 
     accepts(check.trainable_split, by_building, capsys)
 
+    def per_layer(channels, n_classes, k):  # a list of (count, trainable) per layer, summed at the end
+        c_in, layers_ = 1, []
+        for i, c in enumerate(channels):
+            layers_ += [(9 * c_in * c, i >= len(channels) - k), (2 * c, False), (2 * c, False)]  # conv; γβ; mean/var
+            c_in = c
+        layers_.append((c_in * n_classes + n_classes, True))
+        trainable = sum(n for n, is_trainable in layers_ if is_trainable)
+        return trainable, sum(n for n, _ in layers_) - trainable
+
+    def with_numpy(channels, n_classes, k):  # vectorised, returning NumPy integers in a list
+        c = np.array(channels)
+        convs = 9 * np.concatenate([[1], c[:-1]]) * c
+        head = c[-1] * n_classes + n_classes
+        trainable = convs[len(c) - k :].sum() + head
+        return [trainable, convs.sum() + 4 * c.sum() + head - trainable]
+
+    accepts(check.trainable_split, per_layer, capsys)
+    accepts(check.trainable_split, with_numpy, capsys)
+
 
 @pytest.mark.parametrize("k", [0, 1, 2])
 def test_the_formula_matches_keras(k):
