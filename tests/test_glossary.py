@@ -10,11 +10,16 @@ PAIR = re.compile(r"（([^）]*)）")
 
 def glossary(root):
     """(English names, Japanese, units) per row of the glossary's table."""
+    return [row[:3] for row in glossary_rows(root)]
+
+
+def glossary_rows(root):
+    """(English names, Japanese, units, other name or "") per row of the glossary's table."""
     rows = []
     for line in (root / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 3 and re.fullmatch(r"\d\d(, \d\d)*", cells[2]):
-            rows.append((tuple(cells[0].split(", ")), cells[1], cells[2].split(", ")))
+        if len(cells) == 4 and re.fullmatch(r"\d\d(, \d\d)*", cells[2]):
+            rows.append((tuple(cells[0].split(", ")), cells[1], cells[2].split(", "), cells[3]))
     return rows
 
 
@@ -65,6 +70,14 @@ def test_every_term_is_taught_in_the_units_it_names(root, terms):
             text = markdown(path)
             assert ja in text, f"{path.name} should use the glossary's 「{ja}」 ({names[0]})"
             assert any(n.lower() in text.lower() for n in names), f"{path.name} should name {names[0]!r}"
+
+
+def test_a_terms_other_name_is_mentioned_where_it_is_taught(root):
+    others = [(names[0], other, units) for names, _, units, other in glossary_rows(root) if other]
+    assert others, "the glossary gives no other names"
+    for name, other, units in others:
+        (path,) = (root / "notebooks").glob(f"{units[0]}_*.ipynb")
+        assert other in markdown(path), f"{path.name} should mention 「{other}」 beside {name!r}"
 
 
 def test_a_term_is_paired_with_its_glossary_japanese_everywhere(terms, notebooks):
