@@ -43,10 +43,22 @@ def test_only_the_answers_differ(root, name):
     assert answers >= 5 and len(checks) == answers, "every task has one answer cell and one check cell"
 
 
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    """One Jupyter kernel for all the exercises (each starts from an empty namespace): TensorFlow loads once."""
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(tmp_path_factory.mktemp("exercises")))
+    yield manager
+    manager.shutdown_kernel(now=True)
+
+
 @pytest.mark.parametrize("name", SOLUTIONS)
-def test_every_check_fails_on_the_unfilled_exercise(root, name, tmp_path):
+def test_every_check_fails_on_the_unfilled_exercise(root, name, kernel):
     exercise = nbformat.read(root / "exercises" / name, as_version=4)
-    NotebookClient(exercise, timeout=300, kernel_name="python3", allow_errors=True).execute(cwd=str(tmp_path))
+    exercise.cells.insert(0, nbformat.v4.new_code_cell("%reset -f"))  # nothing left from the previous exercise
+    NotebookClient(exercise, km=kernel, timeout=300, allow_errors=True).execute()
     check_cells = [c for c in exercise.cells if is_check_cell(c)]
     assert check_cells
     for cell in check_cells:
