@@ -460,4 +460,19 @@ def test_drill_rejects(mistake):
 
 def test_drill_accepts_correct_answers(capsys):
     accepts(lambda a: check.drill(*a), (SOLUTION["out_valid"], SOLUTION["out_same"], SOLUTION["n_params"]), capsys)
-    accepts(lambda a: check.drill(*a), (np.int64(15), 14, 9 * 64 * 32 + 32), capsys)
+    accepts(lambda a: check.drill(*a), (np.int64((7 - 1) * 2 + 3), 7 * 2, 9 * 64 * 32 + 32), capsys)
+
+    def by_keras():  # read off real layers on a 7×7×64 map
+        x = np.zeros((1, 7, 7, 64), "float32")
+        valid, same = keras.layers.Conv2DTranspose(32, 3, strides=2), keras.layers.Conv2DTranspose(32, 3, 2, "same")
+        return valid(x).shape[1], same(x).shape[1], valid.count_params()
+
+    accepts(lambda a: check.drill(*a), by_keras(), capsys)
+
+    def symbolic():  # the shapes Keras infers for a functional model, the count from its summary's numbers
+        inputs = keras.Input((7, 7, 64))
+        valid = keras.Model(inputs, keras.layers.Conv2DTranspose(32, 3, strides=2)(inputs))
+        same = keras.layers.Conv2DTranspose(32, 3, strides=2, padding="same")(inputs)
+        return valid.output.shape[1], same.shape[1], valid.count_params()
+
+    accepts(lambda a: check.drill(*a), symbolic(), capsys)
