@@ -57,30 +57,52 @@ def plot_history(history, metrics=("loss", "accuracy"), title=None):
     plt.show()
 
 
-def show_images(images, titles=None, ncols=8, cmap="gray", title=None, vmin=None, vmax=None):
+def show_images(images, titles=None, ncols=8, cmap="gray", title=None, vmin=None, vmax=None, colorbar=None):
     """A grid of images (n, h, w) or (n, h, w, c) with optional per-image titles.
 
-    `vmin` and `vmax` fix one colour scale for all images (e.g. symmetric around 0 for filters).
+    `vmin` and `vmax` fix one colour scale for all images (e.g. symmetric around 0 for filters);
+    `colorbar`, a label, draws that common scale beside the grid (it needs `vmin` and `vmax`).
     """
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim not in (3, 4):
         raise ValueError(f"expected images shaped (n, h, w) or (n, h, w, c), got shape {images.shape}")
+    if colorbar is not None and (vmin is None or vmax is None):
+        raise ValueError("a colour bar shows one scale shared by all images: pass vmin and vmax with it")
     n = len(images)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.35 * nrows), squeeze=False)
+    width = 1.2 * ncols + (1.0 if colorbar is not None else 0.0)
+    layout = "constrained" if colorbar is not None else None
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 1.35 * nrows), squeeze=False, layout=layout)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
-            ax.imshow(images[i], cmap=cmap, vmin=vmin, vmax=vmax)
+            shown = ax.imshow(images[i], cmap=cmap, vmin=vmin, vmax=vmax)
             if titles is not None:
                 ax.set_title(str(titles[i]), fontsize=9)
+            if colorbar is not None:  # a thin frame: on a diverging scale an image's edge can be as white as the gap
+                ax.axis("on")
+                ax.set(xticks=[], yticks=[])
+                ax.grid(False)
+                for spine in ax.spines.values():
+                    spine.set(visible=True, color="0.6", linewidth=0.6)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    if colorbar is not None:
+        fig.get_layout_engine().set(wspace=0.06, hspace=0.06)  # a visible gap between neighbouring images
+        fig.colorbar(shown, ax=axes, shrink=0.9, label=colorbar)
+    else:
+        fig.tight_layout()
     plt.show()
+
+
+def _readable(metric):
+    """A History key as an axis label: ``val_accuracy`` → ``validation accuracy``, ``loss`` → ``training loss``."""
+    if metric.startswith("val_"):
+        return "validation " + metric[4:].replace("_", " ")
+    return "training " + metric.replace("_", " ")
 
 
 def compare_histories(histories, metric="val_accuracy", title=None):
@@ -94,8 +116,8 @@ def compare_histories(histories, metric="val_accuracy", title=None):
             raise ValueError(f"{label!r} has no {metric!r}; it has {sorted(data)}")
         ax.plot(np.arange(1, len(data[metric]) + 1), data[metric], marker="o", ms=3, label=label)
     ax.set_xlabel("epoch")
-    ax.set_ylabel(metric)
-    ax.set_title(title or metric)
+    ax.set_ylabel(_readable(metric))
+    ax.set_title(title or _readable(metric))
     ax.legend()
     fig.tight_layout()
     plt.show()

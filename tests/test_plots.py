@@ -32,7 +32,7 @@ def test_history_has_a_labelled_panel_per_metric(shown):
 def test_compare_histories_draws_one_labelled_curve_per_run(shown):
     plots.compare_histories({"plain": HISTORY, "residual": HISTORY}, metric="val_accuracy", title="depth 20")
     ax = shown[0].axes[0]
-    assert ax.get_title() == "depth 20" and ax.get_xlabel() == "epoch" and ax.get_ylabel() == "val_accuracy"
+    assert ax.get_title() == "depth 20" and ax.get_xlabel() == "epoch" and ax.get_ylabel() == "validation accuracy"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["plain", "residual"]
 
 
@@ -46,6 +46,10 @@ def test_confusion_matrix_counts(shown):
 def test_images_grid_and_bad_input(shown):
     plots.show_images(np.zeros((5, 8, 8, 1)), titles=list("abcde"), ncols=3)
     assert len(shown[0].axes) == 6
+    plots.show_images(np.zeros((4, 3, 3)), cmap="RdBu_r", vmin=-1, vmax=1, colorbar="weight")
+    assert len(shown[1].axes) == 5 and shown[1].axes[-1].get_ylabel() == "weight"  # four images and the bar
+    with pytest.raises(ValueError, match="pass vmin and vmax"):
+        plots.show_images(np.zeros((4, 3, 3)), colorbar="weight")
     with pytest.raises(ValueError, match=r"expected images shaped \(n, h, w\)"):
         plots.show_images(np.zeros((8, 8)))
     with pytest.raises(TypeError, match="what model.fit returns"):
