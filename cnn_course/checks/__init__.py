@@ -165,6 +165,13 @@ class Task:
         """``got == expected`` (numbers, strings, tuples, lists)."""
         self.expect(got == expected, what, expected, got, hint)
 
+    def array(self, value, what):
+        """What a learner's function returned, as a float64 NumPy array (or a failure saying it is none)."""
+        try:
+            return np.asarray(value, dtype="float64")
+        except (TypeError, ValueError):
+            self.fail(f"{what} should return an array", "a NumPy array", type(value).__name__)
+
     def close(self, what, got, expected, hint=None, atol=1e-5, rtol=1e-4):
         """Arrays of the same shape whose values agree within tolerance."""
         got = np.asarray(got, dtype="float64")

@@ -38,13 +38,6 @@ def _correlate(x, kernels, bias, pads, stride):
     return np.einsum("hwcij,ijcm->hwm", windows[::stride, ::stride], kernels) + bias
 
 
-def _as_array(t, value, what):
-    try:
-        return np.asarray(value, dtype="float64")
-    except (TypeError, ValueError):
-        t.fail(f"{what} should return an array", "a NumPy array", type(value).__name__)
-
-
 SIZE_SLIPS = [  # (size of one side from n, k, p, s, the hint), the usual mistakes first
     (lambda n, k, p, s: (n + p - k) // s + 1, "padding adds p zeros on both sides: n + 2p"),
     (lambda n, k, p, s: (n - k) // s + 1, "pad the input first: n + 2p"),
@@ -110,7 +103,7 @@ def conv2d(fn):
             bias = rng.uniform(0.5, 2.0, M).astype("float32") * np.resize([1, -1], M).astype("float32")
             what = f"conv2d(x {H}×{W}×{C}, kernels {K}×{K}×{C}×{M}, bias, padding={p}, stride={s})"
             size_hint = "⌊(n + 2p − k)/s⌋ + 1 positions per side: pad both sides, then step by the stride"
-            got = _as_array(t, t.call(fn, (x, kernels, bias, p, s), what=what, hint=size_hint), what)
+            got = t.array(t.call(fn, (x, kernels, bias, p, s), what=what, hint=size_hint), what)
             expected = _keras_conv(x, kernels, bias, p, s)
             if got.shape != expected.shape:
                 t.fail(
@@ -235,7 +228,7 @@ def pool2d(fn):
             x[..., 0] = -np.abs(x[..., 0]) - 0.1  # a channel of negative values only
             for mode, layer in [("max", layers.MaxPooling2D(size)), ("average", layers.AveragePooling2D(size))]:
                 what = f"pool2d(x {H}×{W}×{C}, size={size}, mode={mode!r})"
-                got = _as_array(t, t.call(fn, (x.copy(), size, mode), what=what), what)
+                got = t.array(t.call(fn, (x.copy(), size, mode), what=what), what)
                 expected = np.asarray(layer(x[np.newaxis]))[0]
                 hint = "channels stay apart: the result has shape (H // size, W // size, C)"
                 if got.ndim == 3 and got.shape[-1] == C:

@@ -44,14 +44,6 @@ def _keras_conv_transpose(y, kernel, stride, output_padding=0):
     return np.asarray(ops.conv_transpose(y, kernel, strides=stride, output_padding=output_padding))[0, :, :, 0]
 
 
-def _as_array(t, value, what):
-    try:
-        array = np.asarray(value, dtype="float64")
-    except (TypeError, ValueError):
-        t.fail(f"{what} should return an array", "a NumPy array", type(value).__name__)
-    return array
-
-
 # -- Task 1 ---------------------------------------------------------------------------------
 SIZE_CASES = [  # n, k, s, p, output_padding
     (4, 3, 2, 0, 0),
@@ -151,7 +143,7 @@ def conv_transpose2d(fn):
             x = np.ones((H, W)) if ones else rng.normal(size=(H, W)).astype("float32")
             kernel = np.ones((K, K)) if ones else rng.normal(size=(K, K)).astype("float32")
             what = f"conv_transpose2d({'np.ones' if ones else 'x'} {H}×{W}, kernel {K}×{K}, stride={s})"
-            got = _as_array(t, t.call(fn, (x, kernel, s), what=what), what)
+            got = t.array(t.call(fn, (x, kernel, s), what=what), what)
             expected = _keras_conv_transpose(x, kernel, s)
             t.equal(f"{what}: output shape", got.shape, expected.shape, _scatter_shape_hint(got.shape, H, W, K, s))
             hint = _scatter_hint(got, x, kernel, s)
@@ -213,7 +205,7 @@ def conv_matrix(fn):
         for K, n, s in MATRIX_CASES:
             kernel = rng.normal(size=(K, K)).astype("float32")
             what = f"conv_matrix(kernel {K}×{K}, n={n}, stride={s})"
-            C = _as_array(t, t.call(fn, (kernel, n, s), what=what, hint=_past_the_grid), what)
+            C = t.array(t.call(fn, (kernel, n, s), what=what, hint=_past_the_grid), what)
             m = _keras_conv(np.zeros((n, n)), kernel, s).shape[0]
             t.equal(f"{what}: shape", C.shape, (m * m, n * n), _matrix_shape_hint(C.shape, n, K, s, m))
             for trial in range(2):
@@ -294,7 +286,7 @@ def input_gradient(fn):
             m = _keras_conv(np.zeros((n, n)), kernel, s).shape[0]
             y = rng.normal(size=(m, m)).astype("float32")
             what = f"input_gradient(kernel {K}×{K}, y {m}×{m}, n={n}, stride={s})"
-            got = _as_array(t, t.call(fn, (kernel, y, n, s), what=what, hint=_tape_error), what)
+            got = t.array(t.call(fn, (kernel, y, n, s), what=what, hint=_tape_error), what)
             t.equal(f"{what}: shape", got.shape, (n, n), _gradient_shape_hint(got.shape, n, K, m))
             a = n - ((m - 1) * s + K)
             expected = _keras_conv_transpose(y, kernel, s, a)
