@@ -3,11 +3,14 @@
 The default needs no network: scikit-learn's 1,797 handwritten digits (8×8,
 UCI optical digits) scaled up to a 20×20 box and centred in a 28×28 frame, the
 way MNIST frames its digits, so models written for MNIST's 28×28×1 input run
-unchanged. MNIST, Fashion-MNIST and CIFAR-10 come from ``keras.datasets`` only
-when asked for, and need a download the first time.
+unchanged. Printed letters are synthesised offline from Matplotlib's fonts and
+reduced the way the digits were. MNIST, Fashion-MNIST and CIFAR-10 come from
+``keras.datasets`` only when asked for, and need a download the first time.
 """
 
 import math
+import string
+from pathlib import Path
 
 import numpy as np
 
@@ -109,6 +112,72 @@ def load_dataset(name=DIGITS):
             f"work offline with load_dataset({DIGITS!r}), the digits that ship with scikit-learn."
         ) from None
     return _as_course_arrays(x_train, y_train), _as_course_arrays(x_test, y_test)
+
+
+# -- synthesised letters (unit 04): a second offline image task, made like the digits -------------------
+LETTER_FONTS = (  # all ship with Matplotlib (mpl-data/fonts/ttf)
+    "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf",
+    "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf",
+    "DejaVuSerif-Italic.ttf", "STIXGeneral.ttf", "STIXGeneralBol.ttf", "STIXGeneralItalic.ttf",
+    "cmr10.ttf", "cmss10.ttf", "cmtt10.ttf", "cmb10.ttf",
+)  # fmt: skip
+BITMAP = 32  # the UCI digits' bitmap size, before 4×4 blocks are counted
+
+
+def _letter_bitmap(character, font, rng):
+    """A 32×32 boolean bitmap of `character` in `font`: random size, slant, rotation and offset."""
+    import matplotlib
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.path import Path as Outline
+    from matplotlib.textpath import TextPath
+    from matplotlib.transforms import Affine2D
+
+    fname = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / font
+    glyph = TextPath((0, 0), character, size=10, prop=FontProperties(fname=fname))
+    low, high = glyph.vertices.min(axis=0), glyph.vertices.max(axis=0)
+    place = (
+        Affine2D()
+        .translate(*(-(low + high) / 2))
+        .scale((BITMAP - 4) / (high - low).max() * rng.uniform(0.8, 1.0))
+        .skew_deg(rng.uniform(-12, 12), 0)
+        .rotate_deg(rng.uniform(-10, 10))
+        .translate(*(BITMAP / 2 + rng.uniform(-1.5, 1.5, size=2)))
+    )
+    rows, cols = np.mgrid[0:BITMAP, 0:BITMAP]
+    centres = np.stack([cols.ravel() + 0.5, BITMAP - rows.ravel() - 0.5], axis=1)
+    inside = np.zeros(len(centres), dtype=bool)
+    for contour in glyph.transformed(place).to_polygons(closed_only=True):
+        inside ^= Outline(contour).contains_points(centres)  # even-odd: the holes of A, B, D … stay open
+    return inside.reshape(BITMAP, BITMAP)
+
+
+def load_letters(per_class=150, letters=string.ascii_uppercase, seed=0):
+    """Printed letters, synthesised offline, as 28×28×1 images made the way the digits were.
+
+    Each image is one of `letters` in one of 16 fonts that ship with Matplotlib
+    (DejaVu, STIX, Computer Modern), drawn at a random size, slant (±12°),
+    rotation (±10°) and offset into a 32×32 bitmap; then, like the UCI digits,
+    the on-pixels are counted in 4×4 blocks (8×8 values 0..16) and the result
+    is framed like ``load_digits``. Returns ``(x, y)``: float32 images in [0, 1]
+    and int64 labels, the index of each letter in `letters`, `per_class`
+    images of each, in order of class. The same arguments give the same images.
+    """
+    if not isinstance(per_class, (int, np.integer)) or isinstance(per_class, bool) or per_class < 1:
+        raise ValueError(f"per_class is the number of images of each letter, a positive integer; got {per_class!r}")
+    allowed = string.ascii_letters + string.digits
+    if not isinstance(letters, str) or not letters or len(set(letters)) != len(letters) or set(letters) - set(allowed):
+        raise ValueError(f"letters is a string of distinct ASCII letters or digits, e.g. 'ABCDE'; got {letters!r}")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed fixes the images and must be an integer, e.g. seed=0; got {seed!r}")
+    rng = np.random.default_rng(seed)
+    counts = np.array([
+        _letter_bitmap(character, LETTER_FONTS[rng.integers(len(LETTER_FONTS))], rng)
+        .reshape(8, 4, 8, 4)
+        .sum(axis=(1, 3))
+        for character in letters
+        for _ in range(per_class)
+    ])  # fmt: skip
+    return _resize_digits(counts), np.repeat(np.arange(len(letters), dtype="int64"), per_class)
 
 
 # -- synthesised audio (unit 11): no package ships audio, so the course makes its own -----------------

@@ -160,3 +160,55 @@ def test_failed_download_says_one_sentence_and_names_the_offline_default(tmp_pat
     message = result.stdout.strip().splitlines()[-1]  # Keras first prints "Downloading data from ..."
     assert message.startswith("Could not download MNIST") and "load_dataset('digits')" in message
     assert message.endswith("scikit-learn.") and "Traceback" not in result.stdout + result.stderr
+
+
+# -- the synthesised letters (unit 04's source task) ------------------------------------------------------
+@pytest.fixture(scope="module")
+def letters():
+    return data.load_letters(per_class=12, letters="ABOL", seed=0)
+
+
+def test_letters_are_framed_like_the_digits(letters):
+    x, y = letters
+    assert x.shape == (48, 28, 28, 1) and x.dtype == np.float32 and y.dtype == np.int64
+    assert np.array_equal(y, np.repeat(np.arange(4), 12))
+    assert 0.0 <= x.min() and x.max() == 1.0
+    assert x[:, :4].max() == 0.0 and x[:, :, -4:].max() == 0.0, "the 4-pixel margin of load_digits"
+
+
+def test_letters_are_told_apart_by_their_shape(letters):
+    """The holes stay open (an O is dark in the middle, bright around it); the four letters differ as images."""
+    x, y = letters
+    o = x[y == 2].mean(axis=0)[..., 0]
+    assert o[12:16, 12:16].mean() < 0.15 and o[4:24, 4:24].max() > 0.5
+    means = [x[y == c].mean(axis=0) for c in range(4)]
+    assert min(np.abs(means[i] - means[j]).mean() for i in range(4) for j in range(i + 1, 4)) > 0.02
+
+
+def test_letters_are_deterministic_and_vary(letters):
+    x, _ = letters
+    again, _ = data.load_letters(per_class=12, letters="ABOL", seed=0)
+    other, _ = data.load_letters(per_class=12, letters="ABOL", seed=1)
+    assert np.array_equal(again, x) and not np.array_equal(other, x)
+    # fonts, sizes and angles differ: no two images of a class are the same
+    for c in range(4):
+        flat = x[c * 12 : (c + 1) * 12].reshape(12, -1)
+        assert len(np.unique(flat, axis=0)) == 12
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "fragment"),
+    [
+        ({"per_class": 0}, ValueError, "positive integer; got 0"),
+        ({"per_class": 2.5}, ValueError, "positive integer; got 2.5"),
+        ({"letters": "AA"}, ValueError, "distinct ASCII letters or digits"),
+        ({"letters": ""}, ValueError, "got ''"),
+        ({"letters": ["A", "B"]}, ValueError, "got ['A', 'B']"),
+        ({"letters": "Aß"}, ValueError, "got 'Aß'"),
+        ({"seed": "0"}, TypeError, "must be an integer"),
+    ],
+)
+def test_load_letters_says_what_it_expected(kwargs, error, fragment):
+    with pytest.raises(error) as caught:
+        data.load_letters(**{"per_class": 1, **kwargs})
+    assert fragment in str(caught.value)
