@@ -49,18 +49,41 @@ def make_exercise(solution, source_name):
     resources = {"language": "python"}
     exercise, resources = ClearSolutions(enforce_metadata=False, log=quiet).preprocess(exercise, resources)
     exercise, resources = ClearOutput(log=quiet).preprocess(exercise, resources)
-    solution_link = re.compile(rf"(/blob/[^/\s)]+/){re.escape(source_name)}")
-    exercise_link = rf"\g<1>exercises/{Path(source_name).name}"
     for cell in exercise.cells:
         cell.metadata.pop("execution", None)
-        if cell.cell_type == "markdown":  # the "Open in Colab" badge opens the exercise, not the solution
-            cell.source = solution_link.sub(exercise_link, cell.source)
+    badges_to_exercise(exercise)
     exercise.metadata["cnn_course"] = {
         "generated_from": source_name,
         "by": "make exercises",
         "content_hash": content_hash(exercise),
     }
     return exercise
+
+
+SOLUTION_LINK = re.compile(r"(/blob/[^/\s)]+/)solutions/([^/\s)]+\.ipynb)")
+
+
+def badges_to_exercise(nb):
+    """Point the notebook's links to a solution on GitHub (its "Open in Colab" badge) at the exercise instead.
+
+    `make exercises` and nbgrader's release (``ExerciseBadge`` in its preprocessors) both use it,
+    so a learner's badge never opens the answers.
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = SOLUTION_LINK.sub(r"\g<1>exercises/\g<2>", cell.source)
+    return nb
+
+
+def exercise_badge_preprocessor():
+    """An nbconvert preprocessor class for nbgrader's ``GenerateAssignment.preprocessors`` (see docs/grading.md)."""
+    from nbconvert.preprocessors import Preprocessor
+
+    class ExerciseBadge(Preprocessor):
+        def preprocess(self, nb, resources):
+            return badges_to_exercise(nb), resources
+
+    return ExerciseBadge
 
 
 def untouched(exercise):
