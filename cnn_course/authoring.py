@@ -38,17 +38,23 @@ def content_hash(nb):
 def make_exercise(solution, source_name):
     """The exercise notebook for a solution notebook: answers replaced by stubs, outputs cleared.
 
+    It is the notebook nbgrader's ``generate_assignment`` releases, but for nbgrader's checksums:
+    the same preprocessors clear the answers and outputs and lock the graded cells (a check cell
+    cannot be edited or deleted, an answer cell cannot be deleted), and the badge opens the exercise.
+
     Its metadata records the solution it came from and a fingerprint of its cells,
     so that the generator can tell later whether anyone has changed it.
     """
-    from nbgrader.preprocessors import ClearOutput, ClearSolutions
+    from nbgrader.preprocessors import ClearOutput, ClearSolutions, LockCells
 
     quiet = logging.getLogger("cnn_course.authoring.nbgrader")
-    quiet.setLevel(logging.ERROR)  # nbgrader warns about every region in a cell without its metadata
+    quiet.setLevel(logging.ERROR)
     exercise = copy.deepcopy(solution)
     resources = {"language": "python"}
-    exercise, resources = ClearSolutions(enforce_metadata=False, log=quiet).preprocess(exercise, resources)
+    # Every answer cell carries nbgrader's metadata (cnn_course.grading), so its checks apply as in a release.
+    exercise, resources = ClearSolutions(log=quiet).preprocess(exercise, resources)
     exercise, resources = ClearOutput(log=quiet).preprocess(exercise, resources)
+    exercise, resources = LockCells(log=quiet).preprocess(exercise, resources)  # as nbgrader's release locks them
     for cell in exercise.cells:
         cell.metadata.pop("execution", None)
     badges_to_exercise(exercise)
@@ -80,6 +86,8 @@ def exercise_badge_preprocessor():
     from nbconvert.preprocessors import Preprocessor
 
     class ExerciseBadge(Preprocessor):
+        enabled = True
+
         def preprocess(self, nb, resources):
             return badges_to_exercise(nb), resources
 

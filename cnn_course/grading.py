@@ -153,8 +153,7 @@ def _depends_line(task):
         heading, which = f"Tasks {numbers}", "theirs do"
     uses = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
     return (
-        f"**Depends on {heading}.** This task uses your {uses}: its check, and its points, "
-        f"can pass only once {which}."
+        f"**Depends on {heading}.** This task uses your {uses}: its check, and its points, can pass only once {which}."
     )
 
 
