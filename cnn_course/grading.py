@@ -76,6 +76,10 @@ def tasks(nb, name="notebook"):
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             match = HEADING.search(cell.source)
+            if match and current is not None:
+                raise GradingError(
+                    f"{name}: Task {current['number']} has no answer cell and check cell under its heading"
+                )
             if match:
                 heading = match.group(0)
                 points = POINTS.search(heading)
