@@ -21,6 +21,8 @@ TEST_ARGS ?=
 # Parallel test processes (pytest-xdist). --dist loadscope keeps each notebook's cells in one
 # process, in order, as nbval needs; each process holds a kernel of up to 3 GB.
 TEST_WORKERS ?= 2
+# make release's nbgrader course directory (docs/grading.md); UNIT=09 releases one unit.
+COURSE ?= course
 # What `make test-compat` runs on the oldest supported stack besides the solutions: the tests that
 # exercise TensorFlow and Keras (the checks and the helpers). The tests of files only (lint, hygiene,
 # documents, the exercise generator) say the same on any stack and stay in `make test`; the unfilled
@@ -29,7 +31,7 @@ COMPAT_TESTS := tests/test_checks_*.py tests/test_session.py tests/test_costs.py
   tests/test_data_audio.py tests/test_plots.py
 
 .PHONY: help python-check venv dev-venv compat-venv lab work save update check test test-compat browser-test screenshots \
-	exercises notebooks colab quiz-bank benchmark lint clean
+	exercises release grading-test notebooks colab quiz-bank benchmark lint clean
 
 help:
 	@echo "Learners:"
@@ -40,7 +42,9 @@ help:
 	@echo "Instructors:"
 	@echo "  make test       set up .venv-dev (first time) and run the whole validation"
 	@echo "  make test-compat  the checks' tests and the solutions on the oldest supported TensorFlow/Keras (.venv-compat)"
-	@echo "  make exercises  regenerate exercises/ from solutions/"
+	@echo "  make exercises  write the solutions' nbgrader metadata, then regenerate exercises/ from them"
+	@echo "  make release    nbgrader: set up COURSE=course/ from the solutions and generate the 11 assignments"
+	@echo "  make grading-test  opt-in: generate and autograde all 11 units with three submissions each"
 	@echo "  make notebooks  re-run notebooks/ and solutions/ in full mode to refresh their stored outputs"
 	@echo "  make colab      add or update every notebook's Open-in-Colab badge and Colab install cell"
 	@echo "  make quiz-bank  collect every walkthrough's 確認テスト into docs/kakunin_test_bank.md"
@@ -110,6 +114,17 @@ screenshots:
 
 exercises: dev-venv
 	$(DEV_VENV)/bin/python tools/make_exercises.py
+
+# nbgrader's course directory (docs/grading.md): its config from docs/nbgrader_config.py the first time,
+# the solutions as its source, the student versions in $(COURSE)/release/. PATH: nbgrader runs `alembic`.
+release: dev-venv
+	PATH="$(CURDIR)/$(DEV_VENV)/bin:$$PATH" $(DEV_VENV)/bin/python tools/release.py $(COURSE) $(UNIT)
+
+# Opt-in, not part of `make test` (which autogrades unit 10 only): every unit generated and autograded
+# with the solution, the unfilled exercise and one task left undone, in a temporary course directory.
+grading-test: dev-venv
+	CNN_COURSE_GRADING_ALL=1 CNN_COURSE_FAST=1 $(DEV_VENV)/bin/python -m pytest tests/test_grading.py -v -s \
+	  --durations=12 $(TEST_ARGS)
 
 notebooks: dev-venv
 	$(DEV_VENV)/bin/python tools/run_notebooks.py $(NOTEBOOKS)

@@ -38,29 +38,60 @@ def content_hash(nb):
 def make_exercise(solution, source_name):
     """The exercise notebook for a solution notebook: answers replaced by stubs, outputs cleared.
 
+    It is the notebook nbgrader's ``generate_assignment`` releases, but for nbgrader's checksums:
+    the same preprocessors clear the answers and outputs and lock the graded cells (a check cell
+    cannot be edited or deleted, an answer cell cannot be deleted), and the badge opens the exercise.
+
     Its metadata records the solution it came from and a fingerprint of its cells,
     so that the generator can tell later whether anyone has changed it.
     """
-    from nbgrader.preprocessors import ClearOutput, ClearSolutions
+    from nbgrader.preprocessors import ClearOutput, ClearSolutions, LockCells
 
     quiet = logging.getLogger("cnn_course.authoring.nbgrader")
-    quiet.setLevel(logging.ERROR)  # nbgrader warns about every region in a cell without its metadata
+    quiet.setLevel(logging.ERROR)
     exercise = copy.deepcopy(solution)
     resources = {"language": "python"}
-    exercise, resources = ClearSolutions(enforce_metadata=False, log=quiet).preprocess(exercise, resources)
+    # Every answer cell carries nbgrader's metadata (cnn_course.grading), so its checks apply as in a release.
+    exercise, resources = ClearSolutions(log=quiet).preprocess(exercise, resources)
     exercise, resources = ClearOutput(log=quiet).preprocess(exercise, resources)
-    solution_link = re.compile(rf"(/blob/[^/\s)]+/){re.escape(source_name)}")
-    exercise_link = rf"\g<1>exercises/{Path(source_name).name}"
+    exercise, resources = LockCells(log=quiet).preprocess(exercise, resources)  # as nbgrader's release locks them
     for cell in exercise.cells:
         cell.metadata.pop("execution", None)
-        if cell.cell_type == "markdown":  # the "Open in Colab" badge opens the exercise, not the solution
-            cell.source = solution_link.sub(exercise_link, cell.source)
+    badges_to_exercise(exercise)
     exercise.metadata["cnn_course"] = {
         "generated_from": source_name,
         "by": "make exercises",
         "content_hash": content_hash(exercise),
     }
     return exercise
+
+
+SOLUTION_LINK = re.compile(r"(/blob/[^/\s)]+/)solutions/([^/\s)]+\.ipynb)")
+
+
+def badges_to_exercise(nb):
+    """Point the notebook's links to a solution on GitHub (its "Open in Colab" badge) at the exercise instead.
+
+    `make exercises` and nbgrader's release (``ExerciseBadge`` in its preprocessors) both use it,
+    so a learner's badge never opens the answers.
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = SOLUTION_LINK.sub(r"\g<1>exercises/\g<2>", cell.source)
+    return nb
+
+
+def exercise_badge_preprocessor():
+    """An nbconvert preprocessor class for nbgrader's ``GenerateAssignment.preprocessors`` (see docs/grading.md)."""
+    from nbconvert.preprocessors import Preprocessor
+
+    class ExerciseBadge(Preprocessor):
+        enabled = True
+
+        def preprocess(self, nb, resources):
+            return badges_to_exercise(nb), resources
+
+    return ExerciseBadge
 
 
 def untouched(exercise):
