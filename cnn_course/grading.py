@@ -32,7 +32,6 @@ HEADING = re.compile(r"^## Task (\d+) · (.*)$", re.MULTILINE)
 POINTS = re.compile(r" · (\d+) points?\s*$")
 TOTAL_LINE = re.compile(r"\n*^\*\*Points\.\*\* .*$", re.MULTILINE)
 DEPENDS_LINE = re.compile(r"\n*^\*\*Depends on Tasks? .*$", re.MULTILINE)
-CHECK_NAME = re.compile(r"^\s*check\.(\w+)\(", re.MULTILINE)
 
 
 class GradingError(ValueError):
@@ -70,6 +69,10 @@ def _called_names(source):
     return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
 
 
+def _unfinished(name, task):
+    return GradingError(f"{name}: Task {task['number']} has no answer cell and check cell under its heading")
+
+
 def tasks(nb, name="notebook"):
     """The tasks of a solution notebook, in order; GradingError if one lacks its points, answer or check."""
     found, current = [], None
@@ -77,9 +80,7 @@ def tasks(nb, name="notebook"):
         if cell.cell_type == "markdown":
             match = HEADING.search(cell.source)
             if match and current is not None:
-                raise GradingError(
-                    f"{name}: Task {current['number']} has no answer cell and check cell under its heading"
-                )
+                raise _unfinished(name, current)
             if match:
                 heading = match.group(0)
                 points = POINTS.search(heading)
@@ -96,11 +97,11 @@ def tasks(nb, name="notebook"):
                 current["answer"] = index
             elif CHECK_CALL.search(cell.source) and "answer" in current:
                 current["test"] = index
-                current["check"] = CHECK_NAME.search(cell.source).group(1)
+                current["check"] = CHECK_CALL.search(cell.source).group(1)
                 found.append(Task(**current))
                 current = None
     if current is not None:
-        raise GradingError(f"{name}: Task {current['number']} has no answer cell and check cell under its heading")
+        raise _unfinished(name, current)
     numbers = [t.number for t in found]
     if numbers != list(range(1, len(found) + 1)):
         raise GradingError(f"{name}: tasks are numbered {numbers}, expected 1, 2, 3, …")

@@ -40,8 +40,8 @@ class NotDefinedYet(NameError):
         return [f"\x1b[31mNameError\x1b[39m: {self}"]
 
 
-CHECK_CALL = re.compile(r"^\s*check\.\w+\(", re.MULTILINE)
-"""A line of a check cell: ``check.<task>(...)``."""
+CHECK_CALL = re.compile(r"^\s*check\.(\w+)\(", re.MULTILINE)
+"""A line of a check cell: ``check.<task>(...)``; its group is the check's name."""
 
 
 def explain_undefined_name(cell_source, name):
