@@ -153,3 +153,137 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, title="confusion matrix")
     ax.grid(False)
     fig.tight_layout()
     plt.show()
+
+
+BOX_COLOURS = {"conv": "#fde7c8", "norm": "#d9e8f5", "act": "#e3f1dc", "add": "white", "io": "white", "pool": "#ececec"}
+
+
+def draw_diagram(ax, boxes, arrows=(), title=None):
+    """A block diagram in the style of the papers' figures: labelled boxes joined by arrows.
+
+    ``boxes`` maps a name to ``(x, y, text)`` or ``(x, y, text, kind)`` (kind: a key of
+    ``BOX_COLOURS`` or a colour); ``arrows`` are ``(from, to)`` or ``(from, to, label, detour)``:
+    a detour > 0 (in points) draws the arrow around the right of the boxes between, as a shortcut.
+    Returns the text artists by name, so a test or a caller can find each box.
+    """
+    drawn = {}
+    for name, spec in boxes.items():
+        if len(spec) not in (3, 4):
+            raise ValueError(f"box {name!r}: expected (x, y, text) or (x, y, text, kind), got {spec!r}")
+        x, y, text, *kind = spec
+        colour = BOX_COLOURS.get(kind[0], kind[0]) if kind else "white"
+        style = "circle,pad=0.15" if text == "+" else "round,pad=0.35"
+        drawn[name] = ax.text(
+            x, y, text, ha="center", va="center", fontsize=9, bbox={"boxstyle": style, "facecolor": colour}
+        )
+    for arrow in arrows:
+        if len(arrow) not in (2, 4):
+            raise ValueError(f"arrow {arrow!r}: expected (from, to) or (from, to, label, detour)")
+        start, end, label, detour = (*arrow, None, 0) if len(arrow) == 2 else arrow
+        for name in (start, end):
+            if name not in drawn:
+                raise ValueError(f"arrow {start!r} → {end!r}: no box named {name!r} (boxes: {', '.join(drawn)})")
+        if detour:  # out of the right side of `start`, down at `detour` points to the right, into `end`
+            style = f"arc,angleA=0,angleB=0,armA={detour},armB={detour},rad=6"
+            ends = {"xy": (1.0, 0.5), "xytext": (1.0, 0.5)}
+        else:
+            style, ends = "arc3", {"xy": (0.5, 1.0), "xytext": (0.5, 0.0)}
+        ax.annotate(
+            "",
+            xycoords=drawn[end],
+            textcoords=drawn[start],
+            arrowprops={"arrowstyle": "->", "connectionstyle": style, "shrinkA": 2, "shrinkB": 2},
+            **ends,
+        )
+        if label:
+            ax.annotate(
+                label,
+                (1.0, 0.5),
+                xycoords=drawn[start],
+                xytext=(detour + 5, -14),
+                textcoords="offset points",
+                fontsize=8,
+                style="italic",
+                va="top",
+            )
+    xs, ys = [s[0] for s in boxes.values()], [s[1] for s in boxes.values()]
+    ax.set_xlim(min(xs) - 1, max(xs) + 1.2)
+    ax.set_ylim(min(ys) - 0.5, max(ys) + 0.5)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return drawn
+
+
+def layer_label(layer):
+    """A short name for a layer as the papers' figures write it: '3×3 conv, 64, /2', 'BN', 'ReLU', '+'."""
+    import keras
+
+    kind = type(layer).__name__
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        k = layer.kernel_size
+        text = f"{k[0]}×{k[1]} depthwise"
+    elif isinstance(layer, keras.layers.Conv2D):
+        k = layer.kernel_size
+        groups = f", {layer.groups} groups" if getattr(layer, "groups", 1) > 1 else ""
+        text = f"{k[0]}×{k[1]} conv, {layer.filters}{groups}"
+    elif isinstance(layer, keras.layers.BatchNormalization):
+        return "BN"
+    elif isinstance(layer, keras.layers.ReLU):
+        return "ReLU6" if layer.max_value == 6 else "ReLU"
+    elif isinstance(layer, keras.layers.Activation):
+        return {"relu": "ReLU", "relu6": "ReLU6"}.get(layer.activation.__name__, layer.activation.__name__)
+    elif isinstance(layer, keras.layers.Add):
+        return "+"
+    else:
+        return kind
+    stride = layer.strides[0]
+    return text + (f", /{stride}" if stride > 1 else "")
+
+
+def _producers(layer):
+    """The layers whose outputs `layer` was called on (in a functional model)."""
+    inputs = layer.input if isinstance(layer.input, list | tuple) else [layer.input]
+    return [t._keras_history[0] for t in inputs]
+
+
+def draw_block(ax, model, title=None):
+    """A block model drawn as a column of its layers, input at the top, with each shortcut as an arc
+    into its addition (labelled 'identity', or with the layers on the shortcut). The column is the
+    longest path from the input to the output. Returns the labels of the column, top to bottom, so
+    that a caller can check the figure against the code."""
+    import keras
+
+    depth, producers = {}, {}
+    for layer in model.layers:
+        producers[layer] = [] if isinstance(layer, keras.layers.InputLayer) else _producers(layer)
+        depth[layer] = 1 + max((depth[p] for p in producers[layer]), default=-1)
+    column, layer = [], model.layers[-1]
+    while not isinstance(layer, keras.layers.InputLayer):
+        column.insert(0, layer)
+        layer = max(producers[layer], key=depth.get)
+    shortcut_of = {}
+    for add in column:
+        if len(producers[add]) == 1:
+            continue
+        if not isinstance(add, keras.layers.Add) or len(producers[add]) != 2:
+            raise ValueError(f"{add.name}: expected a main path, or an addition of the main path and one shortcut")
+        source, path = min(producers[add], key=depth.get), []
+        while source not in column and not isinstance(source, keras.layers.InputLayer):
+            path.insert(0, source)
+            (source,) = producers[source]
+        shortcut_of[add] = (source, path)
+    labels = ["input"] + [layer_label(layer) for layer in column]
+    names = ["input"] + [layer.name for layer in column]
+    kinds = {"BN": "norm", "ReLU": "act", "ReLU6": "act", "+": "add", "input": "io"}
+    boxes = {
+        name: (0, len(labels) - i, label, kinds.get(label, "conv" if "conv" in label or "depthwise" in label else "io"))
+        for i, (name, label) in enumerate(zip(names, labels, strict=True))
+    }
+    arrows = list(zip(names, names[1:], strict=False))
+    for add, (source, path) in shortcut_of.items():
+        start = "input" if isinstance(source, keras.layers.InputLayer) else source.name
+        label = "identity" if not path else ", ".join(layer_label(layer) for layer in path)
+        arrows.append((start, add.name, label, 80))
+    draw_diagram(ax, boxes, arrows, title)
+    return labels

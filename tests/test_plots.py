@@ -56,3 +56,36 @@ def test_images_grid_and_bad_input(shown):
         plots.plot_history([1, 2, 3])
     with pytest.raises(ValueError, match="differ in length"):
         plots.plot_confusion_matrix([0, 1], [0])
+
+
+def test_diagram_draws_every_box_and_names_a_missing_one():
+    fig, ax = plt.subplots()
+    drawn = plots.draw_diagram(
+        ax,
+        {"x": (0, 2, "x", "io"), "f": (0, 1, "conv", "conv"), "add": (0, 0, "+")},
+        [("x", "f"), ("f", "add"), ("x", "add", "identity", 60)],
+        title="block",
+    )
+    assert [t.get_text() for t in drawn.values()] == ["x", "conv", "+"] and ax.get_title() == "block"
+    assert "identity" in [t.get_text() for t in ax.texts]
+    with pytest.raises(ValueError, match="no box named 'g'"):
+        plots.draw_diagram(ax, {"x": (0, 1, "x")}, [("x", "g")])
+    with pytest.raises(ValueError, match=r"expected \(x, y, text\)"):
+        plots.draw_diagram(ax, {"x": (0, 1)})
+    plt.close(fig)
+
+
+def test_block_diagram_reads_the_main_path_and_the_shortcut_from_the_model():
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((8, 8, 4))
+    shortcut = layers.BatchNormalization()(layers.Conv2D(8, 1, strides=2)(inputs))  # built first, drawn on the arc
+    y = layers.ReLU(max_value=6)(layers.BatchNormalization()(layers.Conv2D(8, 3, strides=2, padding="same")(inputs)))
+    y = layers.DepthwiseConv2D(3, padding="same")(y)
+    out = layers.Activation("relu")(layers.Add()([shortcut, y]))
+    fig, ax = plt.subplots()
+    labels = plots.draw_block(ax, keras.Model(inputs, out))
+    assert labels == ["input", "3×3 conv, 8, /2", "BN", "ReLU6", "3×3 depthwise", "+", "ReLU"]
+    assert "1×1 conv, 8, /2, BN" in [t.get_text() for t in ax.texts]
+    plt.close(fig)
