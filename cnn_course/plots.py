@@ -164,6 +164,8 @@ def draw_diagram(ax, boxes, arrows=(), title=None):
     ``boxes`` maps a name to ``(x, y, text)`` or ``(x, y, text, kind)`` (kind: a key of
     ``BOX_COLOURS`` or a colour); ``arrows`` are ``(from, to)`` or ``(from, to, label, detour)``:
     a detour > 0 (in points) draws the arrow around the right of the boxes between, as a shortcut.
+    An arrow goes from the bottom of a box to the top of the next, or side to side when the next
+    box is further right.
     Returns the text artists by name, so a test or a caller can find each box.
     """
     drawn = {}
@@ -186,6 +188,8 @@ def draw_diagram(ax, boxes, arrows=(), title=None):
         if detour:  # out of the right side of `start`, down at `detour` points to the right, into `end`
             style = f"arc,angleA=0,angleB=0,armA={detour},armB={detour},rad=6"
             ends = {"xy": (1.0, 0.5), "xytext": (1.0, 0.5)}
+        elif boxes[end][0] > boxes[start][0]:  # a box further right: from side to side
+            style, ends = "arc3", {"xy": (0.0, 0.5), "xytext": (1.0, 0.5)}
         else:
             style, ends = "arc3", {"xy": (0.5, 1.0), "xytext": (0.5, 0.0)}
         ax.annotate(
@@ -235,10 +239,23 @@ def layer_label(layer):
         return {"relu": "ReLU", "relu6": "ReLU6"}.get(layer.activation.__name__, layer.activation.__name__)
     elif isinstance(layer, keras.layers.Add):
         return "+"
+    elif isinstance(layer, keras.layers.MaxPooling2D | keras.layers.AveragePooling2D):
+        k = layer.pool_size[0]
+        text = f"{k}×{k} {'max' if isinstance(layer, keras.layers.MaxPooling2D) else 'avg'} pool"
+    elif isinstance(layer, keras.layers.GlobalAveragePooling2D):
+        return "global avg pool"
+    elif isinstance(layer, keras.layers.Dense):
+        return f"FC {layer.units}" + {"softmax": ", softmax", "relu": " + ReLU"}.get(layer.activation.__name__, "")
+    elif isinstance(layer, keras.layers.Dropout):
+        return f"dropout {layer.rate:.0%}"
     else:
         return kind
     stride = layer.strides[0]
-    return text + (f", /{stride}" if stride > 1 else "")
+    activation = getattr(layer, "activation", None)
+    fused = activation.__name__ if activation is not None and activation.__name__ != "linear" else None
+    return (
+        text + (f", /{stride}" if stride > 1 else "") + (f" + {'ReLU' if fused == 'relu' else fused}" if fused else "")
+    )
 
 
 def _producers(layer):
