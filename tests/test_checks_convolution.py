@@ -486,3 +486,80 @@ def test_drill_accepts_correct_answers(capsys):
         (SOLUTION["output_size"](64, 5, 2, 2), SOLUTION["conv_params"](5, 3, 32), SOLUTION["output_size"](32, 2, 0, 2)),
     ]:
         accepts(lambda v: check.drill(*v), values, capsys)
+
+
+# -- Task 7 · receptive_field -------------------------------------------------------------------
+def field_with(jump_of=lambda strides_below, own: strides_below, grow=lambda k: k - 1, start=1):
+    """r = start + Σ grow(kᵢ) · jumpᵢ, the jump computed from the strides below (and the layer's own)."""
+
+    def answer(stack):
+        r, below = start, 1
+        for k, s in stack:
+            r += grow(k) * jump_of(below, s)
+            below *= s
+        return r
+
+    return answer
+
+
+def strides_above(stack):
+    return 1 + sum((k - 1) * int(np.prod([s for _, s in stack[i + 1 :]])) for i, (k, _) in enumerate(stack))
+
+
+FIELD_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "returns None": (lambda stack: None, "returned None"),
+    "strides ignored": (field_with(jump_of=lambda below, own: 1), "multiply by the strides"),
+    "own stride included": (field_with(jump_of=lambda below, own: below * own), "own stride does not widen"),
+    "strides of the layers above": (strides_above, "not those above"),
+    "k instead of k − 1, no start": (field_with(grow=lambda k: k, start=0), "on top of the 1 pixel"),
+    "forgets the 1 to start from": (field_with(start=0), "start from 1"),
+    "product of the kernel sizes": (lambda stack: int(np.prod([k for k, _ in stack])), "not multiply"),
+    "sum of the kernel sizes": (lambda stack: sum(k for k, _ in stack), "each adds k − 1"),
+    "strides added": (
+        lambda stack: 1 + sum((k - 1) * (1 + sum(s for _, s in stack[:i]) - i) for i, (k, _) in enumerate(stack)),
+        "do not add them",
+    ),
+    "a float": (lambda stack: float(SOLUTION["receptive_field"](stack)), "should be an int"),
+    "only the last layer": (lambda stack: stack[-1][0], "receptive_field("),
+    "the output size of a 28-pixel input instead": (
+        lambda stack: 28 - sum(k - 1 for k, _ in stack),
+        "receptive_field(",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(FIELD_MISTAKES))
+def test_receptive_field_rejects(mistake):
+    answer, *fragments = FIELD_MISTAKES[mistake]
+    rejects(check.receptive_field, answer, "Task 7", *fragments)
+
+
+def field_by_probe(stack):  # the nonzero gradient of one output pixel, measured with Keras on a 1-D signal
+    import tensorflow as tf
+
+    n = sum(k for k, _ in stack) * int(np.prod([s for _, s in stack])) + 1
+    x = tf.Variable(np.ones((1, n, 1), "float32"))
+    with tf.GradientTape() as tape:
+        y = x
+        for k, s in stack:
+            y = keras.ops.conv(y, np.ones((k, 1, 1), "float32"), strides=s)
+        picked = y[0, 0, 0]
+    return int(np.count_nonzero(tape.gradient(picked, x).numpy()))
+
+
+def field_recursive(layers_):  # from the top: the field of the rest, mapped through the first layer
+    if not layers_:
+        return 1
+    (k, s), rest = layers_[0], layers_[1:]
+    return s * (field_recursive(rest) - 1) + k
+
+
+def field_closed_form(stack):
+    jumps = np.cumprod([1] + [s for _, s in stack[:-1]])
+    return np.int64(1 + sum((k - 1) * j for (k, _), j in zip(stack, jumps, strict=True)))
+
+
+def test_receptive_field_accepts_correct_answers(capsys):
+    for answer in [SOLUTION["receptive_field"], field_with(), field_by_probe, field_recursive, field_closed_form]:
+        accepts(check.receptive_field, answer, capsys)

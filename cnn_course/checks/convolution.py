@@ -484,3 +484,77 @@ def drill(out_size, n_params, pooled_size):
         t.equal(
             "pooled_size", pooled_size, size // 2, hints.get(pooled_size, "2×2 pooling with stride 2 halves the side")
         )
+
+
+def _field_by_intervals(stack):
+    """The input rows one output pixel depends on, followed back through the layers: their count."""
+    low, high = 0, 0
+    for k, s in reversed(stack):
+        low, high = low * s, high * s + k - 1
+    return high - low + 1
+
+
+def _jumps(stack, which):
+    out, product = [], 1
+    for _k, s in stack:
+        out.append(product * (s if which == "with own" else 1))
+        product *= s
+    return out
+
+
+FIELD_SLIPS = [  # (the receptive field a mistake gives, its hint)
+    (lambda st: 1 + sum(k - 1 for k, s in st), "a stride spreads the later layers' windows: multiply by the strides"),
+    (
+        lambda st: 1 + sum((k - 1) * j for (k, s), j in zip(st, _jumps(st, "with own"), strict=True)),
+        "a layer's own stride does not widen its own window: use the product of the strides *below* it",
+    ),
+    (
+        lambda st: 1 + sum((k - 1) * int(np.prod([s for _, s in st[i + 1 :]])) for i, (k, _) in enumerate(st)),
+        "the strides of the layers *below* (closer to the input) spread a layer's window, not those above",
+    ),
+    (
+        lambda st: sum(k * j for (k, s), j in zip(st, _jumps(st, ""), strict=True)),
+        "each layer adds k − 1 (times the strides below), on top of the 1 pixel you start from",
+    ),
+    (
+        lambda st: sum((k - 1) * j for (k, s), j in zip(st, _jumps(st, ""), strict=True)),
+        "start from 1: one output pixel of a 1×1 window sees 1 input pixel",
+    ),
+    (lambda st: int(np.prod([k for k, _ in st])), "windows of stacked layers overlap: add (k − 1)·jump, not multiply"),
+    (lambda st: sum(k for k, _ in st), "stacked windows overlap: each adds k − 1 times the strides below it"),
+    (
+        lambda st: 1 + sum((k - 1) * (1 + sum(s for _, s in st[:i]) - i) for i, (k, _) in enumerate(st)),
+        "multiply the strides below a layer, do not add them",
+    ),
+]
+
+FIELD_CASES = [
+    [(3, 1), (3, 1)],
+    [(3, 1), (3, 1), (3, 1)],
+    [(7, 2), (3, 2), (3, 1), (3, 1)],  # a ResNet stem (7×7/2 conv, 3×3/2 max pool) and two 3×3 convolutions
+    [(3, 1), (2, 2), (3, 1), (2, 2), (3, 1)],  # VGG-like: conv, pool, conv, pool, conv
+    [(5, 3), (3, 2), (1, 1), (3, 1)],
+    [(2, 2), (2, 2), (2, 2)],
+    [(1, 1)],
+    [(3, 2), (5, 1)],
+]
+
+
+def receptive_field(fn):
+    """Task 7: the receptive field of a stack of (k, s) layers, against following one pixel back through them."""
+    with Task(7, "receptive_field") as t:
+        t.function(fn, "receptive_field")
+        answers = []
+        for stack in FIELD_CASES:
+            what = f"receptive_field({stack})"
+            got = t.call(fn, ([tuple(layer) for layer in stack],), what=what)
+            t.expect(is_whole_number(got), f"{what} should be an int", "an int", got, "a count of input pixels")
+            answers.append((stack, got))
+        every = [h for slip, h in FIELD_SLIPS if all(slip(st) == got for st, got in answers)]
+        for stack, got in answers:
+            right = _field_by_intervals(stack)
+            if got != right:
+                this = [h for slip, h in FIELD_SLIPS if slip(stack) == got]
+                hint = (every + this + ["r = 1 + Σ (kᵢ − 1) · (product of the strides of the layers below layer i)"])[0]
+                t.fail(f"receptive_field({stack})", right, got, hint)
+            t.passed += 1
