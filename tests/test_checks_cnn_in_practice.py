@@ -414,3 +414,90 @@ def test_cnn_params_accepts(capsys):
     check.cnn_params(np.int64(SOLUTION["cnn_params"]))
     check.cnn_params(3 * 3 * 1 * 32 + 32 + 3 * 3 * 32 * 64 + 64 + 64 * 10 + 10)  # by hand, layer by layer
     assert capsys.readouterr().out.count("✓ Task 6") == 4
+
+
+# -- Task 7 · feature_change ----------------------------------------------------------------------
+def change_with(denominator="before", reduce="per image", norm="l2", move=None, output=False, squared=False):
+    """feature_change with one of the usual mistakes switched on."""
+
+    def answer(model, layer_name, images, dx, dy):
+        layer = model.outputs[0] if output else model.get_layer(layer_name).output
+        features = keras.Model(model.input, layer)
+        shifted = move(images, dx, dy) if move else SOLUTION["shift_images"](images, dx, dy)
+        a = np.asarray(features(images)).reshape(len(images), -1)
+        b = np.asarray(features(shifted)).reshape(len(images), -1)
+        if reduce == "batch":
+            return float(np.linalg.norm(b - a) / np.linalg.norm(a))
+        size = (lambda v: np.abs(v).mean(axis=1)) if norm == "mean" else (lambda v: np.linalg.norm(v, axis=1))
+        ratios = size(b - a) / {"before": size(a), "after": size(b), "none": 1.0}[denominator]
+        ratios = ratios**2 if squared else ratios
+        return ratios if reduce == "none" else float(np.mean(ratios))
+
+    return answer
+
+
+FEATURE_CHANGE_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "returns None": (lambda *args: None, "returned None"),
+    "divided by the shifted features' norm": (change_with(denominator="after"), "unshifted images' features"),
+    "not divided": (change_with(denominator="none"), "the change relative to the features"),
+    "one ratio of the whole batch": (change_with(reduce="batch"), "one ratio per image"),
+    "mean absolute values instead of norms": (change_with(norm="mean"), "the Euclidean norm"),
+    "squared norms": (change_with(squared=True), "not their squares"),
+    "the model's output instead of the layer": (change_with(output=True), "not the model's output"),
+    "np.roll instead of shift_images": (
+        change_with(move=lambda im, dx, dy: np.roll(im, (dy, dx), axis=(1, 2))),
+        "not np.roll",
+    ),
+    "dx and dy swapped": (
+        change_with(move=lambda im, dx, dy: SOLUTION["shift_images"](im, dy, dx)),
+        "dx=2, dy=0",
+        "dx moves the content right",
+    ),
+    "shifts the wrong way": (
+        change_with(move=lambda im, dx, dy: SOLUTION["shift_images"](im, -dx, -dy)),
+        "positive dx moves the content right",
+    ),
+    "dy ignored": (change_with(move=lambda im, dx, dy: SOLUTION["shift_images"](im, dx, 0)), "dy=3", "shift by dy too"),
+    "one number per image": (change_with(reduce="none"), "should be one number"),
+    "a string": (lambda *args: "0.5", "should be a number"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(FEATURE_CHANGE_MISTAKES))
+def test_feature_change_rejects(mistake):
+    answer, *fragments = FEATURE_CHANGE_MISTAKES[mistake]
+    rejects(check.feature_change, answer, "Task 7", *fragments)
+
+
+def change_by_image(model, name, images, dx, dy):  # one image at a time, keras.ops for the norms
+    features = keras.Model(model.inputs[0], model.get_layer(name).output)
+    shifted = SOLUTION["shift_images"](images, dx, dy)
+    ratios = []
+    for one, moved in zip(images, shifted, strict=True):
+        a, b = features(one[None]), features(moved[None])
+        ratios.append(
+            keras.ops.convert_to_numpy(
+                keras.ops.norm(keras.ops.reshape(b - a, (-1,))) / keras.ops.norm(keras.ops.reshape(a, (-1,)))
+            )
+        )
+    return np.float32(np.mean(ratios))
+
+
+def change_with_feature_maps(model, layer, images, right, down):  # Task 5's function, other names
+    a = SOLUTION["feature_maps"](model, layer, images)
+    b = SOLUTION["feature_maps"](model, layer, SOLUTION["shift_images"](images, right, down))
+    axes = tuple(range(1, a.ndim))
+    return np.mean(np.sqrt(((b - a) ** 2).sum(axis=axes)) / np.sqrt((a**2).sum(axis=axes)))
+
+
+def change_einsum(model, layer_name, images, dx, dy):  # both batches through one call
+    both = np.concatenate([images, SOLUTION["shift_images"](images, dx, dy)])
+    features = np.asarray(keras.Model(model.input, model.get_layer(layer_name).output)(both)).reshape(len(both), -1)
+    a, b = np.split(features, 2)
+    return float(np.mean(np.sqrt(np.einsum("ij,ij->i", b - a, b - a) / np.einsum("ij,ij->i", a, a))))
+
+
+def test_feature_change_accepts_correct_answers(capsys):
+    for answer in [SOLUTION["feature_change"], change_with(), change_by_image, change_with_feature_maps, change_einsum]:
+        accepts(check.feature_change, answer, capsys)

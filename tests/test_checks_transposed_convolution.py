@@ -176,30 +176,39 @@ def matrix_with(
     m_of=lambda n, K, s: (n - K) // s + 1,
     place_without_stride=False,
     four_axes=False,
+    pad_of=lambda p: (p, p),
+    keep_padded=False,
+    crop_at=lambda p: p,
 ):
-    def answer(kernel, n, stride):
+    """A window-by-window matrix on the padded grid, cropped to the image, with one of the usual mistakes on."""
+
+    def answer(kernel, n, stride, padding=0):
         k = kernel[::-1, ::-1] if flip else kernel.T if transpose_kernel else kernel
         K = k.shape[0]
         s = 1 if stride_one else stride
-        m = m_of(n, K, s)
+        N = n + sum(pad_of(padding))
+        m = m_of(N, K, s)
         t = 1 if place_without_stride else s
-        C = np.zeros((m, m, n, n))
+        C = np.zeros((m, m, N, N))
         for i in range(m):
             for j in range(m):
                 C[i, j, i * t : i * t + K, j * t : j * t + K] = k
+        if not keep_padded:
+            start = crop_at(pad_of(padding)[0])
+            C = C[:, :, start : start + n, start : start + n]
         if column_major:
             C = C.transpose(0, 1, 3, 2)
         if swap_rows:
             C = C.transpose(1, 0, 2, 3)
         if four_axes:
             return C
-        C = C.reshape(m * m, n * n)
+        C = C.reshape(m * m, -1)
         return C.T if shape_transposed else C
 
     return answer
 
 
-def kernel_side_by_side(kernel, n, stride):
+def kernel_side_by_side(kernel, n, stride, padding=0):
     """Each row holds kernel.ravel() as one run of K² entries, as if the grid's rows were not n apart."""
     K = kernel.shape[0]
     m = (n - K) // stride + 1
@@ -209,6 +218,10 @@ def kernel_side_by_side(kernel, n, stride):
             start = i * stride * n + j * stride
             C[i * m + j, start : start + K * K] = kernel.ravel()
     return C
+
+
+def unpadded_matrix(kernel, n, stride):  # the earlier task's answer: no padding parameter
+    return matrix_with()(kernel, n, stride)
 
 
 MATRIX_MISTAKES = {
@@ -225,49 +238,69 @@ MATRIX_MISTAKES = {
     "windows placed at (i, j)": (matrix_with(place_without_stride=True), "× stride"),
     "kernel entries side by side": (kernel_side_by_side, "n apart in x.ravel()"),
     "not reshaped": (matrix_with(four_axes=True), "reshape to 2-D"),
-    "a list of lists": (lambda kernel, n, stride: [["not", "numbers"]], "should return an array"),
+    "a list of lists": (lambda kernel, n, stride, padding=0: [["not", "numbers"]], "should return an array"),
+    "no padding parameter (the earlier task's answer)": (unpadded_matrix, "padding=1", "fourth parameter `padding=0`"),
+    "padding ignored": (
+        lambda kernel, n, stride, padding=0: matrix_with()(kernel, n, stride),
+        "padding=1",
+        "not n or n + p",
+    ),
+    "columns of the padded zeros kept": (matrix_with(keep_padded=True), "padding=1", "not inputs"),
+    "cropped at the top-left": (matrix_with(crop_at=lambda p: 0), "padding=1", "p rows and p columns into"),
+    "padding on one side (n + p)": (matrix_with(pad_of=lambda p: (p, 0)), "padding=1", "not n or n + p"),
 }
 
 
 @pytest.mark.parametrize("mistake", list(MATRIX_MISTAKES))
 def test_conv_matrix_rejects(mistake):
-    answer, fragment = MATRIX_MISTAKES[mistake]
-    rejects(check.conv_matrix, answer, "Task 3", fragment)
+    answer, *fragments = MATRIX_MISTAKES[mistake]
+    rejects(check.conv_matrix, answer, "Task 3", *fragments)
 
 
 def test_conv_matrix_accepts_correct_answers(capsys):
     from scipy import sparse
 
-    def from_unit_vectors(kernel, n, stride):  # column c of C is the convolution of the c-th unit image
+    def from_unit_vectors(kernel, n, stride, padding=0):  # column c of C is the convolution of the c-th unit image
         K = kernel.shape[0]
-        m = (n - K) // stride + 1
-        windows = np.lib.stride_tricks.sliding_window_view(np.eye(n * n).reshape(n * n, n, n), (K, K), axis=(1, 2))
+        m = (n + 2 * padding - K) // stride + 1
+        units = np.pad(np.eye(n * n).reshape(n * n, n, n), ((0, 0), (padding, padding), (padding, padding)))
+        windows = np.lib.stride_tricks.sliding_window_view(units, (K, K), axis=(1, 2))
         responses = np.einsum("cijab,ab->cij", windows[:, ::stride, ::stride], kernel)
         return responses.reshape(n * n, m * m).T
 
-    def kron_of_selections(kernel, n, stride):  # Σ kernel[a, b] · (rows a, a + s, … of I) ⊗ (rows b, b + s, … of I)
+    def kron_of_selections(kernel, n, stride, padding=0):  # Σ kernel[a, b] · (rows a, a + s, … of P) ⊗ (… of P)
         K = kernel.shape[0]
-        m = (n - K) // stride + 1
-        rows = [np.eye(n)[a : a + (m - 1) * stride + 1 : stride] for a in range(K)]
+        m = (n + 2 * padding - K) // stride + 1
+        P = np.eye(n + 2 * padding)[:, padding : padding + n]  # the padding as a matrix: image → padded image
+        rows = [P[a : a + (m - 1) * stride + 1 : stride] for a in range(K)]
         return sum(kernel[a, b] * np.kron(rows[a], rows[b]) for a in range(K) for b in range(K))
 
-    def keras_on_unit_images(kernel, n, stride):  # a Conv2D applied to the n² unit images, one per column
+    def keras_on_unit_images(kernel, n, stride, pad=0):  # a Conv2D applied to the n² unit images, one per column
         K = kernel.shape[0]
         conv = layers.Conv2D(1, K, strides=stride, use_bias=False)
-        conv.build((None, n, n, 1))
+        conv.build((None, n + 2 * pad, n + 2 * pad, 1))
         conv.set_weights([kernel.reshape(K, K, 1, 1)])
-        responses = keras.ops.convert_to_numpy(conv(np.eye(n * n, dtype="float32").reshape(n * n, n, n, 1)))
+        units = layers.ZeroPadding2D(pad)(np.eye(n * n, dtype="float32").reshape(n * n, n, n, 1))
+        responses = keras.ops.convert_to_numpy(conv(units))
         return responses.reshape(n * n, -1).T
 
-    def scipy_sparse(kernel, n, stride):  # (row, column, value) triplets, then a dense array
+    def scipy_sparse(kernel, n, stride, padding=0):  # (row, column, value) triplets inside the image, then dense
         K = kernel.shape[0]
-        m = (n - K) // stride + 1
+        m = (n + 2 * padding - K) // stride + 1
         i, j, a, b = np.meshgrid(range(m), range(m), range(K), range(K), indexing="ij")
-        rows, columns = (i * m + j).ravel(), ((i * stride + a) * n + j * stride + b).ravel()
-        values = np.broadcast_to(kernel, i.shape).ravel()
+        r, c = i * stride + a - padding, j * stride + b - padding
+        inside = (r >= 0) & (r < n) & (c >= 0) & (c < n)
+        rows, columns = (i * m + j)[inside], (r * n + c)[inside]
+        values = np.broadcast_to(kernel, i.shape)[inside]
         return sparse.coo_array((values, (rows, columns)), shape=(m * m, n * n)).toarray()
 
-    for answer in [SOLUTION["conv_matrix"], from_unit_vectors, kron_of_selections, keras_on_unit_images, scipy_sparse]:
+    for answer in [
+        SOLUTION["conv_matrix"],
+        from_unit_vectors,
+        kron_of_selections,
+        keras_on_unit_images,
+        scipy_sparse,
+    ]:
         accepts(check.conv_matrix, answer, capsys)
 
 
@@ -350,6 +383,87 @@ def test_input_gradient_accepts_correct_answers(capsys):
         accepts(check.input_gradient, answer, capsys)
 
 
+# -- Task 5 · transposed_padding ----------------------------------------------------------------
+def pad_search(first_p=0, max_a=None, minus_p=False, largest=False, never_none=False):
+    """A search over p with one of the usual mistakes switched on."""
+
+    def answer(n, k, s, target):
+        found = []
+        for p in range(first_p, n * s + k + 2):
+            a = target - ((n - 1) * s - (p if minus_p else 2 * p) + k)
+            if 0 <= a < (max_a or s):
+                found.append((p, a))
+        if not found:
+            return (0, target - ((n - 1) * s + k)) if never_none else None
+        return found[-1] if largest else found[0]
+
+    return answer
+
+
+TRANSPOSED_PADDING_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "pair in the other order": (lambda n, k, s, t: SOLUTION["transposed_padding"](n, k, s, t)[::-1], "padding first"),
+    "largest padding": (pad_search(largest=True), "n=4, k=5, s=3", "start from p = 0"),
+    "output padding may equal the stride": (pad_search(max_a=1000), "target=17", "smaller than the stride"),
+    "padding counted once (−p)": (pad_search(minus_p=True), "−2p, not −p"),
+    "never None": (pad_search(never_none=True), "target=17", "smaller than the stride"),
+    "search from p = 1": (pad_search(first_p=1), "target=15", "expected: (0, 0)"),
+    "the convolution's padding": (
+        lambda n, k, s, t: (max(0, ((t - 1) * s + k - n) // 2), 0),
+        "transposed_padding(n=7, k=4, s=2, target=14)",
+    ),
+    "output padding always 0": (
+        lambda n, k, s, t: (lambda e: (e // 2, 0) if e % 2 == 0 and e >= 0 else None)((n - 1) * s + k - t),
+        "n=7, k=3, s=2, target=14",
+        "return that pair",
+    ),
+    "negative output padding allowed": (
+        lambda n, k, s, t: (lambda e: (max(0, e // 2), 2 * max(0, e // 2) - e))((n - 1) * s + k - t),
+        "can be negative",
+    ),
+    "the padding only (an int)": (lambda n, k, s, t: SOLUTION["transposed_padding"](n, k, s, t)[0], "pair of ints"),
+    "floats": (lambda n, k, s, t: tuple(float(v) for v in SOLUTION["transposed_padding"](n, k, s, t)), "pair of ints"),
+    "n instead of n − 1": (
+        lambda n, k, s, t: pad_search()(n + 1, k, s, t),
+        "transposed_padding(n=7, k=4, s=2, target=14)",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(TRANSPOSED_PADDING_MISTAKES))
+def test_transposed_padding_rejects(mistake):
+    answer, *fragments = TRANSPOSED_PADDING_MISTAKES[mistake]
+    rejects(check.transposed_padding, answer, "Task 5", *fragments)
+
+
+def padding_by_keras(n, k, s, target):  # try the pairs on Keras's op itself, smallest padding first
+    for p in range(0, n * s + k):
+        for a in range(s):
+            y = keras.ops.conv_transpose(keras.Input((n, n, 1)), np.ones((k, k, 1, 1)), strides=s, output_padding=a)
+            if y.shape[1] - 2 * p == target:
+                return p, a
+    return None
+
+
+def padding_as_list(n, k, s, target):
+    excess = (n - 1) * s + k - target
+    p = max(0, (excess + 1) // 2)
+    return [np.int64(p), np.int64(2 * p - excess)] if 2 * p - excess < s else None
+
+
+def padding_loop(size, kernel, stride, wanted):  # other names: grow the crop until the size fits
+    crop = 0
+    while (size - 1) * stride + kernel - 2 * crop > wanted:
+        crop += 1
+    extra = wanted - ((size - 1) * stride + kernel - 2 * crop)
+    return (crop, extra) if extra < stride else None
+
+
+def test_transposed_padding_accepts_correct_answers(capsys):
+    for answer in [SOLUTION["transposed_padding"], pad_search(), padding_by_keras, padding_as_list, padding_loop]:
+        accepts(check.transposed_padding, answer, capsys)
+
+
 def decoder_with(
     kernel=4, padding="same", final="sigmoid", first="transpose", filters=(32, 16), channels=1, relus=(1, 1), crop=None
 ):
@@ -395,7 +509,7 @@ DECODER_MISTAKES = {
 @pytest.mark.parametrize("mistake", list(DECODER_MISTAKES))
 def test_decoder_rejects(mistake):
     answer, *fragments = DECODER_MISTAKES[mistake]
-    rejects(check.decoder, answer, "Task 5", *fragments)
+    rejects(check.decoder, answer, "Task 6", *fragments)
 
 
 def separate_activations(code_channels):  # activations as layers, a Sequential model
@@ -455,7 +569,7 @@ DRILL_MISTAKES = {
 @pytest.mark.parametrize("mistake", list(DRILL_MISTAKES))
 def test_drill_rejects(mistake):
     answers, fragment = DRILL_MISTAKES[mistake]
-    rejects(lambda a: check.drill(*a), answers, "Task 6", fragment)
+    rejects(lambda a: check.drill(*a), answers, "Task 7", fragment)
 
 
 def test_drill_accepts_correct_answers(capsys):

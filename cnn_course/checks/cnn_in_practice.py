@@ -1,4 +1,4 @@
-"""Checks for unit 02 (CNNs in practice): a CNN from a spec, augmentation, shifting, evaluation, feature maps.
+"""Checks for unit 02 (CNNs in practice): a CNN from a spec, augmentation, shifting, evaluation, features, changes.
 
 The CNN is compared with a reference built from the task's specification
 (``cnn_course.checks.compare``): same random weights, same random inputs, same
@@ -497,3 +497,92 @@ def cnn_params(value):
             expected,
             hints.get(int(value), "conv: 3·3·C_in·C_out + C_out; dense: 64·10 + 10; pooling: 0"),
         )
+
+
+# -- Task 7 · feature_change --------------------------------------------------------------------
+@functools.cache
+def _two_heads():
+    """A small CNN with both heads on one trunk: 'gap' (global average pooling) and 'flatten', on 12×14×1 images."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(7)
+    inputs = keras.Input((12, 14, 1), name="image")
+    x = layers.Conv2D(6, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="conv2")(x)
+    features = layers.GlobalAveragePooling2D(name="gap")(x)
+    flat = layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(3, activation="softmax", name="classifier")(features)
+    return keras.Model(inputs, [outputs, flat], name="two_heads")
+
+
+def _norms(values):
+    return np.linalg.norm(values.reshape(len(values), -1), axis=1)
+
+
+def _change_variants(model, name, images, dx, dy):
+    """The right number first, then (value, hint) of the usual mistakes."""
+    a = _outputs_of(model, name, images)
+    b = _outputs_of(model, name, _shift(images, dx, dy))
+    last = np.asarray(model(images)[0])
+    last_shifted = np.asarray(model(_shift(images, dx, dy))[0])
+    right = float(np.mean(_norms(b - a) / _norms(a)))
+
+    def moved(move):
+        shifted = _outputs_of(model, name, move(images))
+        return float(np.mean(_norms(shifted - a) / _norms(a)))
+
+    return right, [
+        (float(np.mean(_norms(b - a) / _norms(b))), "divide by the norm of the unshifted images' features, ‖A_i‖"),
+        (float(np.mean(_norms(b - a))), "divide each image's change by ‖A_i‖: the change relative to the features"),
+        (
+            float(np.linalg.norm(b - a) / np.linalg.norm(a)),
+            "one ratio per image, then their mean: not one ratio of the whole batch",
+        ),
+        (
+            float(np.mean(np.abs(b - a).reshape(len(a), -1).sum(1) / np.abs(a).reshape(len(a), -1).sum(1))),
+            "the Euclidean norm of each image's values (square root of the sum of squares), not absolute values",
+        ),
+        (float(np.mean(_norms(b - a) ** 2 / _norms(a) ** 2)), "the norms themselves, not their squares"),
+        (
+            float(np.mean(_norms(last_shifted - last) / _norms(last))),
+            "the features of the named layer, not the model's output",
+        ),
+        (
+            moved(lambda im: np.roll(im, (dy, dx), axis=(1, 2))),
+            "shift with your shift_images (zeros come in), not np.roll",
+        ),
+        (moved(lambda im: _shift(im, dy, dx)), "dx moves the content right (along the width), dy down"),
+        (moved(lambda im: _shift(im, -dx, -dy)), "positive dx moves the content right, positive dy down"),
+        (moved(lambda im: _shift(im, dx, 0)), "shift by dy too"),
+    ]
+
+
+FEATURE_CHANGE_CASES = [("gap", 2, 0, 5), ("flatten", 2, 0, 5), ("gap", -1, 3, 4), ("flatten", 3, -2, 4)]
+
+
+def feature_change(fn):
+    """Task 7: mean over images of ‖f(shifted) − f(x)‖ / ‖f(x)‖ for a named layer, against the check's own."""
+    model = _two_heads()
+    rng = np.random.default_rng(8)
+    with Task(7, "feature_change") as t:
+        t.function(fn, "feature_change")
+        for name, dx, dy, n in FEATURE_CHANGE_CASES:
+            images = rng.uniform(0, 1, size=(n, 12, 14, 1)).astype("float32")
+            what = f"feature_change(model, {name!r}, {n} images of 12×14×1, dx={dx}, dy={dy})"
+            got = t.call(fn, (model, name, images.copy(), dx, dy), what=what)
+            if np.ndim(got) != 0:
+                t.fail(
+                    f"{what} should be one number",
+                    "a float",
+                    f"an array of shape {np.shape(got)}",
+                    "return the mean over the images of the per-image ratios: one float",
+                )
+            if isinstance(got, (str, bytes, bool)) or not np.issubdtype(np.asarray(got).dtype, np.number):
+                t.fail(f"{what} should be a number", "a float", type(got).__name__, "return float(...) of the mean")
+            got = float(got)
+            right, variants = _change_variants(model, name, images, dx, dy)
+            hint = next((h for value, h in variants if np.isclose(got, value, rtol=1e-4, atol=1e-7)), None)
+            hint = hint or "the mean over the images of ‖B_i − A_i‖ / ‖A_i‖"
+            t.expect(np.isclose(got, right, rtol=1e-4, atol=1e-6), what, round(right, 6), round(got, 6), hint)

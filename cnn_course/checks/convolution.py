@@ -1,17 +1,21 @@
-"""Checks for unit 01 (convolution): a NumPy conv2d, the output size, parameter counts, pooling, drills.
+"""Checks for unit 01 (convolution): a NumPy conv2d, sizes and counts, im2col, the padding for a size, pooling, drills.
 
-The convolution and pooling results come from Keras (``Conv2D`` after
-``ZeroPadding2D``, ``MaxPooling2D``, ``AveragePooling2D``) holding the same
+The convolution and pooling results come from Keras (the op of ``Conv2D`` on the
+zero-padded image, ``MaxPooling2D``, ``AveragePooling2D``) holding the same
 weights, on non-square inputs, odd channel counts, kernels and biases of both
 signs, paddings 0–2 and strides 1–3 where the sizes do not divide evenly;
 sizes and counts from the formulas, on cases where the usual wrong formulas
-give other numbers. Wrong answers are recognised by recomputing the usual
-mistakes in NumPy.
+give other numbers. The im2col matrix is judged by what it computes (its
+product with random kernels against ``Conv2D``'s op), the padding for a size
+against a search over the paddings one by one. Wrong answers are recognised by
+recomputing the usual mistakes in NumPy.
 """
+
+import re
 
 import numpy as np
 
-from cnn_course.checks import Task, is_whole_number
+from cnn_course.checks import CheckFailed, Task, error_hint, first_line, is_whole_number
 
 CONV_CASES = [  # H, W, C, M, K, padding, stride: (n + 2p − k) is not a multiple of s on most sides
     (8, 10, 3, 5, 3, 1, 2),
@@ -23,12 +27,11 @@ CONV_CASES = [  # H, W, C, M, K, padding, stride: (n + 2p − k) is not a multip
 
 
 def _keras_conv(x, kernels, bias, padding, stride):
-    from keras import layers
+    """What Conv2D after ZeroPadding2D computes (their ops: many times faster than building layers per case)."""
+    from keras import ops
 
-    conv = layers.Conv2D(kernels.shape[-1], kernels.shape[0], strides=stride)
-    conv.build((None, x.shape[0] + 2 * padding, x.shape[1] + 2 * padding, x.shape[2]))
-    conv.set_weights([kernels, bias])
-    return np.asarray(conv(layers.ZeroPadding2D(padding)(x[np.newaxis])))[0]
+    padded = np.pad(x, ((padding, padding), (padding, padding), (0, 0)))[np.newaxis]
+    return np.asarray(ops.conv(padded, kernels, strides=stride))[0] + bias
 
 
 def _correlate(x, kernels, bias, pads, stride):
@@ -112,6 +115,186 @@ def conv2d(fn):
             t.close(f"{what}: values", got, expected, _conv_hint(got, x, kernels, bias, p, s), atol=1e-3)
 
 
+IM2COL_CASES = [  # H, W, C, K, padding, stride, M: non-square, odd channels, sizes that do not divide evenly
+    (7, 9, 3, 3, 1, 2, 4),
+    (8, 6, 2, 2, 0, 3, 3),
+    (5, 7, 4, 4, 2, 1, 2),
+    (6, 6, 1, 3, 0, 1, 5),
+]
+
+
+def _im2col(x, K, pads, stride, order="hwc", rows="ij", crop=None):
+    """The im2col matrix from the definition, with `pads` ((top, bottom), (left, right)): for the mistakes."""
+    windows = _windows(np.pad(x, (*pads, (0, 0))), K, stride)  # (H', W', C, K, K)
+    if crop:
+        windows = windows[: crop[0], : crop[1]]
+    oh, ow = windows.shape[:2]
+    if rows == "ji":
+        windows = windows.transpose(1, 0, 2, 3, 4)
+    flat = {"hwc": (0, 1, 3, 4, 2), "chw": (0, 1, 2, 3, 4), "whc": (0, 1, 4, 3, 2)}[order]
+    return windows.transpose(flat).reshape(oh * ow, -1)
+
+
+def _im2col_hint(got, x, K, p, s):
+    right = ((p, p), (p, p))
+    variants = {
+        "flatten each window as (row, column, channel), like kernels.reshape(K·K·C, M): channels last": (
+            right,
+            s,
+            "chw",
+            "ij",
+        ),
+        "flatten each window row by row: (row, column, channel), not column by column": (right, s, "whc", "ij"),
+        "row r = i·W' + j: go along an output row first (j), then down (i)": (right, s, "hwc", "ji"),
+        "pad p zeros on every side, not 2p on one side": (((2 * p, 0), (2 * p, 0)), s, "hwc", "ij"),
+        "pad the image with p zeros on every side first": (((0, 0), (0, 0)), s, "hwc", "ij"),
+        "step the window by the stride: row (i, j) is the window at (i·s, j·s)": (right, 1, "hwc", "ij"),
+    }
+    crop = ((x.shape[0] + 2 * p - K) // s + 1, (x.shape[1] + 2 * p - K) // s + 1)
+    for hint, (pads, step, order, rows) in variants.items():
+        values = _im2col(x, K, pads, step, order, rows, crop if step != s else None)
+        if values.shape == got.shape and np.allclose(got, values, atol=1e-5):
+            return hint
+    flipped = _im2col(x[::-1, ::-1], K, right, s)[::-1]
+    if flipped.shape == got.shape and np.allclose(got, flipped, atol=1e-5):
+        return "take each window as it is (no flipping), top-left corner at (i·s, j·s)"
+    return "row i·W' + j holds the K×K×C window at (i·s, j·s) of the padded image, flattened as (row, column, channel)"
+
+
+def im2col(fn):
+    """Task 3: im2col(x, K, padding, stride) @ kernels.reshape(K·K·C, M) + bias equals Conv2D."""
+    rng = np.random.default_rng(3)
+    with Task(3, "im2col") as t:
+        t.function(fn, "im2col")
+        for H, W, C, K, p, s, M in IM2COL_CASES:
+            x = rng.normal(size=(H, W, C)).astype("float32")
+            kernels = rng.normal(size=(K, K, C, M)).astype("float32")
+            bias = rng.uniform(0.5, 2.0, M).astype("float32") * np.resize([1, -1], M).astype("float32")
+            what = f"im2col(x {H}×{W}×{C}, K={K}, padding={p}, stride={s})"
+            got = t.array(t.call(fn, (x.copy(), K, p, s), what=what), what)
+            oh, ow = (H + 2 * p - K) // s + 1, (W + 2 * p - K) // s + 1
+            shape = (oh * ow, K * K * C)
+            if got.shape != shape:
+                hint = "one row per output position (H'·W' rows), one column per window value (K·K·C columns)"
+                if got.shape == shape[::-1]:
+                    hint = "rows are output positions, columns window values: transpose your matrix"
+                elif got.shape == (oh, ow, K * K * C):
+                    hint = "reshape to two axes: row i·W' + j for output position (i, j)"
+                elif got.ndim == 2 and got.shape[1] == K * K * C:
+                    hint = _size_hint(got.shape[0] // ow if got.shape[0] % ow == 0 else -1, H, K, p, s)
+                    hint = f"H'·W' rows with H' = ⌊(H + 2p − K)/s⌋ + 1 ({oh}) and W' ({ow}); {hint}"
+                t.fail(f"{what}: shape", shape, got.shape, hint)
+            t.passed += 1
+            product = (got @ kernels.reshape(K * K * C, M) + bias).reshape(oh, ow, M)
+            t.close(
+                f"{what} @ kernels.reshape({K * K * C}, {M}) + bias, reshaped to ({oh}, {ow}, {M}), against Conv2D",
+                product,
+                _keras_conv(x, kernels, bias, p, s),
+                _im2col_hint(got, x, K, p, s),
+                atol=1e-3,
+            )
+
+
+def _padding_search(n, k, s, target):
+    """The smallest p ≥ 0 with ⌊(n + 2p − k)/s⌋ + 1 == target, or None: tried one padding after another."""
+    p = 0
+    while n + 2 * p < k or (n + 2 * p - k) // s + 1 < target:
+        p += 1
+    return p if (n + 2 * p - k) // s + 1 == target else None
+
+
+PADDING_CASES = [  # n, k, s, target
+    (28, 3, 1, 28),
+    (28, 5, 1, 28),
+    (28, 4, 1, 28),  # even kernel, stride 1: every padding gives an odd change, never the same size
+    (11, 3, 3, 5),  # paddings 2 and 3 both give 5: the smallest is 2
+    (28, 3, 2, 14),
+    (28, 3, 1, 20),  # smaller than the unpadded output (26): no padding shrinks it
+    (9, 4, 2, 6),
+    (6, 7, 1, 2),  # the kernel is wider than the image: pad until it fits
+    (12, 1, 3, 4),
+    (10, 2, 1, 13),
+]
+
+
+UNREACHED = "not every padding reaches the target: check ⌊(n + 2p − k)/s⌋ + 1 == target, else return None"
+
+
+def _padding_slips(n, k, s, target):
+    """What the usual mistakes give, with their hints."""
+    closed = ((target - 1) * s + k - n) / 2
+    largest = None
+    for p in range(0, n + k + target * s + 2):
+        if n + 2 * p >= k and (n + 2 * p - k) // s + 1 == target:
+            largest = p
+    return [
+        ((k - 1) // 2, "that is the padding that keeps the size for an odd k at stride 1: solve for `target`"),
+        (closed, "return an int (or None): the padding is a whole number of pixels"),
+        (int(closed), "not every padding reaches the target: check ⌊(n + 2p − k)/s⌋ + 1 == target, else None"),
+        (
+            -(-int(2 * closed) // 2),
+            "not every padding reaches the target: check ⌊(n + 2p − k)/s⌋ + 1 == target, else None",
+        ),
+        (largest, "the smallest padding that works: stop at the first"),
+        ((target - 1) * s + k - n, "the padding goes on both sides: n + 2p"),
+        (0, "if no padding p ≥ 0 gives `target`, return None"),
+        (k - 1, "p zeros on each side of the image: solve ⌊(n + 2p − k)/s⌋ + 1 == target for p"),
+    ]
+
+
+def _call_allowing_none(t, fn, args, what):
+    """Like Task.call, for a function whose right answer may be None."""
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        t.fail(
+            f"{what}: not written yet", hint="replace `raise NotImplementedError()` with your code and run that cell"
+        )
+    except CheckFailed:
+        raise
+    except Exception as err:
+        t.fail(f"{what} raised {type(err).__name__}", got=first_line(err), hint=error_hint(err, what))
+
+
+def padding_for(fn):
+    """Task 4: the smallest p ≥ 0 that turns n into target, or None; compared with a search over every p."""
+    with Task(4, "padding_for") as t:
+        t.function(fn, "padding_for")
+        for n, k, s, target in PADDING_CASES:
+            what = f"padding_for(n={n}, k={k}, s={s}, target={target})"
+            got = _call_allowing_none(t, fn, (n, k, s, target), what)
+            right = _padding_search(n, k, s, target)
+            if right is None:
+                if got is not None:
+                    reached = (n + 2 * got - k) // s + 1 if is_whole_number(got) and got >= 0 else None
+                    hint = "if no padding p ≥ 0 gives `target`, return None"
+                    if is_whole_number(got) and got < 0:
+                        hint = "a negative padding does not exist: no padding shrinks the output, return None"
+                    elif reached is not None:
+                        hint = f"padding {got} gives {reached}, not {target}: when no p ≥ 0 works, return None"
+                    t.fail(what, "None (no padding gives this size)", got, hint)
+                t.passed += 1
+                continue
+            if got is None:
+                t.fail(
+                    what,
+                    right,
+                    "None",
+                    f"padding {right} gives {target}: search from p = 0 up, and return the first that gives `target`",
+                )
+            if not is_whole_number(got):
+                t.fail(f"{what} should be an int", right, got, "a whole number of pixels (or None if none exists)")
+            if got != right:
+                reached = (n + 2 * got - k) // s + 1 if got >= 0 and n + 2 * got >= k else None
+                hint = next((h for value, h in _padding_slips(n, k, s, target) if value == got), None)
+                if hint is None and reached == target:
+                    hint = "the smallest padding that works: stop at the first"
+                if hint is None:
+                    hint = f"padding {got} gives ⌊(n + 2p − k)/s⌋ + 1 = {reached}, not {target}"
+                t.fail(what, right, got, hint)
+            t.passed += 1
+
+
 def _formula_task(t, fn, name, cases, right, slips, fallback):
     """The learner's numbers on every case; a wrong one explained by the slip that gives all of them."""
     answers = []
@@ -144,7 +327,7 @@ def output_size(fn):
 
 
 def conv_params(fn):
-    """Task 3: K·K·C_in·C_out + C_out, on cases where the usual slips give other numbers."""
+    """Task 2 (with output_size): K·K·C_in·C_out + C_out, on cases where the usual slips give other numbers."""
     slips = [
         (lambda k, c_in, c_out: k * k * c_in * c_out + 1, "one bias per output channel, not one in all"),
         (
@@ -167,7 +350,7 @@ def conv_params(fn):
         (lambda k, c_in, c_out: k * k * c_in * c_out, "each output channel also has a bias"),
     ]
     cases = [(3, 1, 32), (3, 32, 64), (5, 3, 16), (1, 64, 128), (7, 3, 64), (2, 5, 3)]
-    with Task(3, "conv_params") as t:
+    with Task(2, "conv_params") as t:
         t.function(fn, "conv_params")
         cases = [dict(zip(("k", "c_in", "c_out"), case, strict=True)) for case in cases]
         right = lambda k, c_in, c_out: k * k * c_in * c_out + c_out  # noqa: E731
@@ -175,7 +358,7 @@ def conv_params(fn):
 
 
 def dense_params(fn):
-    """Task 4: n_in·n_out + n_out, on cases where the usual slips give other numbers."""
+    """Task 2 (with output_size): n_in·n_out + n_out, on cases where the usual slips give other numbers."""
     slips = [
         (lambda n_in, n_out: n_in * n_out + 1, "one bias per output unit, not one in all"),
         (lambda n_in, n_out: n_in * n_out + n_in, "one bias per output unit (n_out), not per input"),
@@ -183,60 +366,99 @@ def dense_params(fn):
         (lambda n_in, n_out: n_in + n_out, "every input connects to every output: multiply"),
         (lambda n_in, n_out: n_in * n_out, "each output unit also has a bias"),
     ]
-    with Task(4, "dense_params") as t:
+    with Task(2, "dense_params") as t:
         t.function(fn, "dense_params")
         cases = [dict(n_in=n_in, n_out=n_out) for n_in, n_out in [(784, 10), (128, 64), (3136, 100), (5, 3), (1, 1)]]
         right = lambda n_in, n_out: n_in * n_out + n_out  # noqa: E731
         _formula_task(t, fn, "dense_params", cases, right, slips, "n_in weights per output unit, plus its bias")
 
 
-def _pool_hint(got, x, size, mode):
+def _windows(x, size, stride):
+    """The size×size windows of x (H, W, C) every `stride` pixels: shape (H', W', C, size, size)."""
+    return np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(0, 1))[::stride, ::stride]
+
+
+def _pool_hint(got, x, size, mode, stride):
     H, W, C = x.shape
-    windows = x[: H // size * size, : W // size * size].reshape(H // size, size, W // size, size, C)
-    mixed = x[: H // size * size, : W // size * size].reshape(H // size, W // size, size, size, C)
+    windows = _windows(x, size, stride)
     reduce = np.max if mode == "max" else np.mean
     variants = {
-        "mode 'average' takes the mean of each window": windows.max(axis=(1, 3)),
-        "mode 'max' takes the maximum of each window": windows.mean(axis=(1, 3)),
-        "the maximum of the values, not of their absolute values": np.abs(windows).max(axis=(1, 3)),
+        "mode 'average' takes the mean of each window": windows.max(axis=(3, 4)),
+        "mode 'max' takes the maximum of each window": windows.mean(axis=(3, 4)),
+        "the maximum of the values, not of their absolute values": np.abs(windows).max(axis=(3, 4)),
         "start the maximum from the window's first value (or −∞), not 0: a window may hold negative values only": (
-            np.maximum(windows.max(axis=(1, 3)), 0)
+            np.maximum(windows.max(axis=(3, 4)), 0)
         ),
-        "the mean divides the window's sum by size²": windows.sum(axis=(1, 3)),
+        "the mean divides the window's sum by size²": windows.sum(axis=(3, 4)),
         "pool each channel separately: the channels stay apart": np.repeat(
-            reduce(windows, axis=(1, 3, 4))[..., None], C, -1
-        ),
-        "a window is `size` consecutive rows and columns: reshape to (H // size, size, W // size, size, C)": (
-            reduce(mixed, axis=(2, 3))
+            reduce(windows, axis=(2, 3, 4))[..., None], C, -1
         ),
     }
+    if stride == size:
+        mixed = x[: H // size * size, : W // size * size].reshape(H // size, W // size, size, size, C)
+        variants[
+            "a window is `size` consecutive rows and columns: reshape to (H // size, size, W // size, size, C)"
+        ] = reduce(mixed, axis=(2, 3))
+    else:
+        moved = reduce(_windows(x, size, size), axis=(3, 4))
+        variants[f"move the window by `stride` ({stride}), not by `size` ({size})"] = moved
+        variants[f"the window is `size`×`size` ({size}×{size}); `stride` ({stride}) is only its step"] = reduce(
+            _windows(x, stride, stride), axis=(3, 4)
+        )
     for hint, values in variants.items():
-        if np.allclose(got, values, atol=1e-5):
+        if values.shape == got.shape and np.allclose(got, values, atol=1e-5):
             return hint
-    return f"each output value is the {mode} of one size×size window of one channel"
+    return f"each output value is the {mode} of one size×size window of one channel, the windows `stride` apart"
+
+
+def _pool_shape_hint(got, x, size, stride, default=False):
+    H, W, C = x.shape
+    if len(got) != 3 or got[-1] != C:
+        return "channels stay apart: the result has shape (H', W', C)"
+    if default and got[:2] == (H - size + 1, W - size + 1):
+        return "stride=None means stride = size: the windows then do not overlap"
+    if got[:2] == (H // size, W // size) != ((H - size) // stride + 1, (W - size) // stride + 1):
+        return f"move the window by `stride` ({stride}), not by `size`: ⌊(H − size)/stride⌋ + 1 rows"
+    if got[:2] == ((H - 1) // stride + 1, (W - 1) // stride + 1):
+        return "a window that does not fit is dropped: start positions 0, stride, … up to H − size"
+    return "windows `stride` apart that fit inside the image: ⌊(H − size)/stride⌋ + 1 rows, the same for columns"
+
+
+def _missing_stride(err):
+    if isinstance(err, TypeError) and re.search(r"argument|positional", str(err)):
+        return "pool2d takes a fourth parameter `stride=None` (None: the same as size), after `mode`"
+    return None
+
+
+POOL_CASES = [  # H, W, C, size, stride (None: the default, stride = size)
+    (7, 10, 3, 2, None),
+    (11, 8, 5, 3, None),
+    (9, 13, 4, 3, 2),  # overlapping windows, as in AlexNet
+    (10, 9, 3, 2, 3),  # gaps between the windows
+    (8, 7, 2, 3, 1),
+]
 
 
 def pool2d(fn):
-    """Task 5: non-overlapping max and average pooling, compared with Keras, on mostly negative values."""
+    """Task 5: max and average pooling with a stride (overlapping, gapped, default), compared with Keras."""
     from keras import layers
 
     rng = np.random.default_rng(1)
     with Task(5, "pool2d") as t:
         t.function(fn, "pool2d")
-        for (H, W, C), size in [((7, 10, 3), 2), ((11, 8, 5), 3), ((9, 13, 16), 2)]:
+        for H, W, C, size, stride in POOL_CASES:
             x = (rng.normal(size=(H, W, C)) - 0.8).astype("float32")
             x[..., 0] = -np.abs(x[..., 0]) - 0.1  # a channel of negative values only
-            for mode, layer in [("max", layers.MaxPooling2D(size)), ("average", layers.AveragePooling2D(size))]:
-                what = f"pool2d(x {H}×{W}×{C}, size={size}, mode={mode!r})"
-                got = t.array(t.call(fn, (x.copy(), size, mode), what=what), what)
-                expected = np.asarray(layer(x[np.newaxis]))[0]
-                hint = "channels stay apart: the result has shape (H // size, W // size, C)"
-                if got.ndim == 3 and got.shape[-1] == C:
-                    hint = (
-                        "windows do not overlap (stride = size), and rows or columns that do not fill one are dropped"
-                    )
-                t.equal(f"{what}: output shape", got.shape, expected.shape, hint)
-                t.close(f"{what}: values", got, expected, _pool_hint(got, x, size, mode), atol=1e-5)
+            step = stride or size
+            for mode, kind in [("max", layers.MaxPooling2D), ("average", layers.AveragePooling2D)]:
+                args = (x.copy(), size, mode) if stride is None else (x.copy(), size, mode, stride)
+                what = f"pool2d(x {H}×{W}×{C}, size={size}, mode={mode!r}" + (f", stride={stride})" if stride else ")")
+                got = t.array(t.call(fn, args, what=what, hint=_missing_stride if stride else None), what)
+                expected = np.asarray(kind(size, strides=step)(x[np.newaxis]))[0]
+                if got.shape != expected.shape:
+                    hint = _pool_shape_hint(got.shape, x, size, step, default=stride is None)
+                    t.fail(f"{what}: output shape", expected.shape, got.shape, hint)
+                t.close(f"{what}: values", got, expected, _pool_hint(got, x, size, mode, step), atol=1e-5)
 
 
 def drill(out_size, n_params, pooled_size):
@@ -262,3 +484,77 @@ def drill(out_size, n_params, pooled_size):
         t.equal(
             "pooled_size", pooled_size, size // 2, hints.get(pooled_size, "2×2 pooling with stride 2 halves the side")
         )
+
+
+def _field_by_intervals(stack):
+    """The input rows one output pixel depends on, followed back through the layers: their count."""
+    low, high = 0, 0
+    for k, s in reversed(stack):
+        low, high = low * s, high * s + k - 1
+    return high - low + 1
+
+
+def _jumps(stack, which):
+    out, product = [], 1
+    for _k, s in stack:
+        out.append(product * (s if which == "with own" else 1))
+        product *= s
+    return out
+
+
+FIELD_SLIPS = [  # (the receptive field a mistake gives, its hint)
+    (lambda st: 1 + sum(k - 1 for k, s in st), "a stride spreads the later layers' windows: multiply by the strides"),
+    (
+        lambda st: 1 + sum((k - 1) * j for (k, s), j in zip(st, _jumps(st, "with own"), strict=True)),
+        "a layer's own stride does not widen its own window: use the product of the strides *below* it",
+    ),
+    (
+        lambda st: 1 + sum((k - 1) * int(np.prod([s for _, s in st[i + 1 :]])) for i, (k, _) in enumerate(st)),
+        "the strides of the layers *below* (closer to the input) spread a layer's window, not those above",
+    ),
+    (
+        lambda st: sum(k * j for (k, s), j in zip(st, _jumps(st, ""), strict=True)),
+        "each layer adds k − 1 (times the strides below), on top of the 1 pixel you start from",
+    ),
+    (
+        lambda st: sum((k - 1) * j for (k, s), j in zip(st, _jumps(st, ""), strict=True)),
+        "start from 1: one output pixel of a 1×1 window sees 1 input pixel",
+    ),
+    (lambda st: int(np.prod([k for k, _ in st])), "windows of stacked layers overlap: add (k − 1)·jump, not multiply"),
+    (lambda st: sum(k for k, _ in st), "stacked windows overlap: each adds k − 1 times the strides below it"),
+    (
+        lambda st: 1 + sum((k - 1) * (1 + sum(s for _, s in st[:i]) - i) for i, (k, _) in enumerate(st)),
+        "multiply the strides below a layer, do not add them",
+    ),
+]
+
+FIELD_CASES = [
+    [(3, 1), (3, 1)],
+    [(3, 1), (3, 1), (3, 1)],
+    [(7, 2), (3, 2), (3, 1), (3, 1)],  # a ResNet stem (7×7/2 conv, 3×3/2 max pool) and two 3×3 convolutions
+    [(3, 1), (2, 2), (3, 1), (2, 2), (3, 1)],  # VGG-like: conv, pool, conv, pool, conv
+    [(5, 3), (3, 2), (1, 1), (3, 1)],
+    [(2, 2), (2, 2), (2, 2)],
+    [(1, 1)],
+    [(3, 2), (5, 1)],
+]
+
+
+def receptive_field(fn):
+    """Task 7: the receptive field of a stack of (k, s) layers, against following one pixel back through them."""
+    with Task(7, "receptive_field") as t:
+        t.function(fn, "receptive_field")
+        answers = []
+        for stack in FIELD_CASES:
+            what = f"receptive_field({stack})"
+            got = t.call(fn, ([tuple(layer) for layer in stack],), what=what)
+            t.expect(is_whole_number(got), f"{what} should be an int", "an int", got, "a count of input pixels")
+            answers.append((stack, got))
+        every = [h for slip, h in FIELD_SLIPS if all(slip(st) == got for st, got in answers)]
+        for stack, got in answers:
+            right = _field_by_intervals(stack)
+            if got != right:
+                this = [h for slip, h in FIELD_SLIPS if slip(stack) == got]
+                hint = (every + this + ["r = 1 + Σ (kᵢ − 1) · (product of the strides of the layers below layer i)"])[0]
+                t.fail(f"receptive_field({stack})", right, got, hint)
+            t.passed += 1

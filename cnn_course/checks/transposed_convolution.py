@@ -1,18 +1,20 @@
-"""Checks for unit 03 (transposed convolution): output size, scatter-add, conv matrix, gradient, decoder, drill.
+"""Checks for unit 03 (transposed convolution): output size, scatter-add, matrix, gradient, padding, decoder, drill.
 
 Every expectation is computed by Keras from the task's specification: sizes from
 ``keras.ops.conv_transpose`` (what ``Conv2DTranspose`` computes) then ``Cropping2D``;
-values from ``Conv2D`` and ``keras.ops.conv_transpose`` holding the learner's kernel
-on random mixed-sign inputs of several sizes and strides; the decoder against a model
-built from its statement (same random weights). The op rather than the layer: the
-layer refuses ``output_padding=0`` on Keras 3.10, and ``None`` is another size when k < s.
+values from ``keras.ops.conv`` and ``keras.ops.conv_transpose`` (what ``Conv2D`` and
+``Conv2DTranspose`` compute) holding the learner's kernel, on random mixed-sign inputs of
+several sizes, strides and paddings; the decoder against a model built from its statement
+(same random weights). The ops rather than the layers: they are many times faster to call
+once per case, the layer refuses ``output_padding=0`` on Keras 3.10, and ``None`` is
+another size when k < s.
 Hints come from the evidence: Keras run on the usual mistakes (a flipped or transposed
 kernel, stride 1, a factor), the shape that a slip gives, or the error the code raised.
 """
 
 import numpy as np
 
-from cnn_course.checks import Task, is_whole_number
+from cnn_course.checks import CheckFailed, Task, error_hint, first_line, is_whole_number
 from cnn_course.checks.compare import (
     activation,
     chain,
@@ -26,13 +28,12 @@ from cnn_course.checks.compare import (
 
 # -- references measured on Keras ---------------------------------------------------------
 def _keras_conv(x, kernel, stride):
-    """Conv2D (valid, no bias) holding `kernel`, on one single-channel image x (n, n)."""
-    from keras import layers
+    """What Conv2D (valid, no bias) holding `kernel` computes (its op), on one single-channel image x (n, n)."""
+    from keras import ops
 
-    layer = layers.Conv2D(1, kernel.shape[0], strides=stride, use_bias=False)
-    layer.build((None, *x.shape, 1))
-    layer.set_weights([np.asarray(kernel, "float32").reshape(*kernel.shape, 1, 1)])
-    return np.asarray(layer(np.asarray(x, "float32")[np.newaxis, :, :, np.newaxis]))[0, :, :, 0]
+    kernel = np.asarray(kernel, "float32").reshape(*kernel.shape, 1, 1)
+    x = np.asarray(x, "float32")[np.newaxis, :, :, np.newaxis]
+    return np.asarray(ops.conv(x, kernel, strides=stride))[0, :, :, 0]
 
 
 def _keras_conv_transpose(y, kernel, stride, output_padding=0):
@@ -153,76 +154,99 @@ def conv_transpose2d(fn):
 
 
 # -- Task 3 ---------------------------------------------------------------------------------
-MATRIX_CASES = [  # K, n, stride: (n − K) not divisible by s in three of them
-    (3, 4, 1),
-    (3, 5, 2),
-    (3, 6, 2),
-    (2, 7, 3),
-    (4, 9, 2),
+MATRIX_CASES = [  # K, n, stride, padding: (n + 2p − K) not divisible by s in most of them
+    (3, 4, 1, 0),
+    (3, 6, 2, 0),
+    (3, 5, 2, 1),
+    (2, 7, 3, 1),
+    (4, 9, 2, 2),
+    (3, 4, 1, 2),
 ]
 
 
-def _matrix_shape_hint(shape, n, K, s, m):
-    return {
-        (n * n, m * m): "C has one row per output pixel and one column per input pixel: shape (m², n²)",
-        ((n - K + 1) ** 2, n * n): "windows start `stride` pixels apart: m = ⌊(n − k)/s⌋ + 1 per side",
-        ((m - 1) ** 2, n * n): "the first window counts too: m = ⌊(n − k)/s⌋ + 1, not ⌊(n − k)/s⌋",
-        (m, m, n, n): "reshape to 2-D: one row per output pixel (m²), one column per input pixel (n²)",
-    }.get(shape, "one row per output pixel (m² with m = ⌊(n − k)/s⌋ + 1), one column per input pixel (n²)")
+def _matrix_shape_hint(shape, n, K, s, p, m):
+    hints = {}
+    if p:  # first: where a padding slip and another slip give the same shape, the padding is the likelier
+        hints[(m * m, (n + 2 * p) ** 2)] = "the padded zeros are not inputs: keep only the n² real pixels' columns"
+        for side in ((n - K) // s + 1, (n + p - K) // s + 1):
+            hints.setdefault(
+                (side**2, n * n), "pad p zeros on each side first: m = ⌊(n + 2p − k)/s⌋ + 1, not n or n + p"
+            )
+    for wrong, hint in [
+        ((n * n, m * m), "C has one row per output pixel and one column per input pixel: shape (m², n²)"),
+        (((n + 2 * p - K + 1) ** 2, n * n), "windows start `stride` pixels apart: m = ⌊(n + 2p − k)/s⌋ + 1 per side"),
+        (((m - 1) ** 2, n * n), "the first window counts too: m = ⌊(n + 2p − k)/s⌋ + 1, not ⌊(n + 2p − k)/s⌋"),
+        ((m, m, n, n), "reshape to 2-D: one row per output pixel (m²), one column per input pixel (n²)"),
+    ]:
+        hints.setdefault(wrong, hint)
+    general = "one row per output pixel (m² with m = ⌊(n + 2p − k)/s⌋ + 1), one column per input pixel (n²)"
+    return hints.get(shape, general)
 
 
-def _matrix_hint(C, x, kernel, stride):
-    result, m = C @ x.ravel(), _keras_conv(x, kernel, stride).shape[0]
+def _matrix_hint(C, x, kernel, stride, p):
+    pad = np.pad(x, p)
+    result, m = C @ x.ravel(), _keras_conv(pad, kernel, stride).shape[0]
     for expected, hint in [
-        (_keras_conv(x, kernel[::-1, ::-1], stride), "do not flip the kernel: Conv2D computes cross-correlation"),
-        (_keras_conv(x, kernel.T, stride), "put kernel[a, b] at input pixel (i·s + a, j·s + b): do not transpose it"),
+        (_keras_conv(pad, kernel[::-1, ::-1], stride), "do not flip the kernel: Conv2D computes cross-correlation"),
+        (_keras_conv(pad, kernel.T, stride), "put kernel[a, b] at input pixel (i·s + a, j·s + b): do not transpose it"),
         (
-            _keras_conv(x, kernel, stride).T,
+            _keras_conv(pad, kernel, stride).T,
             "row r = i·m + j belongs to output pixel (i, j): order the rows like conv(x).ravel()",
         ),
-        (_keras_conv(x.T, kernel, stride), "flatten each window row by row (ravel's default order), like x.ravel()"),
-        (_keras_conv(x, kernel, 1)[:m, :m], "output pixel (i, j)'s window starts at row i·s, column j·s: × stride"),
+        (_keras_conv(pad.T, kernel, stride), "flatten each window row by row (ravel's default order), like x.ravel()"),
+        (_keras_conv(pad, kernel, 1)[:m, :m], "output pixel (i, j)'s window starts at row i·s, column j·s: × stride"),
+        (
+            _keras_conv(np.pad(x, ((0, 2 * p), (0, 2 * p))), kernel, stride),
+            "the image sits p rows and p columns into the padded grid: window row i·s + a is image row i·s + a − p",
+        ),
     ]:
         if np.allclose(result, expected.ravel(), atol=1e-4):
             return hint
     K = kernel.shape[0]
-    if np.allclose(C[0, : K * K], kernel.ravel()):
+    if not p and np.allclose(C[0, : K * K], kernel.ravel()):
         return "the window's rows lie n apart in x.ravel(): kernel row a starts at column (i·s + a)·n + j·s"
+    if p:
+        return "kernel[a, b] of output pixel (i, j) meets image pixel (i·s + a − p, j·s + b − p), if inside the image"
     return "row r of C holds the kernel at the place of output pixel r's window, zeros everywhere else"
 
 
 def _past_the_grid(err):
     if "broadcast" in str(err):
-        return "a window runs past the n×n grid: m = ⌊(n − k)/s⌋ + 1 windows fit (floor, not ceil or round)"
+        return "a window runs past the grid: m = ⌊(n + 2p − k)/s⌋ + 1 windows fit (floor, not ceil or round)"
+    if isinstance(err, TypeError) and "positional" in str(err):
+        return "conv_matrix takes a fourth parameter `padding=0`, after `stride`"
     return None
 
 
 def conv_matrix(fn):
-    """Task 3: C @ x.ravel() equals Conv2D(x), and C.T @ y equals Conv2DTranspose(y)."""
+    """Task 3: C @ x.ravel() equals Conv2D(ZeroPadding2D(p)(x)), and C.T @ y equals Conv2DTranspose + crop p."""
     rng = np.random.default_rng(4)
     with Task(3, "conv_matrix") as t:
         t.function(fn, "conv_matrix")
-        for K, n, s in MATRIX_CASES:
+        for K, n, s, p in MATRIX_CASES:
             kernel = rng.normal(size=(K, K)).astype("float32")
-            what = f"conv_matrix(kernel {K}×{K}, n={n}, stride={s})"
-            C = t.array(t.call(fn, (kernel, n, s), what=what, hint=_past_the_grid), what)
-            m = _keras_conv(np.zeros((n, n)), kernel, s).shape[0]
-            t.equal(f"{what}: shape", C.shape, (m * m, n * n), _matrix_shape_hint(C.shape, n, K, s, m))
+            what = f"conv_matrix(kernel {K}×{K}, n={n}, stride={s}" + (f", padding={p})" if p else ")")
+            args = (kernel, n, s, p) if p else (kernel, n, s)
+            C = t.array(t.call(fn, args, what=what, hint=_past_the_grid), what)
+            m = (n + 2 * p - K) // s + 1
+            t.equal(f"{what}: shape", C.shape, (m * m, n * n), _matrix_shape_hint(C.shape, n, K, s, p, m))
             for trial in range(2):
                 x = rng.normal(size=(n, n)).astype("float32")
+                conv = "Conv2D(ZeroPadding2D(p)(x))" if p else "Conv2D(x)"
                 t.close(
-                    f"{what}: C @ x.ravel() against Conv2D(x).ravel() (random x no. {trial + 1})",
+                    f"{what}: C @ x.ravel() against {conv}.ravel() (random x no. {trial + 1})",
                     C @ x.ravel(),
-                    _keras_conv(x, kernel, s).ravel(),
-                    _matrix_hint(C, x, kernel, s),
+                    _keras_conv(np.pad(x, p), kernel, s).ravel(),
+                    _matrix_hint(C, x, kernel, s, p),
                     atol=1e-4,
                 )
             y = rng.normal(size=(m, m)).astype("float32")
-            a = n - ((m - 1) * s + K)  # the output padding that leads back to n
+            a = n + 2 * p - ((m - 1) * s + K)  # the output padding that leads back to n + 2p
+            crop = f", then Cropping2D({p})" if p else ""
             t.close(
-                f"{what}: C.T @ y.ravel() against Conv2DTranspose(y, output_padding={a}).ravel()",
+                f"{what}: C.T @ y.ravel() against Conv2DTranspose(y, output_padding={a}){crop}",
                 C.T @ y.ravel(),
-                _keras_conv_transpose(y, kernel, s, a).ravel(),
+                _keras_conv_transpose(y, kernel, s, a)[p : p + n, p : p + n].ravel(),
                 "C is right for the convolution, so Cᵀ should be the transposed convolution: check the dtype",
                 atol=1e-4,
             )
@@ -294,6 +318,94 @@ def input_gradient(fn):
 
 
 # -- Task 5 ---------------------------------------------------------------------------------
+PADDING_CASES = [  # n, k, s, target
+    (7, 4, 2, 14),
+    (7, 3, 2, 14),
+    (7, 3, 2, 15),
+    (7, 3, 2, 16),
+    (7, 3, 2, 17),  # the largest output is (n − 1)·s + k + (s − 1) = 16
+    (5, 4, 1, 5),  # stride 1: output padding 0 only, and −2p changes the size by even steps
+    (5, 3, 1, 5),
+    (4, 5, 3, 12),  # (1, 0) and (2, 2) both work: the smallest padding is 1
+    (6, 5, 3, 13),
+    (3, 7, 2, 4),
+    (8, 2, 4, 33),
+]
+
+
+def _transposed_padding_search(n, k, s, target):
+    """The smallest p ≥ 0 with an output padding 0 ≤ a < s giving `target`, as (p, a), or None."""
+    p = 0
+    while target - ((n - 1) * s - 2 * p + k) < 0:
+        p += 1
+    a = target - ((n - 1) * s - 2 * p + k)
+    return (p, a) if a < s else None
+
+
+def _pair_hint(got, n, k, s, target, right):
+    p, a = got
+    size = (n - 1) * s - 2 * p + k + a
+    if right is not None and (a, p) == tuple(right) and a != p:
+        return "return (padding, output_padding): the padding first"
+    if a < 0 or p < 0:
+        return "neither padding nor output padding can be negative: increase p until a ≥ 0"
+    if a >= s:
+        if right is None:
+            return f"output padding must be smaller than the stride ({s}): no pair reaches {target}, return None"
+        return f"output padding must be smaller than the stride ({s}), as Keras requires: crop more (a larger p)"
+    if size != target:
+        if (n - 1) * s - p + k + a == target:
+            return "the padding crops p rows from each side: −2p, not −p"
+        if (n + 2 * p - k) // s + 1 == target:
+            return "that pair suits a convolution; a transposed convolution gives (n − 1)·s − 2p + k + a"
+        return f"(n − 1)·s − 2p + k + output_padding = {size} with your pair, not {target}"
+    if right is None:
+        return "return None where no pair exists"
+    return "the smallest padding that works: start from p = 0"
+
+
+def transposed_padding(fn):
+    """Task 5: the smallest p and an output padding below the stride that give `target`, checked on Keras; or None."""
+    with Task(5, "transposed_padding") as t:
+        t.function(fn, "transposed_padding")
+        for n, k, s, target in PADDING_CASES:
+            what = f"transposed_padding(n={n}, k={k}, s={s}, target={target})"
+            got = _call_allowing_none(t, fn, (n, k, s, target), what)
+            right = _transposed_padding_search(n, k, s, target)
+            if got is None:
+                if right is not None:
+                    p, a = right
+                    t.fail(what, right, "None", f"padding {p} and output padding {a} give {target}: return that pair")
+                t.passed += 1
+                continue
+            pair = isinstance(got, (tuple, list)) and len(got) == 2 and all(is_whole_number(v) for v in got)
+            if not pair:
+                t.fail(f"{what} should be a pair of ints", right or "None", got, "return (padding, output_padding)")
+            got = tuple(int(v) for v in got)
+            if got != right:
+                t.fail(
+                    what,
+                    right if right is not None else "None (no pair gives this size)",
+                    got,
+                    _pair_hint(got, n, k, s, target, right),
+                )
+            reached = _keras_size(n, k, s, *got)
+            t.equal(f"{what}: Conv2DTranspose(output_padding={got[1]}) then Cropping2D({got[0]})", reached, target)
+
+
+def _call_allowing_none(t, fn, args, what):
+    """Like Task.call, for a function whose right answer may be None."""
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        t.fail(f"{what}: not written yet", hint="replace `raise NotImplementedError()` with your code and run the cell")
+    except CheckFailed:
+        raise
+    except Exception as err:
+        t.fail(f"{what} raised {type(err).__name__}", got=first_line(err), hint=error_hint(err, what))
+
+
+# -- Task 6 ---------------------------------------------------------------------------------
 def decoder_spec():
     """Conv2DTranspose(32, 4, 2, same) → ReLU → Conv2DTranspose(16, 4, 2, same) → ReLU → Conv2D(1, 3) → sigmoid."""
     return chain(conv_transpose(4, 32, 2), relu(), conv_transpose(4, 16, 2), relu(), conv(3, 1), activation("sigmoid"))
@@ -333,8 +445,8 @@ def _decoder_shape_hint(shape):
 
 
 def decoder(fn):
-    """Task 5: 7×7×C code → Conv2DTranspose ×2 (stride 2) → 28×28×1 in [0, 1], compared with the spec's model."""
-    with Task(5, "decoder") as t:
+    """Task 6: 7×7×C code → Conv2DTranspose ×2 (stride 2) → 28×28×1 in [0, 1], compared with the spec's model."""
+    with Task(6, "decoder") as t:
         t.function(fn, "decoder")
         for c in (3, 5):
             what = f"decoder(code_channels={c})"
@@ -347,12 +459,12 @@ def decoder(fn):
 
 # -- Task 6 ---------------------------------------------------------------------------------
 def drill(out_valid, out_same, n_params):
-    """Task 6: Conv2DTranspose(32, 3, strides=2) on a 7×7×64 map: sizes with 'valid' and 'same', parameters."""
+    """Task 7: Conv2DTranspose(32, 3, strides=2) on a 7×7×64 map: sizes with 'valid' and 'same', parameters."""
     import keras
     from keras import layers
 
     n, k, s, c_in, c_out = 7, 3, 2, 64, 32
-    with Task(6, "exam drill") as t:
+    with Task(7, "exam drill") as t:
         for value, name in [(out_valid, "out_valid"), (out_same, "out_same"), (n_params, "n_params")]:
             t.value(value, name, (int, np.integer))
         inputs = keras.Input((n, n, c_in))
