@@ -89,3 +89,29 @@ def test_block_diagram_reads_the_main_path_and_the_shortcut_from_the_model():
     assert labels == ["input", "3×3 conv, 8, /2", "BN", "ReLU6", "3×3 depthwise", "+", "ReLU"]
     assert "1×1 conv, 8, /2, BN" in [t.get_text() for t in ax.texts]
     plt.close(fig)
+
+
+def test_layer_labels_read_the_layers_settings():
+    from keras import layers
+
+    labels = [
+        plots.layer_label(layer)
+        for layer in (
+            layers.MaxPooling2D(3, strides=2),
+            layers.AveragePooling2D(5, strides=3),
+            layers.Dense(1024, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+            layers.Dropout(0.7),
+            layers.Conv2D(128, 3, groups=32, activation="relu"),
+            layers.GlobalAveragePooling2D(),
+        )
+    ]
+    assert labels == [
+        "3×3 max pool, /2",
+        "5×5 avg pool, /3",
+        "FC 1024 + ReLU",
+        "FC 10, softmax",
+        "dropout 70%",
+        "3×3 conv, 128, 32 groups + ReLU",
+        "global avg pool",
+    ]
