@@ -495,3 +495,246 @@ def test_densenet_bc_accepts_correct_answers(capsys):
     accepts(check.densenet_bc, bc_with(bn_relu=lambda t: ops.relu(layers.BatchNormalization()(t))), capsys)
     nested = bc_with(bn_relu=lambda t: keras.Sequential([layers.BatchNormalization(), layers.Activation("relu")])(t))
     accepts(check.densenet_bc, nested, capsys)
+
+
+# -- Task 7 · densenet_params ------------------------------------------------------------
+def imagenet_with(**mistake):
+    return lambda blocks, k=32, compression=0.5, n_class=1000: check.imagenet_params(
+        blocks, k, compression, n_class, **mistake
+    )
+
+
+IMAGENET_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "returns None": (lambda *a, **kw: None, "returned None"),
+    "counts 2 per BN channel": (imagenet_with(bn=2), "4 numbers per batch normalisation channel"),
+    "no stem BN": (imagenet_with(stem_bn=False), "stem's 7×7 conv is followed by a BN"),
+    "no transition BN": (imagenet_with(transition_bn=False), "transition starts with BN"),
+    "no head BN": (imagenet_with(head_bn=False), "head starts with BN"),
+    "convolutions with bias": (imagenet_with(bias=True), "no bias"),
+    "the notes' 64-filter bottleneck": (imagenet_with(bottleneck=64), "4k filters"),
+    "round() in the transitions": (imagenet_with(rounding=round), "rounds down"),
+    "a 1-channel image": (imagenet_with(channels=1), "7·7·3·2k"),
+    "layers do not read the earlier layers": (imagenet_with(grows=False), "every earlier layer"),
+    "no classifier biases": (
+        lambda blocks, k=32, compression=0.5, n_class=1000: (
+            check.imagenet_params(blocks, k, compression, n_class) - n_class
+        ),
+        "n_class biases",
+    ),
+    "returns a float": (lambda *a, **kw: float(imagenet_with()(*a, **kw)), "use int()"),
+    "ignores k (always 32)": (
+        lambda blocks, k=32, compression=0.5, n_class=1000: check.imagenet_params(blocks, 32, compression, n_class),
+        "k=3",
+    ),
+    "builds keras.applications.DenseNet121 whatever the blocks": (
+        lambda blocks, k=32, compression=0.5, n_class=1000: 8_062_504,
+        "DenseNet-169",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(IMAGENET_MISTAKES))
+def test_densenet_params_rejects(mistake):
+    answer, fragment = IMAGENET_MISTAKES[mistake]
+    rejects(check.densenet_params, answer, "Task 7", fragment)
+
+
+def test_densenet_params_accepts_correct_answers(capsys):
+    accepts(check.densenet_params, SOLUTION["densenet_params"], capsys)
+    accepts(check.densenet_params, imagenet_with(), capsys)
+    accepts(check.densenet_params, lambda *a, **kw: np.int64(imagenet_with()(*a, **kw)), capsys)
+
+    def per_part(blocks, k=32, compression=0.5, n_class=1000):
+        def bn(c):
+            return 4 * c
+
+        def conv(size, c_in, c_out):
+            return size * size * c_in * c_out
+
+        channels, total = 2 * k, conv(7, 3, 2 * k) + bn(2 * k)
+        for i, n in enumerate(blocks):
+            reads = [channels + j * k for j in range(n)]
+            total += sum(bn(c) + conv(1, c, 4 * k) + bn(4 * k) + conv(3, 4 * k, k) for c in reads)
+            channels += n * k
+            if i + 1 < len(blocks):
+                total += bn(channels) + conv(1, channels, math.floor(channels * compression))
+                channels = math.floor(channels * compression)
+        return total + bn(channels) + (channels + 1) * n_class
+
+    accepts(check.densenet_params, per_part, capsys)
+
+
+def test_the_imagenet_formula_agrees_with_keras():
+    assert (
+        check.imagenet_params(check.IMAGENET_CONFIGS[121])
+        == keras.applications.DenseNet121(weights=None).count_params()
+    )
+    blocks, k, theta, n_class = (2, 3, 1), 5, 0.75, 7
+    body = check.densenet_spec(2 * k, k, blocks, theta, 4 * k, False, True)
+    stem = check.chain(check.conv(7, 2 * k, strides=2, bias=False), check.bn())
+    head = check.chain(check.bn(), check.relu(), check.gap(), check.dense(n_class))
+    small = check.reference_model(check.chain(stem, body, head), (32, 32, 3))
+    assert check.imagenet_params(blocks, k, theta, n_class) == small.count_params()
+
+
+# -- Task 8 · dense_block_memory -----------------------------------------------------------
+def memory_with(factor=1, extra_input=False, per_position=False, **mistake):
+    def answer(c0, k, n_block, height, width, bottleneck=64):
+        values = check.block_activations(c0, k, n_block, bottleneck, **mistake)
+        area = 1 if per_position else height * width
+        return factor * values * area + (c0 * height * width if extra_input else 0)
+
+    return answer
+
+
+MEMORY_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "returns None": (lambda *a, **kw: None, "returned None"),
+    "no concatenations": (memory_with(per_layer=("bn", "relu", "conv")), "concatenations' outputs"),
+    "no BN outputs": (memory_with(per_layer=("relu", "conv", "concat")), "BN and ReLU each make a new tensor"),
+    "no ReLU outputs": (memory_with(per_layer=("bn", "conv", "concat")), "BN and ReLU each make a new tensor"),
+    "no conv outputs": (memory_with(per_layer=("bn", "relu", "concat")), "convolutions' outputs"),
+    "layers read c0 only": (memory_with(grows=0), "grow with each concatenation"),
+    "bytes, not values": (memory_with(factor=4), "not bytes"),
+    "counts the block's input": (memory_with(extra_input=True), "leave it out"),
+    "per position only": (memory_with(per_position=True), "height · width"),
+    "one layer too few": (
+        lambda c0, k, n, h, w, bottleneck=64: check.block_activations(c0, k, n - 1, bottleneck) * h * w,
+        "not n_block − 1",
+    ),
+    "returns a float": (lambda *a, **kw: float(memory_with()(*a, **kw)), "use int()"),
+    "always a 64-filter bottleneck": (
+        lambda c0, k, n, h, w, bottleneck=64: memory_with()(c0, k, n, h, w),
+        "bottleneck=128",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MEMORY_MISTAKES))
+def test_dense_block_memory_rejects(mistake):
+    answer, fragment = MEMORY_MISTAKES[mistake]
+    rejects(check.dense_block_memory, answer, "Task 8", fragment)
+
+
+def test_dense_block_memory_accepts_correct_answers(capsys):
+    accepts(check.dense_block_memory, SOLUTION["dense_block_memory"], capsys)
+    accepts(check.dense_block_memory, memory_with(), capsys)
+
+    def closed_form(c0, k, n_block, height, width, bottleneck=64):
+        reads = n_block * c0 + k * n_block * (n_block - 1) // 2  # Σ (c0 + i·k)
+        return (3 * reads + n_block * (3 * bottleneck + 2 * k)) * height * width
+
+    accepts(check.dense_block_memory, closed_form, capsys)
+    accepts(check.dense_block_memory, lambda *a, **kw: np.int64(closed_form(*a, **kw)), capsys)
+
+
+def test_the_memory_formula_agrees_with_the_built_block():
+    for c0, k, n, b, h, w in [(3, 5, 4, 7, 9, 11), (1, 16, 2, 64, 6, 6)]:
+        inputs = keras.Input((h, w, c0))
+        x, outputs = inputs, []
+        for _ in range(n):
+            for layer in [
+                layers.BatchNormalization(),
+                layers.ReLU(),
+                layers.Conv2D(b, 1),
+                layers.BatchNormalization(),
+                layers.ReLU(),
+                layers.Conv2D(k, 3, padding="same"),
+            ]:
+                outputs.append(layer(outputs[-1] if outputs and len(outputs) % 7 else x))
+            x = layers.Concatenate()([x, outputs[-1]])
+            outputs.append(x)
+        assert sum(int(np.prod(t.shape[1:])) for t in outputs) == check.block_activations(c0, k, n, b) * h * w
+
+
+# -- Task 9 · new_features_block -------------------------------------------------------------
+def new_features_with(
+    keep_input=False,
+    last_only=False,
+    reads="all",
+    relu_first=False,
+    bottleneck=0,
+    padding="same",
+    use_bias=True,
+    reverse=False,
+    input_last=False,
+    join=layers.Concatenate,
+    bn_relu=None,
+):
+    def answer(x, k, n_block, name="up"):
+        first, made = x, []
+        for _ in range(n_block):
+            if bn_relu is not None:
+                y = bn_relu(x)
+            elif relu_first:
+                y = layers.BatchNormalization()(layers.ReLU()(x))
+            else:
+                y = layers.ReLU()(layers.BatchNormalization()(x))
+            if bottleneck:
+                y = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(bottleneck, 1)(y)))
+            y = layers.Conv2D(k, 3, padding=padding, use_bias=use_bias)(y)
+            made.append(y)
+            if reads == "all":
+                x = join()([y, x] if input_last else [x, y])
+            elif reads == "previous":
+                x = y
+            else:  # the block's input only
+                x = first
+        out = made[::-1] if reverse else made
+        if last_only:
+            return made[-1]
+        if keep_input:
+            return join()([first, *out])
+        return join()(out)
+
+    return answer
+
+
+NEW_FEATURES_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "returns the input with the new maps": (new_features_with(keep_input=True), "not the block's input"),
+    "returns the last layer's maps only": (new_features_with(last_only=True), "not only the last one"),
+    "each layer reads the previous layer only": (new_features_with(reads="previous"), "layer with weights"),
+    "each layer reads the block's input only": (new_features_with(reads="input"), "layer with weights"),
+    "ReLU before BN": (new_features_with(relu_first=True), "batch normalisation comes first"),
+    "a 1×1 bottleneck": (new_features_with(bottleneck=8), "no 1×1 bottleneck"),
+    "valid padding": (new_features_with(padding="valid"), "raised ValueError"),
+    "convolutions without bias": (new_features_with(use_bias=False), "keep their bias"),
+    "new maps in reverse order": (new_features_with(reverse=True), "in the order the layers made them"),
+    "each layer reads [new, input]": (new_features_with(input_last=True), "[x, y1, …, y(i−1)] in that order"),
+    "adds the new maps": (new_features_with(join=layers.Add), "raised ValueError"),
+    "returns a list of tensors": (lambda x, k, n, name="up": [x, x], "Keras tensor"),
+    "the notes' dense block": (
+        lambda x, k, n, name="up": SOLUTION["dense_block"](x, k, n, name=name),
+        "not the block's input",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(NEW_FEATURES_MISTAKES))
+def test_new_features_block_rejects(mistake):
+    answer, fragment = NEW_FEATURES_MISTAKES[mistake]
+    rejects(check.new_features_block, answer, "Task 9", fragment)
+
+
+def test_new_features_block_accepts_correct_answers(capsys):
+    accepts(check.new_features_block, SOLUTION["new_features_block"], capsys)
+    accepts(check.new_features_block, new_features_with(), capsys)
+    accepts(
+        check.new_features_block, new_features_with(bn_relu=lambda t: ops.relu(layers.BatchNormalization()(t))), capsys
+    )
+    nested = new_features_with(
+        bn_relu=lambda t: keras.Sequential([layers.BatchNormalization(), layers.Activation("relu")])(t)
+    )
+    accepts(check.new_features_block, nested, capsys)
+
+    def with_ops(x, k, n_block, name="up"):
+        made = []
+        for _ in range(n_block):
+            y = layers.Conv2D(k, 3, padding="same")(layers.ReLU()(layers.BatchNormalization()(x)))
+            made.append(y)
+            x = ops.concatenate([x, y], axis=-1)
+        return ops.concatenate(made, axis=-1)
+
+    accepts(check.new_features_block, with_ops, capsys)

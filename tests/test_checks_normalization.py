@@ -45,6 +45,11 @@ def common_mistakes(axes):
     }
 
 
+def four_axes_layer_norm(x, gamma, beta, eps=1e-3):
+    n, h, w, c = x.shape
+    return norm_with(LN)(x, gamma, beta, eps)
+
+
 MISTAKES = {
     "batch_norm": common_mistakes(BN)
     | {
@@ -61,6 +66,20 @@ MISTAKES = {
         "over the batch too": (norm_with((0, 1, 2, 3)), "axes (N, H, W, C)"),
         "BatchNorm's axes": (norm_with(BN), "that is BatchNorm"),
         "no keepdims": (norm_with(LN, keepdims=False), "keepdims=True"),
+        "assumes four axes (n, h, w, c = x.shape)": (four_axes_layer_norm, "(5, 7)", "any number of axes"),
+        "every axis but the last (positions only)": (
+            lambda x, g, b, eps=1e-3: norm_with(tuple(range(1, x.ndim - 1)) or (1,))(x, g, b, eps),
+            "that is InstanceNorm",
+        ),
+        "the last axis only": (
+            lambda x, g, b, eps=1e-3: norm_with((x.ndim - 1,))(x, g, b, eps),
+            "that is LayerNormalization()",
+        ),
+        "axes (1, 2, 3) when there are more": (
+            lambda x, g, b, eps=1e-3: norm_with((1, 2, 3) if x.ndim > 4 else tuple(range(1, x.ndim)))(x, g, b, eps),
+            "(2, 3, 4, 5, 6)",
+            "the 4-D axes (1, 2, 3)",
+        ),
     },
     "instance_norm": common_mistakes(IN)
     | {
@@ -97,6 +116,12 @@ def per_sample_loop(x, gamma, beta, epsilon=1e-3):  # LayerNorm one sample at a 
     return np.stack([gamma * (s - s.mean()) / np.sqrt(s.var() + epsilon) + beta for s in x])
 
 
+def flattened_layer_norm(x, gamma, beta, eps=1e-3):  # LayerNorm on each sample's values as one row
+    rows = x.reshape(len(x), -1)
+    mean, std = rows.mean(axis=1, keepdims=True), np.sqrt(rows.var(axis=1, keepdims=True) + eps)
+    return gamma * ((rows - mean) / std).reshape(x.shape) + beta
+
+
 def channels_first(x, gamma, beta, eps=1e-3, verbose=False):  # InstanceNorm in NCHW, and a harmless extra argument
     y = np.transpose(x, (0, 3, 1, 2))
     y = (y - y.mean(axis=(2, 3), keepdims=True)) / np.sqrt(y.var(axis=(2, 3), keepdims=True) + eps)
@@ -111,8 +136,11 @@ CORRECT = {
     ],
     "layer_norm": [
         per_sample_loop,
-        moments_with_keras([1, 2, 3]),
-        lambda x, g, b, eps=1e-3: SOLUTION["group_norm"](x, 1, g, b, eps),
+        lambda x, gamma, beta, eps=1e-3: moments_with_keras(list(range(1, x.ndim)))(x, gamma, beta, eps),
+        lambda x, g, b, eps=1e-3: (
+            SOLUTION["group_norm"](x, 1, g, b, eps) if x.ndim > 2 else per_sample_loop(x, g, b, eps)
+        ),
+        flattened_layer_norm,
     ],
     "instance_norm": [
         channels_first,
@@ -151,6 +179,42 @@ def group_in_place(x, groups, gamma, beta, eps=1e-3):
     return gamma * (grouped / np.sqrt(grouped.var(axis=(1, 2, 4), keepdims=True) + eps)).reshape(x.shape) + beta
 
 
+def group_4d_axes(x, groups, gamma, beta, eps=1e-3, axis=-1):  # generalises the reshape, but keeps the 4-D axes
+    grouped = x.reshape(*x.shape[:-1], groups, x.shape[-1] // groups)
+    mean, var = grouped.mean(axis=(1, 2, 4), keepdims=True), grouped.var(axis=(1, 2, 4), keepdims=True)
+    return gamma * ((grouped - mean) / np.sqrt(var + eps)).reshape(x.shape) + beta
+
+
+def group_sample_variance_any_rank(x, groups, gamma, beta, eps=1e-3, axis=-1):
+    grouped = x.reshape(len(x), -1, groups, x.shape[-1] // groups)
+    mean, var = grouped.mean(axis=(1, 3), keepdims=True), grouped.var(axis=(1, 3), keepdims=True, ddof=1)
+    return gamma * ((grouped - mean) / np.sqrt(var + eps)).reshape(x.shape) + beta
+
+
+def group_whole_sample_any_rank(x, groups, gamma, beta, eps=1e-3, axis=-1):  # right on images, LayerNorm elsewhere
+    if x.ndim == 4:
+        return SOLUTION["group_norm"](x, groups, gamma, beta, eps)
+    return SOLUTION["group_norm"](x, 1, gamma, beta, eps)
+
+
+def no_axis_argument(x, groups, gamma, beta, eps=1e-3):
+    return SOLUTION["group_norm"](x, groups, gamma, beta, eps)
+
+
+def axis_ignored(x, groups, gamma, beta, eps=1e-3, axis=-1):
+    return SOLUTION["group_norm"](x, groups, gamma, beta, eps)
+
+
+def not_moved_back(x, groups, gamma, beta, eps=1e-3, axis=-1):
+    return SOLUTION["group_norm"](np.moveaxis(x, axis, -1), groups, gamma, beta, eps)
+
+
+def affine_after_moving_back(x, groups, gamma, beta, eps=1e-3, axis=-1):
+    c = x.shape[axis]
+    normalised = SOLUTION["group_norm"](x, groups, np.ones(c), np.zeros(c), eps, axis=axis)
+    return gamma * normalised + beta
+
+
 GROUP_MISTAKES = {
     "stub": (stub, "not written yet"),
     "the whole batch per group": (group_with((0, 1, 2, 4)), "the whole batch"),
@@ -164,6 +228,18 @@ GROUP_MISTAKES = {
     "γ and β per group": (group_with(per_group=True), "not one per group"),
     "no keepdims": (group_with(keepdims=False), "keepdims=True"),
     "x changed in place": (group_in_place, "changed its arguments"),
+    "assumes four axes (n, h, w, c = x.shape)": (group_with(), "(3, 8, 6)", "any number of axes"),
+    "generalised reshape, 4-D axes (1, 2, 4)": (group_4d_axes, "(3, 8, 6)", "any number of axes"),
+    "sample variance, any rank": (group_sample_variance_any_rank, "population variance"),
+    "one group whenever x is not 4-D": (
+        group_whole_sample_any_rank,
+        "(3, 8, 6)",
+        "that is LayerNorm; GroupNorm uses positions",
+    ),
+    "no axis argument (channels last only)": (no_axis_argument, "axis=1", "add the keyword argument axis=-1"),
+    "axis accepted but ignored": (axis_ignored, "channels-first", "with axis=1 they are not the last axis"),
+    "channels not moved back": (not_moved_back, "output shape", "np.moveaxis(y, -1, axis)"),
+    "γ and β after moving back": (affine_after_moving_back, "apply γ and β along the channel axis"),
 }
 
 
@@ -173,26 +249,32 @@ def test_group_norm_rejects(mistake):
     rejects(check.group_norm, answer, "Task 4", *fragments)
 
 
-def group_loop(x, groups, gamma, beta, eps=1e-3):  # one slice of channels at a time
+def group_loop(x, groups, gamma, beta, eps=1e-3, axis=-1):  # one slice of channels at a time, in place of axis
     parts = []
-    for part in np.split(x, groups, axis=-1):
-        mean = part.mean(axis=(1, 2, 3), keepdims=True)
-        parts.append((part - mean) / np.sqrt(part.var(axis=(1, 2, 3), keepdims=True) + eps))
-    return gamma * np.concatenate(parts, axis=-1) + beta
+    for part in np.split(x, groups, axis=axis):
+        axes = tuple(range(1, x.ndim))
+        mean = part.mean(axis=axes, keepdims=True)
+        parts.append((part - mean) / np.sqrt(part.var(axis=axes, keepdims=True) + eps))
+    along = [1] * x.ndim
+    along[axis] = -1
+    return gamma.reshape(along) * np.concatenate(parts, axis=axis) + beta.reshape(along)
 
 
-def group_channels_first(x, groups, gamma, beta, eps=1e-3):  # the GroupNorm paper's NCHW code, in NumPy
-    n, h, w, c = x.shape
-    y = np.transpose(x, (0, 3, 1, 2)).reshape(n, groups, -1)
-    y = (y - y.mean(axis=2, keepdims=True)) / np.sqrt(y.var(axis=2, keepdims=True) + eps)
-    return np.transpose(y.reshape(n, c, h, w), (0, 2, 3, 1)) * gamma + beta
+def group_channels_first(x, groups, gamma, beta, eps=1e-3, axis=-1):  # the GroupNorm paper's NCHW code, in NumPy
+    y = np.moveaxis(x, axis, 1)
+    flat = y.reshape(len(x), groups, -1)
+    flat = (flat - flat.mean(axis=2, keepdims=True)) / np.sqrt(flat.var(axis=2, keepdims=True) + eps)
+    along = (1, -1) + (1,) * (x.ndim - 2)
+    return np.moveaxis(flat.reshape(y.shape) * gamma.reshape(along) + beta.reshape(along), 1, axis)
 
 
-def group_keras_ops(x, num_groups, gamma, beta, eps=1e-3):
-    grouped = keras.ops.reshape(x, (*x.shape[:3], num_groups, -1))
-    mean, var = keras.ops.moments(grouped, axes=[1, 2, 4], keepdims=True)
-    normalised = keras.ops.reshape((grouped - mean) / keras.ops.sqrt(var + eps), x.shape)
-    return np.asarray(normalised * gamma + beta)
+def group_keras_ops(x, num_groups, gamma, beta, eps=1e-3, axis=-1):
+    last = keras.ops.moveaxis(x, axis, -1)
+    grouped = keras.ops.reshape(last, (*last.shape[:-1], num_groups, -1))
+    axes = [*range(1, x.ndim - 1), x.ndim]
+    mean, var = keras.ops.moments(grouped, axes=axes, keepdims=True)
+    normalised = keras.ops.reshape((grouped - mean) / keras.ops.sqrt(var + eps), last.shape)
+    return np.asarray(keras.ops.moveaxis(normalised * gamma + beta, -1, axis))
 
 
 def test_group_norm_accepts_correct_answers(capsys):
@@ -304,3 +386,306 @@ def test_the_right_variant_is_what_keras_computes():
         keras_values = check._keras(layers.GroupNormalization(groups, epsilon=1e-5), x, [gamma, beta])
         numpy_values = check._variant(x, gamma, beta, 1e-5, (1, 2, 4), groups=groups)
         np.testing.assert_allclose(numpy_values, keras_values, atol=1e-4)
+
+
+# -- Task 7 · BatchNorm (a layer with state) ------------------------------------------------------------
+def stateful_with(**slips):
+    """The task's layer with one of the usual mistakes switched on (the check's own replay of them)."""
+
+    class Answer(check._ReferenceBatchNorm):
+        def __init__(self, channels, momentum=0.99, eps=1e-3):
+            super().__init__(channels, momentum, eps, **slips)
+
+    return Answer
+
+
+class SharedState:
+    """Statistics kept on the class and changed in place: every layer shares them."""
+
+    moving_mean = np.zeros(3)
+    moving_variance = np.ones(3)
+
+    def __init__(self, channels, momentum=0.99, eps=1e-3):
+        type(self).moving_mean = np.zeros(channels)
+        type(self).moving_variance = np.ones(channels)
+        self.momentum, self.eps = momentum, eps
+        self.gamma, self.beta = np.ones(channels), np.zeros(channels)
+
+    def __call__(self, x, training=False):
+        if training:
+            mean, var = x.mean(axis=tuple(range(x.ndim - 1))), x.var(axis=tuple(range(x.ndim - 1)))
+            self.moving_mean *= self.momentum
+            self.moving_mean += (1 - self.momentum) * mean
+            self.moving_variance *= self.momentum
+            self.moving_variance += (1 - self.momentum) * var
+        else:
+            mean, var = self.moving_mean, self.moving_variance
+        return self.gamma * (x - mean) / np.sqrt(var + self.eps) + self.beta
+
+
+class IgnoresMomentum(check._ReferenceBatchNorm):
+    def __init__(self, channels, momentum=0.99, eps=1e-3):
+        super().__init__(channels, 0.99, eps)
+
+
+class FixedEps(check._ReferenceBatchNorm):
+    def __init__(self, channels, momentum=0.99, eps=1e-3):
+        super().__init__(channels, momentum, 1e-3)
+
+
+class StartsAtZeroVariance(check._ReferenceBatchNorm):
+    def __init__(self, channels, momentum=0.99, eps=1e-3):
+        super().__init__(channels, momentum, eps)
+        self.moving_variance = np.zeros(channels)
+
+
+class NoState:
+    def __init__(self, channels, momentum=0.99, eps=1e-3):
+        self.gamma, self.beta, self.eps = np.ones(channels), np.zeros(channels), eps
+
+    def __call__(self, x, training=False):
+        axes = tuple(range(x.ndim - 1))
+        return self.gamma * (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + self.eps) + self.beta
+
+
+class InPlace(check._ReferenceBatchNorm):
+    def __init__(self, channels, momentum=0.99, eps=1e-3):
+        super().__init__(channels, momentum, eps)
+
+    def __call__(self, x, training=False):
+        y = super().__call__(x, training)
+        x -= x.mean()
+        return y
+
+
+STATEFUL_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "training by default": (stateful_with(training_default=True), "the default is inference"),
+    "momentum the other way round": (stateful_with(momentum_swapped=True), "momentum keeps the old"),
+    "sample variance": (stateful_with(ddof=1), "population variance"),
+    "updates at inference too": (stateful_with(update_at_inference=True), "only in training"),
+    "moving variance never updated": (stateful_with(no_variance_update=True), "update the moving variance too"),
+    "training normalises with the moving statistics": (
+        stateful_with(normalise_with_moving=True),
+        "batch's own statistics",
+    ),
+    "inference with the batch statistics": (stateful_with(always_batch=True), "not the batch's"),
+    "statistics shared through the class": (SharedState, "not on the class"),
+    "momentum argument ignored": (IgnoresMomentum, "momentum=0.9"),
+    "a fixed ε": (FixedEps, "eps=1e-05"),
+    "moving variance starts at 0": (StartsAtZeroVariance, "moving_variance before any call"),
+    "no moving statistics at all": (NoState, "set self.moving_mean in __init__"),
+    "x changed in place": (InPlace, "changed x"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(STATEFUL_MISTAKES))
+def test_batch_norm_layer_rejects(mistake):
+    answer, *fragments = STATEFUL_MISTAKES[mistake]
+    rejects(check.batch_norm_layer, answer, "Task 7", *fragments)
+
+
+class WithKerasOps:
+    """Statistics with keras.ops.moments, statistics as a dict, the update as a lerp."""
+
+    def __init__(self, channels, momentum=0.99, eps=1e-3):
+        self.settings = dict(momentum=momentum, eps=eps)
+        self.gamma, self.beta = np.ones(channels, "float32"), np.zeros(channels, "float32")
+        self.moving_mean, self.moving_variance = np.zeros(channels, "float32"), np.ones(channels, "float32")
+
+    def __call__(self, x, training=False):
+        if training:
+            mean, var = (np.asarray(v) for v in keras.ops.moments(x, axes=list(range(x.ndim - 1))))
+            step = 1 - self.settings["momentum"]
+            self.moving_mean = self.moving_mean + step * (mean - self.moving_mean)
+            self.moving_variance = self.moving_variance + step * (var - self.moving_variance)
+        else:
+            mean, var = self.moving_mean, self.moving_variance
+        return self.gamma * (x - mean) / np.sqrt(var + self.settings["eps"]) + self.beta
+
+
+class ScaleAndShift(check._ReferenceBatchNorm):
+    """Inference folded into one scale and one shift, as at export."""
+
+    def __init__(self, channels, momentum=0.99, eps=1e-3):
+        super().__init__(channels, momentum, eps)
+
+    def __call__(self, x, training=False):
+        if training:
+            return super().__call__(x, True)
+        scale = self.gamma / np.sqrt(self.moving_variance + self.eps)
+        return x * scale + (self.beta - self.moving_mean * scale)
+
+
+def test_batch_norm_layer_accepts_correct_answers(capsys):
+    for answer in [SOLUTION["BatchNorm"], stateful_with(), WithKerasOps, ScaleAndShift]:
+        accepts(check.batch_norm_layer, answer, capsys)
+
+
+def test_the_reference_layer_is_what_keras_computes():
+    from keras import layers
+
+    xs = check._sequence(0)
+    reference = check._ReferenceBatchNorm(6, 0.8, 1e-3)
+    bn = layers.BatchNormalization(momentum=0.8)
+    for x, flag in zip(xs, [True, False, True, True, False], strict=True):
+        np.testing.assert_allclose(reference(x, flag), bn(x, training=flag), atol=1e-4)
+    np.testing.assert_allclose(reference.moving_variance, bn.moving_variance, atol=1e-5)
+
+
+# -- Task 8 · batch_norm_nchw -----------------------------------------------------------------------------
+def nchw_with(axes=(0, 2, 3), gamma_shape=(1, -1, 1, 1), ddof=0, keepdims=True, **slips):
+    def answer(x, gamma, beta, eps=1e-3):
+        eps = slips.get("eps", eps)
+        mean = x.mean(axis=axes, keepdims=keepdims)
+        var = x.var(axis=axes, keepdims=keepdims, ddof=ddof)
+        g, b = (gamma, beta) if gamma_shape is None else (gamma.reshape(gamma_shape), beta.reshape(gamma_shape))
+        if slips.get("swap"):
+            g, b = b, g
+        return g * (x - mean) / np.sqrt(var + eps) + b
+
+    return answer
+
+
+def nchw_in_place(x, gamma, beta, eps=1e-3):
+    x -= x.mean(axis=(0, 2, 3), keepdims=True)
+    return gamma[:, None, None] * x / np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + eps) + beta[:, None, None]
+
+
+NCHW_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "NHWC habit: axes (0, 1, 2)": (nchw_with(axes=(0, 1, 2), gamma_shape=None), "γ as (1, C, 1, 1)"),
+    "right axes, γ along the last axis": (nchw_with(gamma_shape=None), "reshape them to (1, C, 1, 1)"),
+    "NHWC axes, γ reshaped": (nchw_with(axes=(0, 1, 2)), "the channel is axis 1"),
+    "InstanceNorm's axes": (nchw_with(axes=(2, 3)), "that is InstanceNorm"),
+    "sample variance": (nchw_with(ddof=1), "population variance"),
+    "no keepdims": (nchw_with(keepdims=False), "(1, C, 1, 1)"),
+    "a fixed ε": (nchw_with(eps=1e-3), "eps=1e-05"),
+    "γ and β swapped": (nchw_with(swap=True), "values"),
+    "x changed in place": (nchw_in_place, "changed its arguments"),
+    "returns NHWC": (
+        lambda x, g, b, eps=1e-3: np.transpose(nchw_with()(x, g, b, eps), (0, 2, 3, 1)),
+        "output shape",
+    ),
+    "returns None": (lambda *a, **kw: None, "returned None"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(NCHW_MISTAKES))
+def test_batch_norm_nchw_rejects(mistake):
+    answer, *fragments = NCHW_MISTAKES[mistake]
+    rejects(check.batch_norm_nchw, answer, "Task 8", *fragments)
+
+
+def nchw_by_transposing(x, gamma, beta, eps=1e-3):  # to NHWC, Task 1's function, and back
+    nhwc = np.transpose(x, (0, 2, 3, 1))
+    return np.transpose(SOLUTION["batch_norm"](nhwc, gamma, beta, eps), (0, 3, 1, 2))
+
+
+def nchw_per_channel_loop(x, gamma, beta, eps=1e-3):
+    out = np.empty_like(x)
+    for c in range(x.shape[1]):
+        channel = x[:, c]
+        out[:, c] = gamma[c] * (channel - channel.mean()) / np.sqrt(channel.var() + eps) + beta[c]
+    return out
+
+
+def nchw_with_keras_ops(x, gamma, beta, eps=1e-3):
+    mean, var = keras.ops.moments(x, axes=[0, 2, 3], keepdims=True)
+    return np.asarray((x - mean) * keras.ops.rsqrt(var + eps) * gamma[:, None, None] + beta[:, None, None])
+
+
+def test_batch_norm_nchw_accepts_correct_answers(capsys):
+    for answer in [SOLUTION["batch_norm_nchw"], nchw_by_transposing, nchw_per_channel_loop, nchw_with_keras_ops]:
+        accepts(check.batch_norm_nchw, answer, capsys)
+
+
+# -- Task 9 · batch_norm_backward ------------------------------------------------------------------------------
+def backward_with(dx="right", dgamma="right", dbeta="right", order=("dx", "dgamma", "dbeta")):
+    def answer(dy, x, gamma, eps=1e-3):
+        axes = (0, 1, 2)
+        m = x.size // x.shape[-1]
+        std = np.sqrt(x.var(axis=axes) + eps)
+        xhat = (x - x.mean(axis=axes)) / std
+        grads = {
+            "dbeta": {"right": dy.sum(axis=axes), "mean": dy.mean(axis=axes)}[dbeta],
+            "dgamma": {
+                "right": (dy * xhat).sum(axis=axes),
+                "x": (dy * x).sum(axis=axes),
+                "mean": (dy * xhat).mean(axis=axes),
+            }[dgamma],
+        }
+        right = gamma / (m * std) * (m * dy - dy.sum(axis=axes) - xhat * (dy * xhat).sum(axis=axes))
+        grads["dx"] = {
+            "right": right,
+            "fixed statistics": dy * gamma / std,
+            "no variance term": gamma / std * (dy - dy.mean(axis=axes)),
+            "no mean term": gamma / std * (dy - xhat * (dy * xhat).mean(axis=axes)),
+            "no γ": right / gamma,
+            "per sample": gamma / std * (dy - dy.mean(axis=(1, 2), keepdims=True)),
+        }[dx]
+        return tuple(grads[name] for name in order)
+
+    return answer
+
+
+BACKWARD_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "μ and σ² held fixed": (backward_with(dx="fixed statistics"), "held fixed"),
+    "no variance term": (backward_with(dx="no variance term"), "add the variance's"),
+    "no mean term": (backward_with(dx="no mean term"), "add the mean's"),
+    "γ forgotten in dx": (backward_with(dx="no γ"), "multiply by γ"),
+    "sums per sample": (backward_with(dx="per sample"), "m = N·H·W"),
+    "dγ from x, not x̂": (backward_with(dgamma="x"), "x̂ normalised, not x"),
+    "dγ as a mean": (backward_with(dgamma="mean"), "not a mean"),
+    "dβ as a mean": (backward_with(dbeta="mean"), "a sum, not a mean"),
+    "dγ and dβ swapped": (backward_with(order=("dx", "dbeta", "dgamma")), "swapped"),
+    "dx last": (backward_with(order=("dgamma", "dbeta", "dx")), "dx shape"),
+    "returns dx only": (lambda dy, x, gamma, eps=1e-3: backward_with()(dy, x, gamma, eps)[0], "three arrays"),
+    "dγ with the sample axes kept": (
+        lambda dy, x, g, eps=1e-3: tuple(
+            v if i == 0 else v[None, None, None] for i, v in enumerate(backward_with()(dy, x, g, eps))
+        ),
+        "shape (C,)",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(BACKWARD_MISTAKES))
+def test_batch_norm_backward_rejects(mistake):
+    answer, *fragments = BACKWARD_MISTAKES[mistake]
+    rejects(check.batch_norm_backward, answer, "Task 9", *fragments)
+
+
+def backward_by_steps(dy, x, gamma, eps=1e-3):  # the chain rule through the computational graph, one node at a time
+    axes = (0, 1, 2)
+    m = x.size // x.shape[-1]
+    mu = x.mean(axis=axes)
+    centred = x - mu
+    var = (centred**2).mean(axis=axes)
+    inv = 1 / np.sqrt(var + eps)
+    xhat = centred * inv
+    dxhat = dy * gamma
+    dvar = (dxhat * centred).sum(axis=axes) * -0.5 * inv**3
+    dmu = -(dxhat * inv).sum(axis=axes) + dvar * (-2 * centred).mean(axis=axes)
+    dx = dxhat * inv + dvar * 2 * centred / m + dmu / m
+    return [dx, (dy * xhat).sum(axis=axes), dy.sum(axis=axes)]
+
+
+def backward_with_tape(dy, x, gamma, eps=1e-3):  # autodiff through Task 1's formula, with TensorFlow
+    import tensorflow as tf
+
+    x, gamma, beta = tf.Variable(x), tf.Variable(gamma), tf.Variable(np.zeros_like(gamma))
+    with tf.GradientTape() as tape:
+        mean, var = tf.nn.moments(x, axes=[0, 1, 2])
+        y = gamma * (x - mean) / tf.sqrt(var + eps) + beta
+    return tuple(g.numpy() for g in tape.gradient(y, [x, gamma, beta], output_gradients=dy))
+
+
+def backward_float64(dy, x, gamma, eps=1e-3):
+    return SOLUTION["batch_norm_backward"](dy.astype("float64"), x.astype("float64"), gamma.astype("float64"), eps)
+
+
+def test_batch_norm_backward_accepts_correct_answers(capsys):
+    for answer in [SOLUTION["batch_norm_backward"], backward_by_steps, backward_with_tape, backward_float64]:
+        accepts(check.batch_norm_backward, answer, capsys)

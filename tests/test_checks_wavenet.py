@@ -75,6 +75,16 @@ def test_output_mismatch_lets_equal_layers_swap_roles():
 
 
 # -- Task 1 · receptive_field ----------------------------------------------------------------
+def per_layer(formula):
+    """`formula(sizes, dilations)` with an int kernel size spread over the layers first."""
+
+    def answer(kernel_size, dilations):
+        sizes = [kernel_size] * len(dilations) if np.ndim(kernel_size) == 0 else kernel_size
+        return formula(list(sizes), list(dilations))
+
+    return answer
+
+
 FIELD_MISTAKES = {
     "stub": (stub, "not written yet"),
     "off by one": (lambda k, d: (k - 1) * sum(d), "count the output's own input"),
@@ -87,22 +97,51 @@ FIELD_MISTAKES = {
     "a float": (lambda k, d: 1.0 + (k - 1) * sum(d), "should be an int"),
     "a string": (lambda k, d: str(1 + (k - 1) * sum(d)), "should be an int"),
     "no return": (lambda k, d: None, "returned None"),
+    "one kernel size only (the walkthrough's formula)": (
+        lambda k, d: 1 + (k - 1) * sum(d),
+        "[2, 3, 2]",
+        "kernel_size may be a list",
+    ),
+    "the first kernel size for every layer": (
+        per_layer(lambda ks, ds: 1 + (ks[0] - 1) * sum(ds)),
+        "each layer's own kernel size",
+    ),
+    "kᵢ·dᵢ per layer": (per_layer(lambda ks, ds: 1 + sum(k * d for k, d in zip(ks, ds, strict=True))), "not k"),
+    "sizes and dilations summed apart": (
+        lambda k, ds: 1 + (k - 1) * sum(ds) if isinstance(k, int) else 1 + (sum(k) - len(k)) * sum(ds),
+        "pair each kernel size with its own dilation",
+    ),
 }
 
 
 @pytest.mark.parametrize("mistake", list(FIELD_MISTAKES))
 def test_receptive_field_rejects(mistake):
-    answer, fragment = FIELD_MISTAKES[mistake]
-    rejects(check.receptive_field, answer, "Task 1", fragment)
+    answer, *fragments = FIELD_MISTAKES[mistake]
+    rejects(check.receptive_field, answer, "Task 1", *fragments)
 
 
 def test_receptive_field_accepts_correct_answers(capsys):
     accepts(check.receptive_field, SOLUTION["receptive_field"], capsys)
-    accepts(check.receptive_field, lambda k, dilations: sum((k - 1) * d for d in dilations) + 1, capsys)
-    accepts(check.receptive_field, lambda k, d: int(np.sum(np.asarray(d) * (k - 1))) + 1, capsys)
     accepts(
-        check.receptive_field, lambda kernel_size, dilations: np.int64(1 + (kernel_size - 1) * sum(dilations)), capsys
+        check.receptive_field,
+        per_layer(lambda ks, ds: sum((k - 1) * d for k, d in zip(ks, ds, strict=True)) + 1),
+        capsys,
     )
+    accepts(check.receptive_field, per_layer(lambda ks, ds: int(np.dot(np.subtract(ks, 1), ds)) + 1), capsys)
+    accepts(
+        check.receptive_field,
+        lambda kernel_size, dilations: np.int64(1 + np.sum((np.asarray(kernel_size) - 1) * np.asarray(dilations))),
+        capsys,
+    )
+
+    def layer_by_layer(kernel_size, dilations):  # the field grows layer by layer
+        field = 1
+        for i, d in enumerate(dilations):
+            k = kernel_size if isinstance(kernel_size, int) else kernel_size[i]
+            field += (k - 1) * d
+        return field
+
+    accepts(check.receptive_field, layer_by_layer, capsys)
 
 
 # -- Tasks 2 and 3 · μ-law ----------------------------------------------------------------------
@@ -210,15 +249,19 @@ def test_mu_law_accepts_correct_answers(capsys):
 
 
 # -- Task 4 · causal_dilated_stack --------------------------------------------------------------
-def stack_with(padding="causal", order=lambda d: d, scale=1, fixed=None, act="relu", left_pad=None, filters=None):
+def sizes_of(kernel_size, dilations):
+    return [kernel_size] * len(dilations) if isinstance(kernel_size, int) else list(kernel_size)
+
+
+def stack_with(
+    padding="causal", order=lambda d: d, scale=1, fixed=None, act="relu", left_pad=None, filters=None, sizes=sizes_of
+):
     def answer(x, n_filters, kernel_size, dilations, name="stack"):
-        for d in order(list(dilations)):
+        for k, d in zip(sizes(kernel_size, dilations), order(list(dilations)), strict=True):
             d = fixed or d * scale
             if left_pad:
-                x = layers.ZeroPadding1D((left_pad(kernel_size, d), 0))(x)
-            x = layers.Conv1D(
-                filters or n_filters, kernel_size, dilation_rate=d, padding="valid" if left_pad else padding
-            )(x)
+                x = layers.ZeroPadding1D((left_pad(k, d), 0))(x)
+            x = layers.Conv1D(filters or n_filters, k, dilation_rate=d, padding="valid" if left_pad else padding)(x)
             if act == "before":
                 continue
             x = layers.Activation(act)(x) if act else x
@@ -228,8 +271,14 @@ def stack_with(padding="causal", order=lambda d: d, scale=1, fixed=None, act="re
 
 
 def relu_before(x, filters, kernel_size, dilations, name="stack"):
+    for k, d in zip(sizes_of(kernel_size, dilations), dilations, strict=True):
+        x = layers.Conv1D(filters, k, dilation_rate=d, padding="causal")(layers.ReLU()(x))
+    return x
+
+
+def one_size_only(x, filters, kernel_size, dilations, name="stack"):  # the walkthrough's stacks: one int for all
     for d in dilations:
-        x = layers.Conv1D(filters, kernel_size, dilation_rate=d, padding="causal")(layers.ReLU()(x))
+        x = layers.ReLU()(layers.Conv1D(filters, kernel_size, dilation_rate=d, padding="causal")(x))
     return x
 
 
@@ -253,6 +302,12 @@ STACK_MISTAKES = {
     "fixed number of filters": (stack_with(filters=4), "use `filters` filters"),
     "a leak at one position only": (leaks_once, "only input 20 leaks"),
     "returns a model": (lambda x, *a, **k: keras.Model(x, stack_with()(x, *a)), "should return a Keras tensor"),
+    "one kernel size for all layers only": (one_size_only, "kernel_size may be a list"),
+    "the first kernel size for every layer": (
+        stack_with(sizes=lambda k, d: [sizes_of(k, d)[0]] * len(d)),
+        "its layer's kernel size",
+    ),
+    "kernel sizes in reverse order": (stack_with(sizes=lambda k, d: sizes_of(k, d)[::-1]), "its layer's kernel size"),
 }
 
 
@@ -268,23 +323,22 @@ def test_causal_dilated_stack_accepts_correct_answers(capsys):
 
     def fused_relu(x, filters, kernel_size, dilations, name="stack"):
         for i, d in enumerate(dilations):
-            x = layers.Conv1D(filters, kernel_size, padding="causal", dilation_rate=d, activation="relu", name=f"c{i}")(
-                x
-            )
+            k = kernel_size if isinstance(kernel_size, int) else kernel_size[i]
+            x = layers.Conv1D(filters, k, padding="causal", dilation_rate=d, activation="relu", name=f"c{i}")(x)
         return x
 
     def nested(x, filters, kernel_size, dilations, name="stack"):
         return keras.Sequential(
             [
-                layers.Conv1D(filters, kernel_size, padding="causal", dilation_rate=d) if i % 2 == 0 else layers.ReLU()
-                for d in dilations
+                layers.Conv1D(filters, k, padding="causal", dilation_rate=d) if i % 2 == 0 else layers.ReLU()
+                for k, d in zip(np.broadcast_to(kernel_size, len(dilations)).tolist(), dilations, strict=True)
                 for i in range(2)
             ]
         )(x)
 
     def with_ops(x, filters, kernel_size, dilations, name="stack"):
-        for d in dilations:
-            x = ops.relu(layers.Conv1D(filters, kernel_size, padding="causal", dilation_rate=d)(x))
+        for k, d in zip(sizes_of(kernel_size, dilations), dilations, strict=True):
+            x = ops.relu(layers.Conv1D(filters, k, padding="causal", dilation_rate=d)(x))
         return x
 
     for answer in (fused_relu, nested, with_ops):
@@ -387,16 +441,32 @@ def test_wavenet_block_accepts_correct_answers(capsys):
 
 
 # -- Task 6 · is_causal ------------------------------------------------------------------------
+def reads_classes(model):
+    return "int" in str(model.input.dtype)
+
+
+def random_input(model, length, seed=0):
+    rng = np.random.default_rng(seed)
+    if reads_classes(model):
+        return rng.integers(0, 16, size=(1, length)).astype("int32")
+    return rng.normal(size=(1, length, model.input.shape[-1])).astype("float32")
+
+
+def other(value, dtype):
+    """Another input at one position: another class, or the float plus one."""
+    return (value + 5) % 16 if np.issubdtype(dtype, np.integer) else value + 1.0
+
+
 def probing(positions, outputs=lambda t0: slice(0, t0), exact=False, as_array=False):
     """A causality test that changes the input at `positions(length)` and compares `outputs(t0)`."""
 
     def answer(model, length):
-        x = np.random.default_rng(0).normal(size=(1, length, model.input.shape[-1])).astype("float32")
+        x = random_input(model, length)
         base = np.asarray(model(x))
         verdicts = []
         for t0 in positions(length):
             changed = x.copy()
-            changed[0, t0] += 1.0
+            changed[0, t0] = other(changed[0, t0], x.dtype)
             same = np.array_equal if exact else np.allclose
             verdicts.append(same(np.asarray(model(changed))[0, outputs(t0)], base[0, outputs(t0)]))
         return np.array(verdicts) if as_array else bool(all(verdicts))
@@ -405,8 +475,45 @@ def probing(positions, outputs=lambda t0: slice(0, t0), exact=False, as_array=Fa
 
 
 def shape_only(model, length):
-    x = np.zeros((1, length, model.input.shape[-1]), "float32")
-    return np.asarray(model(x)).shape[1] == length
+    return np.asarray(model(random_input(model, length))).shape[1] == length
+
+
+def floats_only(model, length):  # the walkthrough's test: floats of shape (1, length, channels) for every model
+    x = np.random.default_rng(0).normal(size=(1, length, model.input.shape[-1])).astype("float32")
+    base = np.asarray(model(x))
+    for t0 in range(1, length):
+        changed = x.copy()
+        changed[0, t0] += 1.0
+        if not np.allclose(np.asarray(model(changed))[0, :t0], base[0, :t0], atol=1e-6):
+            return False
+    return True
+
+
+def class_out_of_range(model, length):  # classes 0 … 255, as WaveNet's μ-law has: beyond the embedding's 16
+    if not reads_classes(model):
+        return probing(range)(model, length)
+    x = np.random.default_rng(0).integers(0, 256, size=(1, length)).astype("int32")
+    x[0, 0] = 200
+    base = np.asarray(model(x))
+    for t0 in range(1, length):
+        changed = x.copy()
+        changed[0, t0] = (changed[0, t0] + 100) % 256
+        if not np.allclose(np.asarray(model(changed))[0, :t0], base[0, :t0], atol=1e-6):
+            return False
+    return True
+
+
+def classes_unchanged(model, length):  # a class 'changed' by adding 16: the same class modulo the vocabulary
+    if not reads_classes(model):
+        return probing(range)(model, length)
+    x = random_input(model, length)
+    base = np.asarray(model(x))
+    for t0 in range(1, length):
+        changed = x.copy()
+        changed[0, t0] = (changed[0, t0] + 16) % 16
+        if not np.allclose(np.asarray(model(changed))[0, :t0], base[0, :t0], atol=1e-6):
+            return False
+    return True
 
 
 CAUSAL_MISTAKES = {
@@ -427,6 +534,12 @@ CAUSAL_MISTAKES = {
     "returns an array of verdicts": (probing(lambda n: range(1, n), as_array=True), "True or False"),
     "returns None": (lambda model, length: None, "returned None"),
     "returns a string": (lambda model, length: "yes", "True or False"),
+    "floats for every model (the walkthrough's test)": (floats_only, "reads integer classes of shape (batch, length)"),
+    "classes beyond the embedding": (class_out_of_range, "reads integer classes"),
+    "a class replaced by itself": (
+        classes_unchanged,
+        "is_causal(a WaveNet-like model reading classes, padding='same')",
+    ),
 }
 
 
@@ -439,9 +552,11 @@ def test_is_causal_rejects(mistake):
 def test_is_causal_accepts_correct_answers(capsys):
     accepts(check.is_causal, SOLUTION["is_causal"], capsys)
 
-    def by_gradient(model, length):  # the dependency matrix: nothing above the diagonal
+    def by_gradient(model, length):  # the dependency matrix (floats), the class probe otherwise
         import tensorflow as tf
 
+        if reads_classes(model):
+            return probing(range)(model, length)
         x = tf.random.normal((1, length, model.input.shape[-1]))
         with tf.GradientTape() as tape:
             tape.watch(x)
@@ -450,11 +565,274 @@ def test_is_causal_accepts_correct_answers(capsys):
         return not np.triu(jacobian, k=1).any()
 
     def one_batch(model, length):  # every position changed at once, in one batch
-        x = np.random.default_rng(1).normal(size=(1, length, model.input.shape[-1]))
+        x = random_input(model, length, seed=1)
         batch = np.repeat(x, length, axis=0)
-        batch[np.arange(length), np.arange(length)] -= 2.0
-        y, base = np.asarray(model(batch.astype("float32"))), np.asarray(model(x.astype("float32")))
+        for t0 in range(length):
+            batch[t0, t0] = other(batch[t0, t0], x.dtype) if reads_classes(model) else batch[t0, t0] - 2.0
+        y, base = np.asarray(model(batch)), np.asarray(model(x))
         return all(np.allclose(y[t0, :t0], base[0, :t0], atol=1e-5) for t0 in range(length))
 
-    for answer in (by_gradient, one_batch, probing(range, exact=True)):
+    def random_changes(model, length):  # a random other class, or random noise, at each position
+        rng = np.random.default_rng(3)
+        x = random_input(model, length, seed=3)
+        base = np.asarray(model(x))
+        for t0 in range(length):
+            changed = x.copy()
+            if np.issubdtype(x.dtype, np.integer):
+                changed[0, t0] = (x[0, t0] + rng.integers(1, 16)) % 16
+            else:
+                changed[0, t0] += rng.normal(size=x.shape[-1])
+            if not np.allclose(np.asarray(model(changed))[0, :t0], base[0, :t0], atol=1e-6):
+                return False
+        return True
+
+    for answer in (by_gradient, one_batch, random_changes):
         accepts(check.is_causal, answer, capsys)
+
+
+# -- Task 7 · receptive_fields (by hand) --------------------------------------------------------------
+RIGHT_FIELDS = {
+    "one_cycle": 1024,
+    "three_cycles": 3070,
+    "kernel_3": 61,
+    "with_input_conv": 2048,
+    "cycles_for_one_second": 16,
+}
+FIELDS_MISTAKES = {
+    "nothing set": (None, "still None"),
+    "a list": (list(RIGHT_FIELDS.values()), "wrong type"),
+    "a key missing": ({k: v for k, v in RIGHT_FIELDS.items() if k != "kernel_3"}, "keys"),
+    "a float": (RIGHT_FIELDS | {"one_cycle": 1024.0}, "whole number"),
+    "one cycle without the output's own sample": (RIGHT_FIELDS | {"one_cycle": 1023}, "own sample"),
+    "three cycles as 3 · 1024": (RIGHT_FIELDS | {"three_cycles": 3072}, "1 + 3·1023"),
+    "three cycles multiplied": (RIGHT_FIELDS | {"three_cycles": 1024**3}, "do not multiply"),
+    "kernel 3 counted as kernel 2": (RIGHT_FIELDS | {"kernel_3": 31}, "2·d with k = 3"),
+    "kernel 3 as k·d": (RIGHT_FIELDS | {"kernel_3": 91}, "not k·d"),
+    "the input convolution forgotten": (RIGHT_FIELDS | {"with_input_conv": 2047}, "adds one sample"),
+    "15 cycles (rounded down)": (RIGHT_FIELDS | {"cycles_for_one_second": 15}, "fewer than 16,000"),
+    "17 cycles": (RIGHT_FIELDS | {"cycles_for_one_second": 17}, "already see"),
+    "cycles as a fraction": (RIGHT_FIELDS | {"cycles_for_one_second": 15999 / 1023}, "whole number"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(FIELDS_MISTAKES))
+def test_receptive_fields_rejects(mistake):
+    fields, *fragments = FIELDS_MISTAKES[mistake]
+    rejects(check.receptive_fields, fields, "Task 7", *fragments)
+
+
+def test_receptive_fields_accepts_correct_answers(capsys):
+    cycle = 1023
+    for fields in [
+        SOLUTION["fields"],
+        dict(RIGHT_FIELDS),
+        {k: np.int64(v) for k, v in RIGHT_FIELDS.items()},
+        {
+            "one_cycle": SOLUTION["receptive_field"](2, [2**i for i in range(10)]),
+            "three_cycles": 1 + 3 * cycle,
+            "kernel_3": SOLUTION["receptive_field"](3, [1, 2, 4, 8] * 2),
+            "with_input_conv": SOLUTION["receptive_field"](2, [1] + [2**i for i in range(10)] * 2),
+            "cycles_for_one_second": math.ceil((16000 - 1) / cycle),
+        },
+    ]:
+        accepts(check.receptive_fields, fields, capsys)
+
+
+# -- Task 8 · training_pair ------------------------------------------------------------------------------
+def pair_with(**mistake):
+    return lambda classes, start, crop, field: check.training_pair_reference(classes, start, crop, field, **mistake)
+
+
+PAIR_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "targets not shifted": (pair_with(shift=0), "shifted by one sample"),
+    "targets two ahead": (pair_with(shift=2), "not two"),
+    "no context": (pair_with(context=False), "field − 1 samples of context"),
+    "targets for every output": (pair_with(trim=False), "count only the last `crop` outputs"),
+    "the walkthrough's crop": (
+        lambda classes, start, crop, field: (classes[start : start + crop], classes[start + 1 : start + crop + 1]),
+        "field − 1 samples of context",
+    ),
+    "context after the crop": (
+        lambda c, start, crop, field: (c[start : start + crop + field - 1], c[start + 1 : start + crop + 1]),
+        "targets",
+    ),
+    "context of field samples": (
+        lambda c, start, crop, field: (
+            c[start : start + field + crop],
+            c[start + field + 1 : start + field + crop + 1],
+        ),
+        "length of inputs",
+    ),
+    "returns one array": (lambda c, start, crop, field: c[start : start + crop], "two arrays"),
+    "returns None": (lambda *a: None, "returned None"),
+    "targets and inputs swapped": (
+        lambda *a: check.training_pair_reference(*a)[::-1],
+        "length of inputs",
+    ),
+    "classes read one place off": (
+        lambda c, start, crop, field: check.training_pair_reference(np.roll(c, 1), start, crop, field),
+        "inputs",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(PAIR_MISTAKES))
+def test_training_pair_rejects(mistake):
+    answer, *fragments = PAIR_MISTAKES[mistake]
+    rejects(check.training_pair, answer, "Task 8", *fragments)
+
+
+def test_training_pair_accepts_correct_answers(capsys):
+    def by_windows(classes, start, crop, field):  # one sliding window of field + crop samples, split in two
+        window = np.asarray(classes[start : start + field + crop])
+        return window[:-1], window[field:]
+
+    def as_lists(classes, start, crop, field):
+        inputs = [int(c) for c in classes[start : start + field - 1 + crop]]
+        return inputs, [int(classes[start + field + j]) for j in range(crop)]
+
+    def with_ops(classes, start, crop, field):
+        import keras
+
+        x = keras.ops.convert_to_tensor(classes)
+        return np.asarray(x[start : start + field - 1 + crop]), np.asarray(x[start + field : start + field + crop])
+
+    for answer in (SOLUTION["training_pair"], by_windows, as_lists, with_ops):
+        accepts(check.training_pair, answer, capsys)
+
+
+# -- Task 9 · cached_stack_step -------------------------------------------------------------------------
+def cached_with(taps_reversed=False, short=False, no_relu=False, shared=False, shift=False, zeros=True):
+    """A cached step with one of the usual mistakes (shared: the queues outlive the function)."""
+    store = {}
+
+    def answer(weights, dilations):
+        if shared and "queues" in store:
+            queues = store["queues"]
+        else:
+            start = (lambda c: np.zeros(c)) if zeros else (lambda c: np.ones(c))
+            queues = [
+                [start(k.shape[1])] * ((k.shape[0] - 1) * d) for (k, _), d in zip(weights, dilations, strict=True)
+            ]
+            store["queues"] = queues
+        previous = {}
+
+        def step(x_t):
+            h = np.asarray(x_t, "float64")
+            for (kernel, bias), d, queue in zip(weights, dilations, queues, strict=True):
+                k = kernel.shape[0]
+                reads = [queue[j * d] for j in range(k - 1)] + [h]
+                if taps_reversed:
+                    reads = reads[::-1]
+                if short:
+                    y = queue[-d] @ kernel[-2] + h @ kernel[-1] + bias
+                else:
+                    y = sum(r @ kernel[j] for j, r in enumerate(reads)) + bias
+                queue.append(h)
+                queue.pop(0)
+                h = y if no_relu else np.maximum(y, 0)
+            out, previous["out"] = previous.get("out", np.zeros_like(h)), h
+            return out if shift else h
+
+        return step
+
+    return answer
+
+
+CACHED_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "taps in reverse order": (cached_with(taps_reversed=True), "kernel[k − 1] reads the current one"),
+    "one past input per layer (kernel-2 habit)": (cached_with(short=True), "keep (k − 1)·d past inputs"),
+    "no ReLU": (cached_with(no_relu=True), "each layer ends with a ReLU"),
+    "queues shared between step functions": (cached_with(shared=True), "starts from empty queues"),
+    "returns the previous step's output": (cached_with(shift=True), "the input just given"),
+    "queues start at one": (cached_with(zeros=False), "values differ"),
+    "returns the outputs, not a function": (lambda w, d: [0.0], "should return a function"),
+    "returns None": (lambda w, d: None, "returned None"),
+    "step returns a list of layer outputs": (
+        lambda w, d: (lambda step: lambda x_t: [step(x_t), step(x_t)])(SOLUTION["cached_stack_step"](w, d)),
+        "outputs",
+    ),
+    "recomputes a fixed window (no state)": (
+        lambda w, d: lambda x_t: SOLUTION["cached_stack_step"](w, d)(x_t),
+        "values differ",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(CACHED_MISTAKES))
+def test_cached_stack_step_rejects(mistake):
+    answer, *fragments = CACHED_MISTAKES[mistake]
+    rejects(check.cached_stack_step, answer, "Task 9", *fragments)
+
+
+def cached_by_history(weights, dilations):  # no queues: keep every input of every layer (correct, slower)
+    histories = [[] for _ in weights]
+
+    def step(x_t):
+        h = np.asarray(x_t, "float64")
+        for (kernel, bias), d, history in zip(weights, dilations, histories, strict=True):
+            history.append(h)
+            k, t = kernel.shape[0], len(history) - 1
+            y = bias + sum(history[t - (k - 1 - j) * d] @ kernel[j] for j in range(k) if t - (k - 1 - j) * d >= 0)
+            h = np.maximum(y, 0)
+        return h
+
+    return step
+
+
+class CachedStack:
+    """The cache as an object with a __call__, and collections.deque queues."""
+
+    def __init__(self, weights, dilations):
+        from collections import deque
+
+        self.layers = [
+            (
+                kernel,
+                bias,
+                d,
+                deque([np.zeros(kernel.shape[1])] * ((kernel.shape[0] - 1) * d), maxlen=(kernel.shape[0] - 1) * d),
+            )
+            for (kernel, bias), d in zip(weights, dilations, strict=True)
+        ]
+
+    def __call__(self, x_t):
+        h = np.asarray(x_t, "float64")
+        for kernel, bias, d, queue in self.layers:
+            k = kernel.shape[0]
+            past = list(queue)
+            y = h @ kernel[k - 1] + bias + sum(past[j * d] @ kernel[j] for j in range(k - 1))
+            queue.append(h)
+            h = np.maximum(y, 0)
+        return h
+
+
+def cached_with_keras(
+    weights, dilations
+):  # the window each layer needs, run through a Keras Conv1D, one step at a time
+    import keras
+
+    convs, windows = [], []
+    for (kernel, bias), d in zip(weights, dilations, strict=True):
+        conv = keras.layers.Conv1D(kernel.shape[2], kernel.shape[0], dilation_rate=d, padding="valid")
+        conv.build((None, None, kernel.shape[1]))
+        conv.set_weights([kernel, bias])
+        convs.append(conv)
+        windows.append(np.zeros(((kernel.shape[0] - 1) * d, kernel.shape[1]), "float32"))
+
+    def step(x_t):
+        h = np.asarray(x_t, "float32")
+        for i, conv in enumerate(convs):
+            window = np.concatenate([windows[i], h[None]])
+            windows[i] = window[1:]
+            h = np.maximum(np.asarray(conv(window[None]))[0, -1], 0)
+        return h
+
+    return step
+
+
+def test_cached_stack_step_accepts_correct_answers(capsys):
+    for answer in (SOLUTION["cached_stack_step"], cached_by_history, CachedStack, cached_with_keras):
+        accepts(check.cached_stack_step, answer, capsys)

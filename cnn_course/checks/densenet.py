@@ -328,3 +328,191 @@ def densenet_bc(fn):
             f"{trainable / 1e6:.2f} M",
             "the defaults are blocks=(16, 16, 16), k=12, compression=0.5, n_class=10, input_shape=(32, 32, 3)",
         )
+
+
+# -- Tasks 7 to 9: counting the ImageNet networks, the memory of a block, FC-DenseNet's block ------
+IMAGENET_CONFIGS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32), 201: (6, 12, 48, 32), 264: (6, 12, 64, 48)}
+
+
+def imagenet_params(
+    blocks,
+    k=32,
+    compression=0.5,
+    n_class=1000,
+    bn=4,
+    stem_bn=True,
+    transition_bn=True,
+    head_bn=True,
+    bias=False,
+    bottleneck=None,
+    rounding=math.floor,
+    channels=3,
+    grows=True,
+):
+    """Parameters of the paper's ImageNet DenseNet-BC as Keras counts them (the keyword arguments make mistakes)."""
+    b = 4 * k if bottleneck is None else bottleneck
+    c = 2 * k
+    total = 49 * channels * c + bias * c + (bn * c if stem_bn else 0)
+    for i, n in enumerate(blocks):
+        c_block = c
+        for _ in range(n):
+            c_in = c if grows else c_block
+            total += bn * c_in + c_in * b + bias * b + bn * b + 9 * b * k + bias * k
+            c += k
+        if i < len(blocks) - 1:
+            out = int(rounding(c * compression))
+            total += (bn * c if transition_bn else 0) + c * out + bias * out
+            c = out
+    return total + (bn * c if head_bn else 0) + c * n_class + n_class
+
+
+def block_activations(c0, k, n_block, bottleneck=SEED_BOTTLENECK, per_layer=("bn", "relu", "conv", "concat"), grows=1):
+    """Values per position in the outputs of the seed block's layers (the keyword arguments make mistakes).
+
+    Per layer reading c channels: BN c, ReLU c, 1×1 conv b, BN b, ReLU b, 3×3 conv k, concatenation c + k.
+    """
+    total = 0
+    for i in range(n_block):
+        c = c0 + grows * i * k
+        total += ("bn" in per_layer) * (c + bottleneck) + ("relu" in per_layer) * (c + bottleneck)
+        total += ("conv" in per_layer) * (bottleneck + k) + ("concat" in per_layer) * (c + k)
+    return total
+
+
+def _imagenet_hint(args, got):
+    blocks, k, compression, n_class = args
+    variants = [
+        ("Keras counts 4 numbers per batch normalisation channel: γ, β, moving mean and variance", dict(bn=2)),
+        ("the stem's 7×7 conv is followed by a BN (2k channels): count it", dict(stem_bn=False)),
+        ("each transition starts with BN → ReLU: count its BN", dict(transition_bn=False)),
+        ("the head starts with BN → ReLU before pooling: count its BN", dict(head_bn=False)),
+        ("DenseNet-BC's convolutions have no bias (BN follows each one); the last Dense has one", dict(bias=True)),
+        ("the bottleneck 1×1 conv has 4k filters, not the notes' 64", dict(bottleneck=64)),
+        ("int() rounds down in the transitions", dict(rounding=round)),
+        ("int() rounds down in the transitions", dict(rounding=math.ceil)),
+        ("the image has 3 channels: the stem conv has 7·7·3·2k weights", dict(channels=1)),
+        ("layer i of a block reads the block's input and the k channels of every earlier layer", dict(grows=False)),
+    ]
+    for hint, mistake in variants:
+        if got == imagenet_params(blocks, k, compression, n_class, **mistake):
+            return hint
+    if got == imagenet_params(blocks, k, compression, n_class) - n_class:
+        return "the classifier Dense has n_class biases"
+    return "stem (conv + BN), blocks, transitions (BN + conv), head (BN + Dense): count each in turn"
+
+
+def densenet_params(fn):
+    """Task 7: the parameters of the ImageNet DenseNet-BC from its configuration, by formula."""
+    with Task(7, "densenet_params") as t:
+        t.function(fn, "densenet_params")
+        cases = [
+            ("DenseNet-121", (IMAGENET_CONFIGS[121], 32, 0.5, 1000)),
+            ("DenseNet-169", (IMAGENET_CONFIGS[169], 32, 0.5, 1000)),
+            ("DenseNet-201", (IMAGENET_CONFIGS[201], 32, 0.5, 1000)),
+            ("blocks (2, 3, 1), k=3, θ=0.5, 7 classes", ((2, 3, 1), 3, 0.5, 7)),
+            ("blocks (3, 2), k=12, θ=0.6, 10 classes", ((3, 2), 12, 0.6, 10)),
+        ]
+        for label, args in cases:
+            blocks, k, compression, n_class = args
+            what = f"densenet_params({blocks}, k={k}, compression={compression}, n_class={n_class}) ({label})"
+            got = t.call(fn, (blocks,), dict(k=k, compression=compression, n_class=n_class), what=what)
+            t.value(got, what, (int, np.integer), "count whole parameters: use int(), not a float")
+            t.equal(what, int(got), imagenet_params(*args), _imagenet_hint(args, int(got)))
+
+
+def _memory_hint(c0, k, n, b, h, w, got):
+    expected = block_activations(c0, k, n, b) * h * w
+    variants = [
+        (
+            "count the concatenations' outputs too: each is a new tensor of c + k channels",
+            dict(per_layer=("bn", "relu", "conv")),
+        ),
+        ("BN and ReLU each make a new tensor: count both", dict(per_layer=("bn", "conv", "concat"))),
+        ("BN and ReLU each make a new tensor: count both", dict(per_layer=("relu", "conv", "concat"))),
+        ("count the convolutions' outputs too (b and k channels)", dict(per_layer=("bn", "relu", "concat"))),
+        ("layer i reads c0 + i·k channels: the tensors grow with each concatenation", dict(grows=0)),
+    ]
+    for hint, mistake in variants:
+        if got == block_activations(c0, k, n, b, **mistake) * h * w:
+            return hint
+    if got == 4 * expected:
+        return "return the number of values, not bytes (float32 has 4 bytes per value)"
+    if got == expected + c0 * h * w:
+        return "the block's input is not one of its layers' outputs: leave it out"
+    if got == block_activations(c0, k, n, b):
+        return "every value is per position: multiply by height · width"
+    if got == block_activations(c0, k, n - 1, b) * h * w:
+        return "the block has n_block layers, not n_block − 1"
+    return "per layer reading c channels: BN c, ReLU c, conv b, BN b, ReLU b, conv k, concatenation c + k"
+
+
+def dense_block_memory(fn):
+    """Task 8: the values a forward pass of the seed's dense block keeps, by formula."""
+    with Task(8, "dense_block_memory") as t:
+        t.function(fn, "dense_block_memory")
+        for c0, k, n, b, h, w in [
+            (1, 16, 1, 64, 28, 28),
+            (64, 32, 6, 128, 56, 56),
+            (3, 5, 4, 7, 9, 11),
+            (10, 2, 3, 6, 5, 4),
+        ]:
+            what = f"dense_block_memory({c0}, {k}, {n}, {h}, {w}, bottleneck={b})"
+            got = t.call(fn, (c0, k, n, h, w), dict(bottleneck=b), what=what)
+            t.value(got, what, (int, np.integer), "count whole values: use int(), not a float")
+            expected = block_activations(c0, k, n, b) * h * w
+            t.equal(what, int(got), expected, _memory_hint(c0, k, n, b, h, w, int(got)))
+
+
+def new_features_spec(k, n_block, bias=True):
+    """FC-DenseNet's block: each layer BN → ReLU → 3×3 conv reads [x, y1, …]; the result is [y1, …, yn]."""
+    from keras import layers
+
+    def apply(x):
+        new = []
+        for _ in range(n_block):
+            y = chain(bn(), relu(), conv(3, k, bias=bias))(x)
+            new.append(y)
+            x = layers.Concatenate()([x, y])
+        return new[0] if n_block == 1 else layers.Concatenate()(new)
+
+    return apply
+
+
+@functools.cache
+def new_features_reference(k, n_block, input_shape):
+    return reference_model(new_features_spec(k, n_block), input_shape)
+
+
+def _new_features_hint(e, g):
+    if e is not None and g is not None and (e.kind, g.kind) == ("Conv2D", "Conv2D"):
+        if e.settings["kernel"] == (3, 3) and g.settings["kernel"] == (1, 1):
+            return "FC-DenseNet's layer has no 1×1 bottleneck: BN → ReLU → 3×3 conv"
+    return _layer_hint(e, g)
+
+
+def new_features_block(fn):
+    """Task 9: FC-DenseNet's dense block, which returns only the features its layers make."""
+    with Task(9, "new_features_block") as t:
+        t.function(fn, "new_features_block")
+        for c0, k, n, size in [(5, 3, 3, (7, 9)), (4, 6, 2, (6, 5)), (3, 2, 4, (5, 7))]:
+            what = f"new_features_block(x, k={k}, n_block={n}) on a {size[0]}×{size[1]}×{c0} input"
+            model = probe_model(t, lambda x, k=k, n=n: fn(x, k, n), (*size, c0), what)
+            channel_hints = {
+                c0 + n * k: "return only the new maps [y1, …, yn], not the block's input with them",
+                k: "return all n_block new maps, concatenated, not only the last one",
+                (n - 1) * k: "the block has n_block layers: each adds k new maps",
+            }
+            compare_with_reference(
+                t,
+                model,
+                new_features_reference(k, n, (*size, c0)),
+                what,
+                hint=_new_features_hint,
+                shape_hint=lambda got, hints=channel_hints: hints.get(
+                    got[-1], "n_block·k channels at the input's height and width (padding='same')"
+                ),
+                wiring_hint=(
+                    "layer i reads the concatenation [x, y1, …, y(i−1)] in that order; "
+                    "the result is [y1, …, yn] in the order the layers made them"
+                ),
+            )

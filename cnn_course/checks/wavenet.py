@@ -38,7 +38,7 @@ def _values_hint(got, variants, fallback):
 
 # -- Task 1 · the receptive field ------------------------------------------------------------------
 def receptive_field(fn):
-    """Task 1: 1 + (k − 1)·Σd, for stacks on which the usual wrong formulas give other numbers."""
+    """Task 1: 1 + Σ (kᵢ − 1)·dᵢ, one kernel size for all layers or one per layer, on telling stacks."""
     with Task(1, "receptive_field") as t:
         t.function(fn, "receptive_field")
         for k, dilations in [(2, [1, 2, 4, 8]), (3, [1, 2, 4, 8, 16]), (4, [1, 3, 9]), (5, [2])]:
@@ -56,6 +56,30 @@ def receptive_field(fn):
                 1 + (k - 1) * len(dilations): "the dilations matter: each layer adds (k − 1)·d samples, not k − 1",
             }
             t.equal(what, int(got), expected, hints.get(int(got), "1 + (k − 1)·Σd"))
+        for sizes, dilations in [([2, 3, 2], [1, 2, 4]), ([3, 2, 5, 2], [1, 4, 2, 8]), ([4], [3])]:
+            what = f"receptive_field(kernel_size={sizes}, dilations={dilations})"
+            got = t.call(fn, (list(sizes), list(dilations)), what=what, hint=_sizes_hint)
+            t.expect(is_whole_number(got), f"{what} should be an int", "an int", got)
+            expected = 1 + sum((k - 1) * d for k, d in zip(sizes, dilations, strict=True))
+            hints = {
+                1 + (sizes[0] - 1) * sum(dilations): "use each layer's own kernel size: 1 + Σ (kᵢ − 1)·dᵢ",
+                1 + (sizes[-1] - 1) * sum(dilations): "use each layer's own kernel size: 1 + Σ (kᵢ − 1)·dᵢ",
+                1 + sum(k * d for k, d in zip(sizes, dilations, strict=True)): "each layer adds (kᵢ − 1)·dᵢ, not kᵢ·dᵢ",
+                1 + (sum(sizes) - len(sizes)) * sum(dilations): "pair each kernel size with its own dilation",
+            }
+            t.equal(what, int(got), expected, hints.get(int(got), "1 + Σ (kᵢ − 1)·dᵢ over the layers"))
+
+
+def _stack_sizes_hint(err):
+    if isinstance(err, TypeError) or "kernel_size" in str(err):
+        return "kernel_size may be a list, one size per layer: give each Conv1D its own"
+    return None
+
+
+def _sizes_hint(err):
+    if isinstance(err, TypeError):
+        return "kernel_size may be a list, one size per layer: 1 + Σ (kᵢ − 1)·dᵢ"
+    return None
 
 
 # -- Tasks 2 and 3 · μ-law ---------------------------------------------------------------------------
@@ -148,6 +172,8 @@ def _stack_hint(dilations, model):
                 return f"dilation_rate is the value from the list {list(dilations)}, not a multiple of it"
             if e.settings["padding"] != g.settings["padding"]:
                 return "use padding='causal', or (kernel_size − 1)·d zeros on the left before a 'valid' conv"
+            if e.settings.get("kernel") != g.settings.get("kernel"):
+                return "each Conv1D has its layer's kernel size (one int for all, or the list's entry for its layer)"
             return "use the arguments: `filters` filters of size `kernel_size`"
         if e.kind == "ReLU":
             return "each convolution is followed by a ReLU" + ("" if g.kind == "Conv1D" else f", not {g.kind}")
@@ -159,18 +185,23 @@ def _stack_hint(dilations, model):
 
 
 def causal_dilated_stack(fn):
-    """Task 4: Conv1D layers with causal padding, the given dilations in order, each followed by ReLU."""
+    """Task 4: Conv1D layers with causal padding, the given dilations (and kernel sizes) in order, each with a ReLU."""
     with Task(4, "causal_dilated_stack") as t:
         t.function(fn, "causal_dilated_stack")
-        for filters, k, dilations, shape in [(3, 2, [1, 2, 4, 8], (37, 2)), (5, 3, [1, 3, 2], (29, 3))]:
+        for filters, k, dilations, shape in [
+            (3, 2, [1, 2, 4, 8], (37, 2)),
+            (5, 3, [1, 3, 2], (29, 3)),
+            (4, [3, 2, 4], [1, 4, 2], (31, 2)),
+        ]:
             what = f"causal_dilated_stack(x, filters={filters}, kernel_size={k}, dilations={dilations})"
-            build = lambda x, f=filters, k=k, d=dilations: fn(x, f, k, list(d))  # noqa: E731
-            model = probe_model(t, build, shape, what)
+            sizes = k if isinstance(k, list) else [k] * len(dilations)
+            build = lambda x, f=filters, k=k, d=dilations: fn(x, f, k if isinstance(k, int) else list(k), list(d))  # noqa: E731
+            model = probe_model(t, build, shape, what, hint=_stack_sizes_hint)
             got = tuple(model.outputs[0].shape[1:])
             hint = "use `filters` filters" if got[0] == shape[0] else "causal padding keeps the length"
             t.equal(f"{what}: output shape", got, (shape[0], filters), hint)
             _expect_causal(t, model, what)
-            spec = chain(*[chain(conv1d(k, filters, d), relu()) for d in dilations])
+            spec = chain(*[chain(conv1d(size, filters, d), relu()) for size, d in zip(sizes, dilations, strict=True)])
             reference = reference_model(spec, shape)
             compare_with_reference(t, model, reference, what, hint=_stack_hint(dilations, model), training=False)
 
@@ -265,6 +296,9 @@ def wavenet_block(fn):
 
 
 # -- Task 6 · a causality test ---------------------------------------------------------------------
+CLASSES = 16  # the class models read classes 0 … 15
+
+
 def _causality_cases(length=24):
     import keras
     from keras import layers, ops
@@ -281,6 +315,14 @@ def _causality_cases(length=24):
         ahead = ops.pad(inputs[:, at : at + n, :], ((0, 0), (out, length - out - n), (0, 0)))
         return keras.Model(inputs, layers.Conv1D(3, 2, padding="causal")(inputs) + layers.Dense(3)(ahead))
 
+    def classes(padding):
+        """Integer classes (batch, length) → Embedding → dilated Conv1D stack, as WaveNet reads its input."""
+        inputs = keras.Input((length,), dtype="int32")
+        x = layers.Embedding(CLASSES, 3)(inputs)
+        for d in (1, 2, 4):
+            x = layers.Conv1D(3, 2, dilation_rate=d, padding=padding, activation="tanh")(x)
+        return keras.Model(inputs, x)
+
     last, same = length - 1, layers.Conv1D(2, 3, padding="same")
     return [
         ("a causal dilated stack", stack("causal"), True),
@@ -291,16 +333,34 @@ def _causality_cases(length=24):
         ("a model whose output 0 alone also reads input 1", peeks(0, 1), False),
         (f"a model whose output {last - 1} alone also reads input {last}", peeks(last - 1, last), False),
         ("a single causal convolution", stack("causal", dilations=(1,)), True),
+        ("a WaveNet-like model reading classes, causal", classes("causal"), True),
+        ("a WaveNet-like model reading classes, padding='same'", classes("same"), False),
     ]
 
 
+def _classes_hint(reads_classes):
+    def hint(err):
+        if reads_classes:
+            return (
+                "this model reads integer classes of shape (batch, length), 0 … 15 (model.input.dtype is int32): "
+                "change a position by giving it another class"
+            )
+        return None
+
+    return hint
+
+
 def is_causal(fn):
-    """Task 6: the learner's causality test tells causal models from models that peek ahead, anywhere."""
+    """Task 6: the learner's causality test tells causal models from models that peek ahead, anywhere.
+
+    The models read float inputs (batch, length, channels) or, like WaveNet, integer classes (batch, length).
+    """
     with Task(6, "is_causal") as t:
         t.function(fn, "is_causal")
         for i, (label, model, causal) in enumerate(_causality_cases()):
             randomize(steps(model), seed=i)
-            got = t.call(fn, (model, 24), what=f"is_causal({label}, length=24)")
+            reads_classes = "int" in str(model.inputs[0].dtype)
+            got = t.call(fn, (model, 24), what=f"is_causal({label}, length=24)", hint=_classes_hint(reads_classes))
             t.expect(isinstance(got, (bool, np.bool_)), f"is_causal({label}) returns a bool", "True or False", got)
             hint = (
                 "a causal model's outputs after the changed position do change; compare only the outputs before it"
@@ -308,3 +368,200 @@ def is_causal(fn):
                 else "change the input at every position t0 (1 … length − 1) and compare the outputs before t0"
             )
             t.equal(f"is_causal({label})", bool(got), causal, hint)
+
+
+# -- Task 7 · receptive fields by hand ------------------------------------------------------------------
+CYCLE = [2**i for i in range(10)]  # 1, 2, …, 512
+
+
+def _field(k, dilations):
+    return 1 + (k - 1) * sum(dilations)
+
+
+FIELD_QUESTIONS = {
+    "one_cycle": _field(2, CYCLE),  # 1024
+    "three_cycles": _field(2, CYCLE * 3),  # 3070
+    "kernel_3": _field(3, [1, 2, 4, 8] * 2),  # 61
+    "with_input_conv": _field(2, [1] + CYCLE * 2),  # 2048
+    "cycles_for_one_second": -(-(16000 - 1) // 1023),  # 16
+}
+
+
+def _field_hints(key, got):
+    hints = {
+        "one_cycle": {1023: "count the output's own sample too: 1 + 1023", 1025: "1 + (2 − 1)·(1 + 2 + … + 512)"},
+        "three_cycles": {
+            3 * 1024: "the cycles share their samples: 1 + 3·1023, not 3·1024",
+            3069: "count the output's own sample too",
+            1024**3: "the cycles add up, they do not multiply",
+        },
+        "kernel_3": {
+            31: "each layer adds (k − 1)·d = 2·d with k = 3, and 1, 2, 4, 8 comes twice: 1 + 2·30",
+            91: "each layer adds (k − 1)·d, not k·d",
+            60: "count the output's own sample too",
+        },
+        "with_input_conv": {2047: "the input convolution (k = 2, d = 1) adds one sample", 2049: "1 + 1 + 2·1023"},
+        "cycles_for_one_second": {
+            15: "15 cycles see 1 + 15·1023 = 15,346 samples, fewer than 16,000",
+            17: "16 cycles already see 1 + 16·1023 = 16,369 ≥ 16,000",
+        },
+    }
+    return hints[key].get(got, "R = 1 + Σ (k − 1)·d over all the layers")
+
+
+def receptive_fields(fields):
+    """Task 7: receptive fields of WaveNet's dilation schedules, worked out by hand."""
+    with Task(7, "receptive_fields") as t:
+        t.value(fields, "fields", dict)
+        t.equal("the keys of `fields`", sorted(fields), sorted(FIELD_QUESTIONS), "keep the five keys of the task")
+        for key, expected in FIELD_QUESTIONS.items():
+            got = fields[key]
+            t.expect(is_whole_number(got), f"fields[{key!r}] should be a whole number", "an int", got, "write an int")
+            t.equal(f"fields[{key!r}]", int(got), expected, _field_hints(key, int(got)))
+
+
+# -- Task 8 · teacher forcing with a receptive field of context ------------------------------------------
+def training_pair_reference(classes, start, crop, field, context=True, shift=1, trim=True):
+    """(inputs, targets) as the task specifies them (the keyword arguments make the usual mistakes)."""
+    extra = field - 1 if context else 0
+    inputs = classes[start : start + extra + crop]
+    first = start + shift + (extra if trim else 0)
+    targets = classes[first : first + (crop if trim else extra + crop)]
+    return inputs, targets
+
+
+def _pair_hint(classes, start, crop, field, got_inputs, got_targets):
+    variants = [
+        ("targets are the inputs shifted by one sample: output i predicts sample i + 1", dict(shift=0)),
+        ("targets are one sample ahead, not two", dict(shift=2)),
+        (
+            "give field − 1 samples of context before the crop, so that every counted output sees a full field",
+            dict(context=False),
+        ),
+        ("count only the last `crop` outputs: the first field − 1 see the zero padding", dict(trim=False)),
+    ]
+    for hint, mistake in variants:
+        inputs, targets = training_pair_reference(classes, start, crop, field, **mistake)
+        if np.array_equal(got_inputs, inputs) and np.array_equal(got_targets, targets):
+            return hint
+    return (
+        "inputs: classes[start : start + field − 1 + crop]; targets: the `crop` samples after the last field − 1 inputs"
+    )
+
+
+def training_pair(fn):
+    """Task 8: the inputs and targets of one teacher-forced training crop, with a receptive field of context."""
+    with Task(8, "training_pair") as t:
+        t.function(fn, "training_pair")
+        classes = np.random.default_rng(8).integers(0, 256, 200)
+        for start, crop, field in [(0, 10, 4), (17, 32, 16), (50, 5, 1), (3, 40, 9)]:
+            what = f"training_pair(classes, start={start}, crop={crop}, receptive_field={field})"
+            result = t.call(fn, (classes.copy(), start, crop, field), what=what)
+            ok = isinstance(result, (tuple, list)) and len(result) == 2
+            t.expect(ok, f"{what} should return two arrays", "(inputs, targets)", type(result).__name__)
+            got_inputs, got_targets = (t.array(part, what).astype("int64") for part in result)
+            inputs, targets = training_pair_reference(classes, start, crop, field)
+            hint = None
+            if not (np.array_equal(got_inputs, inputs) and np.array_equal(got_targets, targets)):
+                hint = _pair_hint(classes, start, crop, field, got_inputs, got_targets)
+            t.equal(f"{what}: length of inputs", len(got_inputs), len(inputs), hint)
+            t.equal(f"{what}: length of targets", len(got_targets), len(targets), hint)
+            t.expect(np.array_equal(got_inputs, inputs), f"{what}: inputs", inputs[:8], got_inputs[:8], hint)
+            t.expect(np.array_equal(got_targets, targets), f"{what}: targets", targets[:8], got_targets[:8], hint)
+
+
+# -- Task 9 · cached generation for a stack of any kernel size --------------------------------------------
+def _stack_model(channels, kernel_size, dilations, filters):
+    return reference_model(
+        chain(*[chain(conv1d(kernel_size, filters, d), relu()) for d in dilations]), (None, channels)
+    )
+
+
+def _cached_hint(got, want, weights, x, dilations):
+    """A hint from the usual mistakes of a cached step, found by replaying them."""
+
+    def run(taps_reversed=False, short=False, no_relu=False):
+        queues = [
+            [np.zeros(kernel.shape[1])] * ((kernel.shape[0] - 1) * d)
+            for (kernel, _), d in zip(weights, dilations, strict=True)
+        ]
+        out = []
+        for x_t in x.astype("float64"):
+            h = x_t
+            for (kernel, bias), d, queue in zip(weights, dilations, queues, strict=True):
+                k = kernel.shape[0]
+                reads = [queue[j * d] for j in range(k - 1)] + [h]  # inputs at t − (k − 1)·d, …, t − d, t
+                if taps_reversed:
+                    reads = reads[::-1]
+                if short:  # the kernel-2 habit: one past input, d steps back
+                    y = queue[-d] @ kernel[-2] + h @ kernel[-1] + bias
+                else:
+                    y = sum(r @ kernel[j] for j, r in enumerate(reads)) + bias
+                queue.append(h)
+                queue.pop(0)
+                h = y if no_relu else np.maximum(y, 0)
+            out.append(h)
+        return np.stack(out)
+
+    for hint, mistake in [
+        (
+            "kernel[j] multiplies the input (k − 1 − j)·d steps back: kernel[k − 1] reads the current one",
+            "taps_reversed",
+        ),
+        ("keep (k − 1)·d past inputs per layer: with k > 2 a layer also reads t − 2d, t − 3d, …", "short"),
+        ("each layer ends with a ReLU", "no_relu"),
+    ]:
+        if np.allclose(got, run(**{mistake: True}), atol=1e-4):
+            return hint
+    if np.allclose(got[1:], want[:-1], atol=1e-4):
+        return "return the output at the time of the input just given (a causal layer reads the current input too)"
+    return "per layer: a queue of its last (k − 1)·d inputs; output = Σⱼ kernel[j] · input at t − (k − 1 − j)·d + bias"
+
+
+def cached_stack_step(fn):
+    """Task 9: generation one step at a time with per-layer queues, equal to the parallel causal stack."""
+    with Task(9, "cached_stack_step") as t:
+        t.function(fn, "cached_stack_step")
+        for seed, (channels, kernel_size, dilations, filters, length) in enumerate(
+            [(3, 3, [1, 2, 4], 5, 30), (2, 2, [1, 2, 4, 8], 3, 40), (4, 4, [2, 3], 3, 25)]
+        ):
+            model = _stack_model(channels, kernel_size, dilations, filters)
+            randomize(steps(model), seed)
+            weights = [[np.asarray(w) for w in layer.weights] for layer in model.layers if layer.weights]
+            x = np.random.default_rng(seed + 1).normal(size=(length, channels)).astype("float32")
+            want = np.asarray(model(x[None]), dtype="float64")[0]
+            what = f"cached_stack_step(weights, dilations={dilations}) (kernel size {kernel_size}, {channels} channels)"
+            step = t.call(fn, ([[w.copy() for w in pair] for pair in weights], list(dilations)), what=what)
+            t.expect(callable(step), f"{what} should return a function", "a function step(x_t)", type(step).__name__)
+            got = []
+            for i in range(length):
+                y = t.call(step, (x[i].copy(),), what=f"{what}: step {i + 1} of {length}")
+                got.append(np.ravel(t.array(y, f"{what}: step {i + 1}")))
+            got = np.stack(got) if len({g.shape for g in got}) == 1 else None
+            t.expect(
+                got is not None and got.shape == want.shape,
+                f"{what}: outputs",
+                want.shape,
+                None if got is None else got.shape,
+                "each step returns the last layer's output vector, shape (filters,)",
+            )
+            ok = np.allclose(got, want, atol=1e-4, rtol=1e-3)
+            hint = None if ok else _cached_hint(got, want, weights, x, dilations)
+            t.close(
+                f"{what}: the outputs of {length} steps against one parallel pass",
+                got,
+                want,
+                hint,
+                atol=1e-4,
+                rtol=1e-3,
+            )
+            again = t.call(fn, ([[w.copy() for w in pair] for pair in weights], list(dilations)), what=what)
+            first = np.ravel(np.asarray(t.call(again, (x[0].copy(),), what=f"a second {what}: step 1")))
+            t.close(
+                f"a second {what}, step 1: starts from empty queues",
+                first,
+                want[0],
+                "keep the queues inside cached_stack_step (one set per call), so that each step function starts afresh",
+                atol=1e-4,
+                rtol=1e-3,
+            )
