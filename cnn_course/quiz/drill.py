@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from cnn_course.quiz.loader import LETTERS, questions, unit_file, unit_files
-from cnn_course.quiz.render import plain, question_markdown
+from cnn_course.quiz.render import plain, question_markdown, relabel
 
 SECONDS_PER_QUESTION = 72  # the exam: about 100 questions in 120 minutes
 NO_INPUT = ("StdinNotImplementedError", "EOFError")
@@ -101,7 +101,8 @@ def drill(units=None, n=20, seed=None, answers=None, seconds_per_question=SECOND
     else:
         _ask_all(result, ask, clock, budget)
         if result.seconds is None:  # nothing can be typed here
-            print(f'\n答えを a–d で並べて渡すと採点します（pass your answers to score them）: answers="{"?" * len(items)}"')
+            sheet = "?" * len(items)
+            print(f'\n答えを a–d で並べて渡すと採点します（pass your answers to score them）: answers="{sheet}"')
             return result
     result.right = [g == shown_answer(q, order) for (q, order), g in zip(items, result.given, strict=True)]
     _report(result, budget)
@@ -145,12 +146,18 @@ def _report(result, budget):
             continue
         right = shown_answer(q, order)
         print(f"\n✗ [{number}] {q['id']} {q['topic']}: {f'({given})' if given else '(no answer)'}, 正解 ({right})")
-        print("  解説: " + q["explanation_ja"].strip().replace("\n", "\n  "))
-        print("  Explanation: " + q["explanation_en"].strip().replace("\n", "\n  "))
+        for name, text in (("解説", q["explanation_ja"]), ("Explanation", q["explanation_en"])):
+            print(f"  {name}: " + relabel(text.strip(), order).replace("\n", "\n  "))
     if result.revisit:
         print("\n復習するトピック（topics to revisit）:")
         for topic in result.revisit:
-            units = sorted({q["id"][:2] for (q, _), ok in zip(result.items, result.right, strict=True) if not ok and q["topic"] == topic})
+            units = sorted(
+                {
+                    q["id"][:2]
+                    for (q, _), ok in zip(result.items, result.right, strict=True)
+                    if not ok and q["topic"] == topic
+                }
+            )
             where = ", ".join(unit_file(u).stem + ".ipynb" for u in units)
             print(f"  - {topic} ({where})")
     else:

@@ -1,5 +1,7 @@
 """How a question reads: in a notebook cell, in the bank, in the drill, and the answer's 解説."""
 
+import re
+
 from cnn_course.quiz.loader import KINDS, LETTERS
 
 
@@ -44,8 +46,14 @@ def explanation_markdown(q):
     )
 
 
+def relabel(text, order):
+    """A 解説's choice letters "(a)" … "(d)" renamed for choices shown in `order` (as the drill shuffles them)."""
+    return re.sub(r"\(([a-d])\)", lambda m: f"({LETTERS[order.index(LETTERS.index(m.group(1)))]})", text)
+
+
 def plain(text):
     """Markdown made readable as plain text (a terminal, a text/plain output)."""
+    text = re.sub(r"```\w*\n", "", text)
     for old, new in (("**", ""), ("``", ""), ("`", ""), ("  \n", "\n"), ("<details><summary>English</summary>", "")):
         text = text.replace(old, new)
     return text.replace("</details>", "").replace("\n\n\n", "\n\n").strip()
