@@ -14,6 +14,7 @@ typing answers into JupyterLab's input box. Screenshots go to browser-test-scree
 (`apt install chromium chromium-driver`); skipped unless CNN_COURSE_BROWSER=1.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -214,8 +215,22 @@ def select_cell(browser, name, starts_with, source=None):
     )
 
 
-def visible_text(browser):
-    return browser.execute_script("return document.querySelector('.jp-Notebook').innerText")
+def cell_outputs(browser, name, index, text, timeout=120):
+    """The outputs (as JSON text) of cell `index` once they contain `text`; fails with what they hold."""
+    script = panel(name) + "return JSON.stringify(panel.content.widgets[arguments[0]].model.outputs.toJSON())"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        outputs = json.loads(browser.execute_script(script, index))
+        shown = json.dumps(outputs, ensure_ascii=False)
+        if text in shown:
+            return shown.replace("\\n", "\n")
+        time.sleep(0.5)
+    pytest.fail(f"{text!r} never appeared in cell {index}'s outputs: {shown[:500]}")
+
+
+def visible_text(browser, name):
+    """What the open notebook `name` shows on the page (innerText leaves out what is collapsed)."""
+    return browser.execute_script(panel(name) + "return panel.content.node.innerText")
 
 
 def test_a_quiz_answer_is_hidden_until_the_learner_chooses(lab, browser):
@@ -236,18 +251,22 @@ def test_a_quiz_answer_is_hidden_until_the_learner_chooses(lab, browser):
         answer_cell,
     )
     assert proof[0].startswith(f"# 証明（proof）{QUIZ}") and proof[1] and proof[2], "the proof cell is collapsed"
-    before = visible_text(browser)
+    before = visible_text(browser, QUIZ_NOTEBOOK)
     assert q["ja"].strip()[:20] in before, "the question is on the page"
     for secret in (explanation, "正解", f"{QUIZ}: ({q['answer']})", 'q = question("'):
         assert secret not in before, f"{secret!r} is visible before the learner has chosen"
     SCREENSHOTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / "quiz-before-choosing.png"))
 
+    select_cell(browser, QUIZ_NOTEBOOK, "from cnn_course.quiz import answer")  # the section's first code cell
+    click_menu(browser, "Run", "Run Selected Cell")
     select_cell(browser, QUIZ_NOTEBOOK, f'answer("{QUIZ}"', f'answer("{QUIZ}", "{q["answer"]}")')
     click_menu(browser, "Run", "Run Selected Cell")
-    shown = wait_for_text(browser, "✓ 正解（correct）")
-    assert explanation in shown.text and q["explanation_en"].splitlines()[0] in shown.text
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", shown)
+    outputs = cell_outputs(browser, QUIZ_NOTEBOOK, answer_cell, "✓ 正解（correct）")
+    assert explanation in outputs and q["explanation_en"].splitlines()[0] in outputs
+    time.sleep(1)
+    after = visible_text(browser, QUIZ_NOTEBOOK)
+    assert "✓ 正解（correct）" in after and explanation in after, "the verdict and the 解説 are on the page now"
     browser.save_screenshot(str(SCREENSHOTS / "quiz-after-choosing.png"))
 
 
