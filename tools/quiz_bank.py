@@ -94,7 +94,10 @@ def bank_text(walkthroughs, folder=loader.FOLDER):
 
 
 def write_sections(walkthroughs, folder=loader.FOLDER):
-    """Rewrite each walkthrough's 確認テスト section from its questions file; return the notebooks changed."""
+    """Rewrite each walkthrough's 確認テスト section from its questions file.
+
+    Returns (notebook, whether a code cell of it now needs running) for each notebook changed.
+    """
     changed = []
     for path in walkthroughs:
         found = unit_questions(path, folder)
@@ -104,15 +107,16 @@ def write_sections(walkthroughs, folder=loader.FOLDER):
         new = documents.with_section(nb, path.name[:2], found)
         if nbformat.writes(new) != nbformat.writes(nb):
             nbformat.write(new, path)
-            changed.append(path)
+            unrun = any(c.cell_type == "code" and c.execution_count is None for c in new.cells)
+            changed.append((path, unrun))
     return changed
 
 
 def main():
     walkthroughs = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    for path in write_sections(walkthroughs):
+    for path, unrun in write_sections(walkthroughs):
         name = path.relative_to(ROOT)
-        print(f"wrote the 確認テスト of {name} (run it: make notebooks NOTEBOOKS={name})")
+        print(f"wrote the 確認テスト of {name}" + (f": run it (make notebooks NOTEBOOKS={name})" if unrun else ""))
     BANK.parent.mkdir(exist_ok=True)
     BANK.write_text(bank_text(walkthroughs), encoding="utf-8")
     counted = sum(len(unit_questions(p) or questions(p)) for p in walkthroughs)

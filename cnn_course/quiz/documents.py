@@ -15,11 +15,11 @@ HEADING = "## 確認テスト"
 INTRO = """## 確認テスト（check questions）
 
 E資格と同じ形式の四択問題です。答えのセルの `""` に a〜d を入れて実行すると、正誤と解説が出ます。\
-その下の折りたたまれたセルが、答えをコードで証明します（クリックで開く）。
+その下の折りたたまれたセルが、答えをコードで証明します（••• をクリックで開く）。
 
 Four-choice questions in the exam's form. Put your choice (a–d) between the quotes of the answer cell and run \
 it: only then does it say ✓ or ✗ and show the 解説 (explanation). The collapsed cell under it proves the answer \
-by running code; click its bar to read it (`make test` runs it too). Every unit's questions: \
+by running code; click its ••• to read it (`make test` runs it too). Every unit's questions: \
 [the bank](../docs/kakunin_test_bank.md); a timed drill across units: [docs/drill.ipynb](../docs/drill.ipynb)."""
 IMPORT = "from cnn_course.quiz import answer, question"
 PROOF_METADATA = {"jupyter": {"source_hidden": True, "outputs_hidden": True}, "tags": ["quiz-proof"]}

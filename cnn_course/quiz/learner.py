@@ -30,22 +30,20 @@ def verdict(q, letter):
     else:
         mine = choice_text(q, LETTERS.index(letter))
         head = f"**✗ 不正解（wrong）: ({letter})** {mine} — 正解は（the answer is）**({q['answer']})**"
-    proof = "証明（proof）: the collapsed cell under this one runs it; click its left bar to expand it."
+    proof = "証明（proof）: the collapsed cell under this one runs it; click its ••• to read the code."
     return "\n\n".join([head, explanation_markdown(q).split("\n", 2)[2], proof])
 
 
 def answer(qid, letter=""):
     """Check your choice for question `qid`: ✓ or ✗, then the 解説. With no letter, say what to do.
 
-    Returns True or False for a choice (None without one), so a notebook can count its score.
+    Shows its verdict and returns nothing, so that no extra result line repeats it under the cell.
     """
     q = question(qid)
     letter = (letter or "").strip().lower().strip("()")
     if not letter:
         print(PROMPT.format(qid=qid))
-        return None
-    if letter not in LETTERS:
+    elif letter not in LETTERS:
         print(f"{qid}: {letter!r} is not a choice; use a, b, c or d")
-        return None
-    _show(verdict(q, letter))
-    return letter == q["answer"]
+    else:
+        _show(verdict(q, letter))

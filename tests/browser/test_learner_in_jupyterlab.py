@@ -264,6 +264,7 @@ def test_a_quiz_answer_is_hidden_until_the_learner_chooses(lab, browser):
     click_menu(browser, "Run", "Run Selected Cell")
     outputs = cell_outputs(browser, QUIZ_NOTEBOOK, answer_cell, "✓ 正解（correct）")
     assert explanation in outputs and q["explanation_en"].splitlines()[0] in outputs
+    assert "execute_result" not in outputs, "the verdict is shown once, with no result line under it"
     time.sleep(1)
     after = visible_text(browser, QUIZ_NOTEBOOK)
     assert "✓ 正解（correct）" in after and explanation in after, "the verdict and the 解説 are on the page now"
