@@ -321,3 +321,32 @@ def test_the_terminal_drill(capsys):
 
     main(["1", "-n", "2", "--seed", "4", "--answers", "ab"])
     assert "seed=4" in capsys.readouterr().out
+
+
+# -- the generator -----------------------------------------------------------------------------
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_regenerating_a_section_changes_nothing_and_keeps_its_outputs(root, path):
+    nb = nbformat.read(root / "notebooks" / f"{path.stem}.ipynb", as_version=4)
+    again = documents.with_section(nb, path.name[:2], loader.load(path))
+    assert nbformat.writes(again) == nbformat.writes(nb)
+
+
+def test_a_changed_question_loses_only_its_own_outputs(root):
+    path = FILES[0]
+    nb = nbformat.read(root / "notebooks" / f"{path.stem}.ipynb", as_version=4)
+    found = loader.load(path)
+    found[0]["proof"] += "\nassert True"
+    new = documents.with_section(nb, path.name[:2], found)
+    unrun = [c.id for c in new.cells if c.cell_type == "code" and c.execution_count is None]
+    assert unrun == [f"quiz-{found[0]['id']}-proof"]
+
+
+def test_a_unit_without_a_questions_file_keeps_its_section(root, tmp_path):
+    tool = load_tool("quiz_bank")
+    notebooks = [root / "notebooks" / f"{path.stem}.ipynb" for path in FILES[:1]]
+    copy = tmp_path / notebooks[0].name
+    copy.write_bytes(notebooks[0].read_bytes())
+    empty = tmp_path / "questions"
+    empty.mkdir()
+    assert tool.write_sections([copy], folder=empty) == []
+    assert copy.read_bytes() == notebooks[0].read_bytes()
