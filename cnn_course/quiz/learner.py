@@ -1,7 +1,7 @@
 """The learner's side in a notebook: answer("05-3", "b") tells ✓ or ✗ and only then shows the 解説."""
 
 from cnn_course.quiz.loader import LETTERS, question
-from cnn_course.quiz.render import choice_text, explanation_markdown, plain
+from cnn_course.quiz.render import choice_text, explanation_body, plain
 
 PROMPT = (
     '{qid}: a, b, c, d のどれかを "" の中に入れて実行してください'
@@ -31,7 +31,7 @@ def verdict(q, letter):
         mine = choice_text(q, LETTERS.index(letter))
         head = f"**✗ 不正解（wrong）: ({letter})** {mine} — 正解は（the answer is）**({q['answer']})**"
     proof = "証明（proof）: the collapsed cell under this one runs it; click its ••• to read the code."
-    return "\n\n".join([head, explanation_markdown(q).split("\n", 2)[2], proof])
+    return "\n\n".join([head, explanation_body(q), proof])
 
 
 def answer(qid, letter=""):

@@ -12,11 +12,6 @@ def choice_text(q, index, language="ja"):
     return text
 
 
-def label(q):
-    """'05-3 · 計算問題 · 受容野（receptive field）'"""
-    return f"{q['id']} · {KINDS[q['kind']][0]} · {q['topic']}"
-
-
 def question_markdown(q, order=(0, 1, 2, 3)):
     """The question in Japanese, then its English folded in a <details> (choices in `order`, lettered a-d)."""
     lines = [f"**{q['id']}** {KINDS[q['kind']][0]} · {q['topic']}", "", q["ja"].strip()]
@@ -32,18 +27,20 @@ def question_markdown(q, order=(0, 1, 2, 3)):
     return "\n".join(lines)
 
 
-def explanation_markdown(q):
-    """The answer and its 解説, Japanese then English."""
-    index = LETTERS.index(q["answer"])
-    return "\n".join(
+def explanation_body(q):
+    """The 解説, Japanese then English (markdown: each line of the files a line of its own)."""
+    return "\n\n".join(
         [
-            f"**{q['id']} 正解（answer）: ({q['answer']})** {choice_text(q, index)}",
-            "",
             "解説: " + q["explanation_ja"].strip().replace("\n", "  \n"),
-            "",
             "Explanation: " + q["explanation_en"].strip().replace("\n", "  \n"),
         ]
     )
+
+
+def explanation_markdown(q):
+    """The answer, then its 解説."""
+    index = LETTERS.index(q["answer"])
+    return f"**{q['id']} 正解（answer）: ({q['answer']})** {choice_text(q, index)}\n\n" + explanation_body(q)
 
 
 def relabel(text, order):
