@@ -24,11 +24,11 @@ TEST_WORKERS ?= 2
 # make release's nbgrader course directory (docs/grading.md); UNIT=09 releases one unit.
 COURSE ?= course
 # What `make test-compat` runs on the oldest supported stack besides the solutions: the tests that
-# exercise TensorFlow and Keras (the checks and the helpers). The tests of files only (lint, hygiene,
-# documents, the exercise generator) say the same on any stack and stay in `make test`; the unfilled
-# exercises' check failures are the `stub` case of every tests/test_checks_*.py.
+# exercise TensorFlow and Keras (the checks, the helpers, the 確認テスト's proofs). The tests of files
+# only (lint, hygiene, documents, the exercise generator) say the same on any stack and stay in
+# `make test`; the unfilled exercises' check failures are the `stub` case of every tests/test_checks_*.py.
 COMPAT_TESTS := tests/test_checks_*.py tests/test_session.py tests/test_costs.py tests/test_data.py \
-  tests/test_data_audio.py tests/test_plots.py
+  tests/test_data_audio.py tests/test_plots.py tests/test_quiz.py
 
 .PHONY: help python-check venv dev-venv compat-venv lab work save update check test test-compat browser-test screenshots \
 	exercises release grading-test notebooks colab quiz-bank drill benchmark lint clean
