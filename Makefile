@@ -24,14 +24,14 @@ TEST_WORKERS ?= 2
 # make release's nbgrader course directory (docs/grading.md); UNIT=09 releases one unit.
 COURSE ?= course
 # What `make test-compat` runs on the oldest supported stack besides the solutions: the tests that
-# exercise TensorFlow and Keras (the checks and the helpers). The tests of files only (lint, hygiene,
-# documents, the exercise generator) say the same on any stack and stay in `make test`; the unfilled
-# exercises' check failures are the `stub` case of every tests/test_checks_*.py.
+# exercise TensorFlow and Keras (the checks, the helpers, the 確認テスト's proofs). The tests of files
+# only (lint, hygiene, documents, the exercise generator) say the same on any stack and stay in
+# `make test`; the unfilled exercises' check failures are the `stub` case of every tests/test_checks_*.py.
 COMPAT_TESTS := tests/test_checks_*.py tests/test_session.py tests/test_costs.py tests/test_data.py \
-  tests/test_data_audio.py tests/test_plots.py
+  tests/test_data_audio.py tests/test_plots.py tests/test_quiz.py
 
 .PHONY: help python-check venv dev-venv compat-venv lab work save update check test test-compat browser-test screenshots \
-	exercises release grading-test notebooks colab quiz-bank benchmark lint clean
+	exercises release grading-test notebooks colab quiz-bank drill benchmark lint clean
 
 help:
 	@echo "Learners:"
@@ -39,6 +39,7 @@ help:
 	@echo "  make check      run your work/ notebooks headless and list each task's ✓ or ✗ (UNIT=09 for one)"
 	@echo "  make save       save your work/ in its own history (git -C work log shows it)"
 	@echo "  make update     update the course; whatever you ran or wrote is kept"
+	@echo "  make drill      a timed 確認テスト drill in the terminal, 72 s per question (UNITS=\"5 6 7\" N=20 SEED=7)"
 	@echo "Instructors:"
 	@echo "  make test       set up .venv-dev (first time) and run the whole validation"
 	@echo "  make test-compat  the checks' tests and the solutions on the oldest supported TensorFlow/Keras (.venv-compat)"
@@ -47,7 +48,7 @@ help:
 	@echo "  make grading-test  opt-in: generate and autograde all 11 units with three submissions each"
 	@echo "  make notebooks  re-run notebooks/ and solutions/ in full mode to refresh their stored outputs"
 	@echo "  make colab      add or update every notebook's Open-in-Colab badge and Colab install cell"
-	@echo "  make quiz-bank  collect every walkthrough's 確認テスト into docs/kakunin_test_bank.md"
+	@echo "  make quiz-bank  write the walkthroughs' 確認テスト sections and docs/kakunin_test_bank.md from the questions files"
 	@echo "  make benchmark  time every notebook in full and FAST mode -> docs/benchmark.md"
 	@echo "  make lint       ruff on the helper package, tools, tests and notebooks"
 	@echo "  make browser-test  opt-in: a learner's exercise in JupyterLab in headless Chromium"
@@ -81,6 +82,12 @@ lab: venv work
 work: python-check
 	@$(PY) tools/learner.py --work $(WORK) copies
 
+# A timed drill of the 確認テスト in the terminal (docs/drill.ipynb is the notebook's): UNITS="5 6 7" for some units.
+UNITS ?=
+N ?= 20
+drill: venv
+	@$(VENV)/bin/python -m cnn_course.quiz $(UNITS) -n $(N) $(if $(SEED),--seed $(SEED))
+
 save: python-check
 	@$(PY) tools/learner.py --work $(WORK) save $(if $(MESSAGE),"$(MESSAGE)")
 
@@ -92,7 +99,7 @@ check: venv
 	@TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0 $(VENV)/bin/python tools/self_check.py $(WORK) $(UNIT)
 
 test: dev-venv
-	CNN_COURSE_FAST=1 $(DEV_VENV)/bin/python -m pytest tests notebooks solutions --ignore=tests/browser \
+	CNN_COURSE_FAST=1 $(DEV_VENV)/bin/python -m pytest tests notebooks solutions docs/drill.ipynb --ignore=tests/browser \
 	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -n $(TEST_WORKERS) --dist loadscope --durations=8 $(TEST_ARGS)
 

@@ -13,8 +13,11 @@ def test_quiz_bank_is_up_to_date(root):
 
 
 def test_every_walkthrough_contributes_answered_questions(root):
+    """A unit still without a questions file (tests/test_quiz.py checks those) has older, proven questions."""
     tool = load_tool("quiz_bank")
     for path in sorted((root / "notebooks").glob("*.ipynb")):
+        if tool.unit_questions(path) is not None:
+            continue
         found = tool.questions(path)
         assert len(found) >= 3, f"{path.name}: the 確認テスト needs at least three questions"
         assert [number for number, *_ in found] == list(range(1, len(found) + 1))

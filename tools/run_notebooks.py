@@ -1,6 +1,6 @@
 """Re-run walkthroughs and solutions top to bottom in full mode and store their outputs.
 
-    python tools/run_notebooks.py                      # every notebook in notebooks/ and solutions/
+    python tools/run_notebooks.py                      # every notebook in notebooks/, solutions/ and docs/
     python tools/run_notebooks.py notebooks/09_densenet.ipynb
 
 Stored outputs are what nbval compares and what learners read, so they always
@@ -17,7 +17,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ("notebooks", "solutions")
+FOLDERS = ("notebooks", "solutions", "docs")  # docs: the drill (docs/drill.ipynb)
 
 
 def run(path, fast=False, timeout=900):
