@@ -171,8 +171,8 @@ def ops_vgg16(input_shape=(224, 224, 3), n_classes=1000):
     for i, (filters, n_convs) in enumerate(VGG16_CONFIG):
         x = vgg_block(x, filters, n_convs, name=f"stage{i}")
     x = ops.reshape(x, (-1, int(np.prod(x.shape[1:]))))
-    for units in (4096, 4096):
-        x = ops.relu(layers.Dense(units, name=f"hidden{units}_{id(x) % 97}")(x))
+    for j, units in enumerate((4096, 4096)):
+        x = ops.relu(layers.Dense(units, name=f"hidden{units}_{j}")(x))
     return keras.Model(inputs, ops.softmax(layers.Dense(n_classes)(x)))
 
 
@@ -214,7 +214,12 @@ def test_vgg16_accepts_correct_answers(capsys):
     accepts(check.vgg16, vgg16_with(block=block_with(relu_layer=layers.ReLU, pool_strides=None)), capsys)
 
 
-# -- Task 3 · receptive_field --------------------------------------------------------------
+# -- receptive_field, conv_stack_weights, small_vgg: Tasks 3, 4 and 6 before #15 --------------------
+# Their checks stay for learners' copies of earlier releases; the current notebook has other tasks there.
+def formula_field(n_layers, k=3):
+    return 1 + n_layers * (k - 1)
+
+
 def simulated(n_layers, k=3):
     """Another correct answer: grow the input until n 'valid' k×k convolutions leave one output."""
     size = 1
@@ -250,7 +255,7 @@ def test_receptive_field_rejects(mistake):
 
 
 def test_receptive_field_accepts_correct_answers(capsys):
-    accepts(check.receptive_field, SOLUTION["receptive_field"], capsys)
+    accepts(check.receptive_field, formula_field, capsys)
     accepts(check.receptive_field, simulated, capsys)
     accepts(check.receptive_field, recursive, capsys)
     accepts(check.receptive_field, lambda n_layers, k=3, **extra: np.int64(sum([k - 1] * n_layers, 1)), capsys)
@@ -275,7 +280,6 @@ def test_the_checks_receptive_field_agrees_with_a_probe():
         assert rows.size == check.stacked_receptive_field(n, k)
 
 
-# -- Task 4 · conv_stack_weights -------------------------------------------------------------
 def counted_by_keras(n_layers, k, c):
     layer = layers.Conv2D(c, k, use_bias=False)
     layer.build((None, k, k, c))
@@ -304,7 +308,7 @@ def test_conv_stack_weights_rejects(mistake):
 
 
 def test_conv_stack_weights_accepts_correct_answers(capsys):
-    accepts(check.conv_stack_weights, SOLUTION["conv_stack_weights"], capsys)
+    accepts(check.conv_stack_weights, lambda n_layers, k, c: n_layers * k * k * c * c, capsys)
     accepts(check.conv_stack_weights, counted_by_keras, capsys)
     accepts(check.conv_stack_weights, lambda n_layers, k, c: n_layers * (k * c) ** 2, capsys)
     accepts(check.conv_stack_weights, lambda n, k, c: np.int64(sum(k * k * c * c for _ in range(n))), capsys)
@@ -360,7 +364,7 @@ def test_drill_accepts_correct_answers(capsys):
     accepts(run_drill, by_formula, capsys)
 
 
-# -- Task 6 · small_vgg ----------------------------------------------------------------------------
+# -- small_vgg (Task 6 before #15; its check stays for earlier copies) ---------------------------------
 def small_with(
     blocks=((16, 2), (32, 2)),
     block=None,
@@ -437,7 +441,7 @@ def test_small_vgg_rejects(mistake):
 
 
 def test_small_vgg_accepts_correct_answers(capsys):
-    accepts(check.small_vgg, SOLUTION["small_vgg"], capsys)
+    accepts(check.small_vgg, small_with(), capsys)
     accepts(check.small_vgg, small_with(block=block_with(relu_layer=layers.ReLU), dropout=0.5), capsys)
     accepts(check.small_vgg, small_with(block=ops_block), capsys)
     accepts(check.small_vgg, ops_small_vgg, capsys)
@@ -449,3 +453,326 @@ def test_the_check_counts_calls_of_the_learners_own_block_without_changing_it():
     assert spied((32, 32, 3), 3).count_params() == answer((32, 32, 3), 3).count_params()
     assert len(calls) == 5
     assert answer.__closure__[answer.__code__.co_freevars.index("vgg_block")].cell_contents is SOLUTION["vgg_block"]
+
+
+# -- Task 3 · receptive_field_of -------------------------------------------------------------
+def field_from_the_top(stack):
+    """Backwards from one output: each layer needs (r − 1)·s + k inputs for r outputs."""
+    field = 1
+    for kernel, stride in reversed(stack):
+        field = (field - 1) * stride + kernel
+    return field
+
+
+def field_with_numpy(stack):
+    if not stack:
+        return 1
+    kernels, strides = np.array(stack).T
+    steps = np.concatenate([[1], np.cumprod(strides)[:-1]])
+    return np.int64(1 + np.sum((kernels - 1) * steps))
+
+
+def field_recursive(stack):
+    if not stack:
+        return 1
+    (kernel, stride), rest = stack[0], stack[1:]
+    return kernel + (field_recursive(rest) - 1) * stride
+
+
+def field_with(**variant):
+    return lambda stack: check.field_variant(stack, **variant)
+
+
+FIELD_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "strides ignored: 1 + Σ(k − 1)": (lambda stack: 1 + sum(k - 1 for k, _ in stack), "product of the strides"),
+    "a layer's own stride counted": (field_with(own_stride=True), "its own stride does not"),
+    "strides of the later layers": (field_with(later_strides=True), "not after it"),
+    "off by one: no initial pixel": (field_with(one=0), "off by one"),
+    "adds k, not k − 1": (field_with(kernel_minus=0), "not k"),
+    "pairs read as (stride, kernel)": (field_with(swap=True), "(kernel, stride), in that order"),
+    "kernels multiplied": (lambda stack: int(np.prod([k for k, _ in stack])), "kernels do not multiply"),
+    "returns a float": (lambda stack: float(field_from_the_top(stack)), "whole number"),
+    "0 for an empty stack": (lambda stack: field_from_the_top(stack) if stack else 0, "its own input pixel"),
+    "the total stride, not the field": (lambda stack: int(np.prod([s for _, s in stack])), "how far one output"),
+    "the output-to-input recurrence run over the list from the input": (
+        check.field_recurrence_forwards,
+        "reversed list",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(FIELD_MISTAKES))
+def test_receptive_field_of_rejects(mistake):
+    answer, fragment = FIELD_MISTAKES[mistake]
+    rejects(check.receptive_field_of, answer, "Task 3", fragment)
+
+
+def test_receptive_field_of_accepts_correct_answers(capsys):
+    accepts(check.receptive_field_of, SOLUTION["receptive_field_of"], capsys)
+    for answer in (field_from_the_top, field_with_numpy, field_recursive, check.field_by_output_size):
+        accepts(check.receptive_field_of, answer, capsys)
+
+
+def test_the_checks_field_agrees_with_a_gradient_probe():
+    # one output of convolutions and max poolings ('valid'): the input pixels with a non-zero gradient
+    import tensorflow as tf
+
+    for stack in [((3, 1), (2, 2), (3, 1)), ((5, 1), (2, 2), (3, 2)), ((3, 3), (3, 1))]:
+        side = check.field_by_output_size(stack)
+        inputs = keras.Input((side + 6, side + 6, 1))
+        x = inputs
+        for k, s in stack:
+            x = layers.Conv2D(1, k, strides=s, use_bias=False, kernel_initializer="ones")(x)
+        model = keras.Model(inputs, x)
+        image = tf.ones((1, side + 6, side + 6, 1))
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            corner = model(image)[0, 0, 0, 0]
+        rows = np.flatnonzero(np.abs(tape.gradient(corner, image)[0, :, 0, 0].numpy()) > 0)
+        assert rows.size == side and rows[0] == 0
+    assert check.field_by_output_size(check.VGG16_STACK) == 212  # block5_pool; block5_conv3: 196
+
+
+# -- Task 4 · vgg_params ------------------------------------------------------------------------
+def params_built_by_keras(config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096)):
+    """Another correct answer: Keras counts each layer, built on its input shape."""
+    return check.params_by_keras(tuple(map(tuple, config)), tuple(input_shape), n_classes, tuple(fc_units))
+
+
+def params_per_layer(config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096)):
+    """A list of (inputs, outputs, weights per pair) per layer, summed at the end; NumPy integers."""
+    h, w, c = input_shape
+    counts = []
+    for filters, n in config:
+        counts += [(c if i == 0 else filters, filters, 9) for i in range(n)]
+        c = filters
+        h, w = h // 2, w // 2
+    sizes = [h * w * c, *fc_units, n_classes]
+    counts += [(a, b, 1) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    return np.sum([area * a * b + b for a, b, area in counts], dtype=np.int64)
+
+
+def params_with(**mistake):
+    def answer(config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096)):
+        return check.params_by_formula(config, input_shape, n_classes, fc_units, **mistake)
+
+    return answer
+
+
+PARAMS_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "no biases": (params_with(bias=False), "biases"),
+    "k instead of k·k": (params_with(kernel_area=3), "9 weights"),
+    "every conv from filters to filters": (params_with(chain_channels=False), "block's first convolution reads"),
+    "every block from the image's channels": (params_with(carry_blocks=False), "not the image's"),
+    "one pooling too many": (params_with(halvings=6), "one pooling per block"),
+    "no pooling counted": (params_with(halvings=0), "the poolings halve the map"),
+    "always five poolings": (params_with(halvings=5), "not always 5"),
+    "Flatten counted as C inputs (as GAP)": (params_with(flat_channels_only=True), "not C"),
+    "no classifier layer": (params_with(last_layer=False), "add the classifier"),
+    "3 input channels hard-coded": (
+        lambda config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096): check.params_by_formula(
+            config, (*input_shape[:2], 3), n_classes, fc_units
+        ),
+        "input_shape[-1]",
+    ),
+    "1000 classes hard-coded": (
+        lambda config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096): check.params_by_formula(
+            config, input_shape, 1000, fc_units
+        ),
+        "n_classes units",
+    ),
+    "fc_units ignored": (
+        lambda config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096): check.params_by_formula(
+            config, input_shape, n_classes, (4096, 4096)
+        ),
+        "fc_units",
+    ),
+    "returns a float": (lambda *a, **k: float(params_per_layer(*a, **k)), "whole number"),
+    "other defaults": (
+        lambda config, input_shape=(32, 32, 3), n_classes=10, fc_units=(4096, 4096): params_per_layer(
+            config, input_shape, n_classes, fc_units
+        ),
+        "the defaults are",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(PARAMS_MISTAKES))
+def test_vgg_params_rejects(mistake):
+    answer, fragment = PARAMS_MISTAKES[mistake]
+    rejects(check.vgg_params, answer, "Task 4", fragment)
+
+
+def test_vgg_params_accepts_correct_answers(capsys):
+    accepts(check.vgg_params, SOLUTION["vgg_params"], capsys)
+    accepts(check.vgg_params, params_built_by_keras, capsys)
+    accepts(check.vgg_params, params_per_layer, capsys)
+    accepts(check.vgg_params, params_with(), capsys)
+
+
+@pytest.mark.parametrize(
+    "config, input_shape, n_classes, fc_units",
+    [(((5, 1), (7, 3), (9, 2)), (40, 24, 2), 3, (11, 13)), (((6, 2), (10, 1)), (21, 35, 3), 4, ())],
+)
+def test_the_checks_count_is_keras_count(config, input_shape, n_classes, fc_units):
+    model = vgg16_with(config=config, head=fc_units)(input_shape, n_classes)
+    assert model.count_params() == check.params_by_keras(config, input_shape, n_classes, fc_units)
+    assert model.count_params() == check.params_by_formula(config, input_shape, n_classes, fc_units)
+
+
+def test_the_checks_vgg16_count_is_keras_applications():
+    small = keras.applications.VGG16(weights=None, input_shape=(32, 48, 3), classes=7)
+    assert small.count_params() == check.params_by_keras(check.VGG16_CONFIG, (32, 48, 3), 7, check.VGG16_FC)
+
+
+# -- Task 6 · fully_convolutional -------------------------------------------------------------------
+def fcn_with(
+    order="hwc",
+    bias=True,
+    first_activation=None,
+    last_activation=None,
+    padding="valid",
+    fixed=False,
+    feature=lambda layer: layer,
+    pooling=True,
+):
+    """A fully convolutional copy, with one of the usual mistakes."""
+
+    def answer(model):
+        shape = model.inputs[0].shape[1:]
+        inputs = keras.Input(tuple(shape) if fixed else (None, None, shape[-1]))
+        x = inputs
+        denses = [layer for layer in model.layers if isinstance(layer, layers.Dense)]
+        h, w, c = model.get_layer("flatten").input.shape[1:]
+        for layer in model.layers[1:]:
+            if isinstance(layer, layers.Conv2D) or pooling and isinstance(layer, layers.MaxPooling2D):
+                x = feature(layer)(x)
+        window = (h, w)
+        for i, dense in enumerate(denses):
+            kernel, b = dense.get_weights()
+            if i == 0 and order == "chw":
+                kernel = kernel.reshape(c, h, w, -1).transpose(1, 2, 0, 3)
+            elif i == 0 and order == "whc":
+                kernel = kernel.reshape(w, h, c, -1).transpose(1, 0, 2, 3)
+            activation = dense.activation
+            if i == 0 and first_activation is not None:
+                activation = first_activation
+            if i == len(denses) - 1 and last_activation is not None:
+                activation = last_activation
+            conv = layers.Conv2D(dense.units, window, padding=padding if i == 0 else "valid", activation=activation)
+            x = conv(x)
+            conv.set_weights([kernel.reshape(conv.kernel.shape), b if bias else np.zeros_like(b)])
+            window = (1, 1)
+        return keras.Model(inputs, x)
+
+    return answer
+
+
+def fcn_fresh_weights(model):
+    """The right layers, but new random weights for the convolutions that replace the Dense layers."""
+    inputs = keras.Input((None, None, model.inputs[0].shape[-1]))
+    x = inputs
+    h, w, _ = model.get_layer("flatten").input.shape[1:]
+    window = (h, w)
+    for layer in model.layers[1:]:
+        if isinstance(layer, layers.Dense):
+            x = layers.Conv2D(layer.units, window, activation=layer.activation, bias_initializer="ones")(x)
+            window = (1, 1)
+        elif not isinstance(layer, layers.Flatten):
+            x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def fcn_gap(model):
+    """Global average pooling in place of the window convolution: runs on any size, computes something else."""
+    inputs = keras.Input((None, None, model.inputs[0].shape[-1]))
+    x = inputs
+    for layer in model.layers[1:]:
+        if isinstance(layer, layers.Flatten):
+            x = layers.GlobalAveragePooling2D()(x)
+            x = layers.Reshape((1, 1, -1))(x)
+        elif isinstance(layer, layers.Dense):
+            kernel, b = layer.get_weights()
+            n_in = x.shape[-1]
+            conv = layers.Conv2D(layer.units, 1, activation=layer.activation)
+            x = conv(x)
+            conv.set_weights([kernel[:n_in].reshape(1, 1, n_in, -1), b])
+        else:
+            x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def fcn_sequential(model):
+    """A keras.Sequential of the model's own layers and new convolutions, weights copied after building."""
+    h, w, c = model.get_layer("flatten").input.shape[1:]
+    features = [layer for layer in model.layers[1:] if isinstance(layer, (layers.Conv2D, layers.MaxPooling2D))]
+    denses = [layer for layer in model.layers if isinstance(layer, layers.Dense)]
+    convs = [
+        layers.Conv2D(d.units, (h, w) if i == 0 else 1, activation=d.activation, name=f"dense_as_conv{i}")
+        for i, d in enumerate(denses)
+    ]
+    net = keras.Sequential([keras.Input((None, None, model.inputs[0].shape[-1])), *features, *convs])
+    for conv, dense in zip(convs, denses, strict=True):
+        kernel, b = dense.get_weights()
+        conv.set_weights([np.reshape(kernel, conv.kernel.shape), b])
+    return net
+
+
+def fcn_ops(model):
+    """Linear convolutions, then keras.ops.relu / keras.ops.softmax; kernels via keras.ops.reshape."""
+    inputs = keras.Input((None, None, model.inputs[0].shape[-1]))
+    x = inputs
+    shape = model.get_layer("flatten").input.shape[1:3]
+    first = True
+    for layer in model.layers[1:]:
+        if isinstance(layer, layers.Dense):
+            conv = layers.Conv2D(layer.units, tuple(shape) if first else (1, 1))
+            x = conv(x)
+            conv.kernel.assign(ops.reshape(layer.kernel, conv.kernel.shape))
+            conv.bias.assign(layer.bias)
+            last = layer is model.layers[-1]
+            x = ops.softmax(x, axis=-1) if last else ops.relu(x)
+            first = False
+        elif not isinstance(layer, layers.Flatten):
+            x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def clone_of(layer):
+    """A copy of a layer from its config, with its weights set once it is built."""
+    twin = layer.__class__.from_config(layer.get_config())
+    twin.build(layer.input.shape)
+    twin.set_weights(layer.get_weights())
+    return twin
+
+
+FCN_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "kernel reshaped channels first (c, h, w)": (fcn_with(order="chw"), "channels fastest"),
+    "kernel reshaped columns first (w, h)": (fcn_with(order="whc"), "rows come first"),
+    "biases left at zero": (fcn_with(bias=False), "bias too"),
+    "no ReLU after the first convolution": (fcn_with(first_activation="linear"), "keep each hidden layer's ReLU"),
+    "no softmax at the end": (fcn_with(last_activation="linear"), "end with a softmax"),
+    "softmax over a spatial axis": (fcn_with(last_activation=lambda z: ops.softmax(z, axis=1)), "last axis"),
+    "padding 'same' in the window convolution": (fcn_with(padding="same"), "padding='valid'"),
+    "input shape kept fixed": (fcn_with(fixed=True), "any height and width"),
+    "new random weights": (fcn_fresh_weights, "copy each Dense layer's weights"),
+    "global average pooling instead of the window": (fcn_gap, "averages the positions away"),
+    "poolings left out": (fcn_with(pooling=False), "the poolings too"),
+    "returns the classifier itself": (lambda model: model, "input shape"),
+    "returns the output tensor": (lambda model: fcn_with()(model).outputs[0], "keras.Model"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(FCN_MISTAKES))
+def test_fully_convolutional_rejects(mistake):
+    answer, fragment = FCN_MISTAKES[mistake]
+    rejects(check.fully_convolutional, answer, "Task 6", fragment)
+
+
+def test_fully_convolutional_accepts_correct_answers(capsys):
+    accepts(check.fully_convolutional, SOLUTION["fully_convolutional"], capsys)
+    for answer in (fcn_with(), fcn_sequential, fcn_ops, fcn_with(feature=clone_of)):
+        accepts(check.fully_convolutional, answer, capsys)
