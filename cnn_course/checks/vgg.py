@@ -1,4 +1,5 @@
-"""Checks for unit 05 (VGG): the VGG block, VGG16, receptive fields, weight counts, a drill, a small VGG.
+"""Checks for unit 05 (VGG): the VGG block, VGG16, the receptive field of a stack with strides, a VGG's
+parameters from its configuration, a drill, VGG's classifier as convolutions.
 
 The block and the models are compared with a reference built from the task's
 specification (``cnn_course.checks.compare``): same random weights, same random
@@ -6,8 +7,13 @@ inputs, same outputs, in two configurations chosen so that coincidences cannot
 hold (odd channel counts, non-square inputs). The models must be built from the
 learner's own ``vgg_block``: the check counts its calls, so returning
 ``keras.applications.VGG16`` does not pass. Receptive fields come from the
-output-size formula, weight counts from built ``Conv2D`` layers. No check
-carries a copy of the solution's code.
+output-size formula, parameter counts from built Keras layers; the fully
+convolutional model is compared with the given classifier applied
+to every window of its last map. No check carries a copy of the solution's code.
+
+``receptive_field``, ``conv_stack_weights`` and ``small_vgg`` were Tasks 3, 4 and 6
+until the exercise was reworked (#15); their checks stay, unchanged, for
+learners' copies of earlier releases.
 """
 
 import functools
