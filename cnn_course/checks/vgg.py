@@ -450,7 +450,9 @@ def field_recurrence_forwards(stack):
 
 
 def _field_hint(stack, got):
-    ones = sum(1 for _ in stack)
+    """The hint of the usual mistake that gives `got` (FIELD_CASES's first stack tells them all apart)."""
+    if not stack:
+        return "with no layer at all, an output is its own input pixel: 1"
     variants = {
         field_recurrence_forwards(stack): "multiply by the strides of the layers before each layer (nearer the "
         "input), not after it; r ← (r − 1)·s + k holds from the output back to the input, over the reversed list",
@@ -469,8 +471,6 @@ def _field_hint(stack, got):
         int(np.prod([k for k, _ in stack])): "kernels do not multiply: each layer adds (k − 1) × the strides before it",
     }
     variants.pop(field_by_output_size(stack), None)
-    if not ones:
-        return "with no layer at all, an output is its own input pixel: 1"
     return variants.get(got, "walk from the input: each layer adds (k − 1) × the product of the strides before it")
 
 
