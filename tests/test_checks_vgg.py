@@ -455,83 +455,92 @@ def test_the_check_counts_calls_of_the_learners_own_block_without_changing_it():
     assert answer.__closure__[answer.__code__.co_freevars.index("vgg_block")].cell_contents is SOLUTION["vgg_block"]
 
 
-# -- Task 3 · receptive_field_of -------------------------------------------------------------
-def field_from_the_top(stack):
-    """Backwards from one output: each layer needs (r − 1)·s + k inputs for r outputs."""
-    field = 1
-    for kernel, stride in reversed(stack):
-        field = (field - 1) * stride + kernel
-    return field
+# -- Task 3 · field_span -------------------------------------------------------------------------
+def span_by_jump(stack, index):
+    """Forwards: the product of the strides so far, the padding moved back in input pixels, the field."""
+    jump, offset, field = 1, 0, 1
+    for kernel, stride, padding in stack:
+        offset += padding * jump
+        field += (kernel - 1) * jump
+        jump *= stride
+    first = index * jump - offset
+    return first, first + field - 1
 
 
-def field_with_numpy(stack):
+def span_with_numpy(stack, index):
     if not stack:
-        return 1
-    kernels, strides = np.array(stack).T
-    steps = np.concatenate([[1], np.cumprod(strides)[:-1]])
-    return np.int64(1 + np.sum((kernels - 1) * steps))
+        return np.int64(index), np.int64(index)
+    k, s, p = np.array(stack).T
+    before = np.concatenate([[1], np.cumprod(s)[:-1]])
+    first = index * np.prod(s) - np.sum(p * before)
+    return first, first + np.sum((k - 1) * before)
 
 
-def field_recursive(stack):
+def span_recursive(stack, index):
     if not stack:
-        return 1
-    (kernel, stride), rest = stack[0], stack[1:]
-    return kernel + (field_recursive(rest) - 1) * stride
+        return index, index
+    *rest, (k, s, p) = stack
+    first, _ = span_recursive(rest, index * s - p)
+    _, last = span_recursive(rest, index * s - p + k - 1)
+    return [first, last]
 
 
-def field_with(**variant):
-    return lambda stack: check.field_variant(stack, **variant)
+def variant(position):
+    return lambda stack, index: check.span_variants(stack, index)[position][0]
 
 
-FIELD_MISTAKES = {
+SPAN_MISTAKES = {
     "stub": (stub, "not written yet"),
-    "strides ignored: 1 + Σ(k − 1)": (lambda stack: 1 + sum(k - 1 for k, _ in stack), "product of the strides"),
-    "a layer's own stride counted": (field_with(own_stride=True), "its own stride does not"),
-    "strides of the later layers": (field_with(later_strides=True), "not after it"),
-    "off by one: no initial pixel": (field_with(one=0), "off by one"),
-    "adds k, not k − 1": (field_with(kernel_minus=0), "not k"),
-    "pairs read as (stride, kernel)": (field_with(swap=True), "(kernel, stride), in that order"),
-    "kernels multiplied": (lambda stack: int(np.prod([k for k, _ in stack])), "kernels do not multiply"),
-    "returns a float": (lambda stack: float(field_from_the_top(stack)), "whole number"),
-    "0 for an empty stack": (lambda stack: field_from_the_top(stack) if stack else 0, "its own input pixel"),
-    "the total stride, not the field": (lambda stack: int(np.prod([s for _, s in stack])), "how far one output"),
-    "the output-to-input recurrence run over the list from the input": (
-        check.field_recurrence_forwards,
-        "reversed list",
+    "padding ignored": (variant(0), "count the padding"),
+    "padding not scaled by the strides before": (variant(1), "in its own input's pixels"),
+    "padding scaled by the layer's own stride": (variant(2), "not by its own"),
+    "padding added, not subtracted": (variant(3), "not forward"),
+    "returns (first, size)": (variant(4), "not the first and the size"),
+    "last pixel one too far": (variant(5), "off by one"),
+    "index ignored": (variant(6), "the span moves with the output"),
+    "the recurrence from the input": (variant(7), "walk the list reversed"),
+    "centred on index × jump": (variant(8), "not centred"),
+    "returns floats": (
+        lambda stack, index: tuple(float(v) for v in check.span_by_following(stack, index)),
+        "two whole",
     ),
+    "returns the size only": (lambda stack, index: check._jump_offset_field(stack)[2], "two whole numbers"),
+    "(last, first)": (lambda stack, index: check.span_by_following(stack, index)[::-1], "follow output i back"),
 }
 
 
-@pytest.mark.parametrize("mistake", list(FIELD_MISTAKES))
-def test_receptive_field_of_rejects(mistake):
-    answer, fragment = FIELD_MISTAKES[mistake]
-    rejects(check.receptive_field_of, answer, "Task 3", fragment)
+@pytest.mark.parametrize("mistake", list(SPAN_MISTAKES))
+def test_field_span_rejects(mistake):
+    answer, fragment = SPAN_MISTAKES[mistake]
+    rejects(check.field_span, answer, "Task 3", fragment)
 
 
-def test_receptive_field_of_accepts_correct_answers(capsys):
-    accepts(check.receptive_field_of, SOLUTION["receptive_field_of"], capsys)
-    for answer in (field_from_the_top, field_with_numpy, field_recursive, check.field_by_output_size):
-        accepts(check.receptive_field_of, answer, capsys)
+def test_field_span_accepts_correct_answers(capsys):
+    accepts(check.field_span, SOLUTION["field_span"], capsys)
+    for answer in (span_by_jump, span_with_numpy, span_recursive, check.span_by_following):
+        accepts(check.field_span, answer, capsys)
 
 
-def test_the_checks_field_agrees_with_a_gradient_probe():
-    # one output of convolutions and max poolings ('valid'): the input pixels with a non-zero gradient
+def test_the_checks_span_agrees_with_a_keras_gradient():
+    # input pixels with a non-zero gradient for one output of zero-padded convolutions (ones kernels)
     import tensorflow as tf
 
-    for stack in [((3, 1), (2, 2), (3, 1)), ((5, 1), (2, 2), (3, 2)), ((3, 3), (3, 1))]:
-        side = check.field_by_output_size(stack)
-        inputs = keras.Input((side + 6, side + 6, 1))
+    for stack, index in [(((3, 1, 1), (2, 2, 0), (3, 2, 1)), 2), (((5, 1, 2), (3, 3, 1), (3, 1, 1)), 3)]:
+        size = 40
+        inputs = keras.Input((size, 1, 1))
         x = inputs
-        for k, s in stack:
-            x = layers.Conv2D(1, k, strides=s, use_bias=False, kernel_initializer="ones")(x)
+        for k, s, p in stack:
+            x = layers.ZeroPadding2D(((p, p), (0, 0)))(x)
+            x = layers.Conv2D(1, (k, 1), strides=(s, 1), use_bias=False, kernel_initializer="ones")(x)
         model = keras.Model(inputs, x)
-        image = tf.ones((1, side + 6, side + 6, 1))
+        image = tf.ones((1, size, 1, 1))
         with tf.GradientTape() as tape:
             tape.watch(image)
-            corner = model(image)[0, 0, 0, 0]
-        rows = np.flatnonzero(np.abs(tape.gradient(corner, image)[0, :, 0, 0].numpy()) > 0)
-        assert rows.size == side and rows[0] == 0
-    assert check.field_by_output_size(check.VGG16_STACK) == 212  # block5_pool; block5_conv3: 196
+            out = model(image)[0, index, 0, 0]
+        rows = np.flatnonzero(np.abs(tape.gradient(out, image)[0, :, 0, 0].numpy()) > 0)
+        first, last = check.span_by_following(stack, index)
+        assert (rows[0], rows[-1]) == (max(first, 0), min(last, size - 1)) and first >= 0
+    assert check.span_by_following(check.VGG16_STACK, 0) == (-90, 121)  # 212 pixels, 90 of them padding
 
 
 # -- Task 4 · vgg_params ------------------------------------------------------------------------

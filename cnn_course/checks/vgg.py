@@ -1,15 +1,16 @@
-"""Checks for unit 05 (VGG): the VGG block, VGG16, the receptive field of a stack with strides, a VGG's
-parameters from its configuration, a drill, VGG's classifier as convolutions.
+"""Checks for unit 05 (VGG): the VGG block, VGG16, which input pixels one output sees (padding included), a
+VGG's parameters from its configuration, a drill, VGG's classifier as convolutions.
 
 The block and the models are compared with a reference built from the task's
 specification (``cnn_course.checks.compare``): same random weights, same random
 inputs, same outputs, in two configurations chosen so that coincidences cannot
 hold (odd channel counts, non-square inputs). The models must be built from the
 learner's own ``vgg_block``: the check counts its calls, so returning
-``keras.applications.VGG16`` does not pass. Receptive fields come from the
-output-size formula, parameter counts from built Keras layers; the fully
-convolutional model is compared with the given classifier applied
-to every window of its last map. No check carries a copy of the solution's code.
+``keras.applications.VGG16`` does not pass. The span of input pixels one
+output reads comes from following that output back through the layers,
+parameter counts from built Keras layers; the fully convolutional model is
+compared with the given classifier applied to every window of its last map.
+No check carries a copy of the solution's code.
 
 ``receptive_field``, ``conv_stack_weights`` and ``small_vgg`` were Tasks 3, 4 and 6
 until the exercise was reworked (#15); their checks stay, unchanged, for
@@ -389,100 +390,110 @@ def small_vgg(fn):
             compare_model(t, model, config, SMALL_VGG_INPUT, what, blocks, head)
 
 
-# -- Task 3 (since #15) · receptive_field_of: a stack with strides ------------------------------
-VGG16_STACK = tuple(pair for _, n in VGG16_CONFIG for pair in [(3, 1)] * n + [(2, 2)])  # block1_conv1 … block5_pool
+# -- Task 3 (since #15) · field_span: which input pixels one output sees, padding included --------
+VGG16_STACK = tuple(t for _, n in VGG16_CONFIG for t in [(3, 1, 1)] * n + [(2, 2, 0)])  # block1_conv1 … block5_pool
 
 
-def field_by_output_size(stack):
-    """The smallest input that the stack of 'valid' (kernel, stride) windows reduces to one output.
-
-    Each layer gives floor((n − k) / s) + 1 outputs from n inputs (unit 01's formula): the smallest
-    input with one output is the side of one output's receptive field.
-    """
-
-    def outputs(size):
-        for k, s in stack:
-            if size < k:
-                return 0
-            size = (size - k) // s + 1
-        return size
-
-    size = 1
-    while outputs(size) < 1:
-        size += 1
-    return size
+def span_by_following(stack, index):
+    """Follow output `index` of the last layer back to the input: outputs lo … hi of a (kernel, stride, padding)
+    layer read its input positions lo·s − p … hi·s − p + k − 1 (below 0 or past the end: its zero padding)."""
+    lo = hi = index
+    for k, s, p in reversed(stack):
+        lo, hi = lo * s - p, hi * s - p + k - 1
+    return lo, hi
 
 
-def field_variant(stack, own_stride=False, later_strides=False, one=1, kernel_minus=1, swap=False):
-    """1 + Σ (k − 1) · (strides before the layer), and the usual ways to get it wrong."""
-    if swap:
-        stack = [(s, k) for k, s in stack]
-    total, jump = one, 1
-    strides = [s for _, s in stack]
-    for i, (k, s) in enumerate(stack):
-        step = int(np.prod(strides[i + 1 :])) if later_strides else jump * (s if own_stride else 1)
-        total += (k - kernel_minus) * step
+def _jump_offset_field(stack, own_stride=False):
+    """(product of strides, Σ padding × strides before, receptive field) of a stack."""
+    jump, offset, field = 1, 0, 1
+    for k, s, p in stack:
+        offset += p * jump * (s if own_stride else 1)
+        field += (k - 1) * jump
         jump *= s
-    return total
+    return jump, offset, field
 
 
-FIELD_CASES = (  # the first tells the usual mistakes apart: each gives its own wrong number
-    ((3, 1), (2, 2), (5, 1)),
-    ((3, 1), (2, 2), (3, 1)),
-    ((3, 1), (3, 1)),
-    ((2, 2), (3, 1)),
-    ((7, 2), (3, 2), (3, 1)),
-    ((5, 1), (2, 2), (2, 2), (3, 1), (3, 1)),
-    ((3, 3), (3, 3), (1, 1)),
-    ((2, 2), (2, 2), (2, 2)),
-    ((4, 1),),
-    (),
-    VGG16_STACK,
+def span_variants(stack, index):
+    """The usual wrong answers for `field_span(stack, index)`, with the hint each one calls for."""
+    jump, offset, field = _jump_offset_field(stack)
+    own = _jump_offset_field(stack, own_stride=True)[1]
+    start = index * jump - offset
+    lo = hi = index
+    for k, s, p in stack:  # the recurrence run over the list from the input
+        lo, hi = lo * s - p, hi * s - p + k - 1
+    unscaled = index * jump - sum(p for *_, p in stack)
+    return [
+        (
+            span_by_following([(k, s, 0) for k, s, _ in stack], index),
+            "count the padding: output 0 of a 'same' "
+            "convolution reads p pixels before the image, so every padded layer moves the span back",
+        ),
+        (
+            (unscaled, unscaled + field - 1),
+            "a layer's padding is in its own input's pixels: multiply it by the strides of the layers before it",
+        ),
+        (
+            (index * jump - own, index * jump - own + field - 1),
+            "multiply a layer's padding by the strides before it, not by its own",
+        ),
+        (
+            (index * jump + offset, index * jump + offset + field - 1),
+            "padding moves the span back (towards negative positions), not forward",
+        ),
+        ((start, field), "return the first and the last pixel, not the first and the size"),
+        ((start, start + field), "off by one: the last pixel is first + receptive field − 1"),
+        (
+            span_by_following(stack, 0),
+            "the span moves with the output: output i starts i × (product of all strides) further",
+        ),
+        ((lo, hi), "follow the output back from the last layer to the first: walk the list reversed"),
+        (
+            (index * jump - (field - 1) // 2, index * jump + (field - 1) // 2),
+            "the window is not centred on "
+            "i × jump: a 2×2 pooling's window starts at its own pixel, and only padding moves it back",
+        ),
+    ]
+
+
+SPAN_CASES = (  # the first tells the usual mistakes apart: each gives its own wrong span
+    (((3, 1, 1), (2, 2, 0), (3, 2, 1)), 2),
+    (((3, 1, 1), (3, 1, 1)), 0),
+    (((2, 2, 0), (3, 1, 1)), 1),
+    (((7, 2, 3), (3, 2, 1), (3, 1, 1), (3, 1, 1)), 4),
+    (((5, 1, 0), (3, 3, 1)), 2),
+    ((), 5),
+    (VGG16_STACK, 0),
+    (VGG16_STACK, 3),
 )
 
 
-def field_recurrence_forwards(stack):
-    """The output-to-input recurrence r ← (r − 1)·s + k, run over the list from the input instead."""
-    field = 1
-    for k, s in stack:
-        field = (field - 1) * s + k
-    return field
+def _span_hint(stack, index, got):
+    right = span_by_following(stack, index)
+    for value, hint in span_variants(stack, index):
+        if value == got and value != right:
+            return hint
+    return "follow output i back, last layer first: lo, hi → lo·s − p, hi·s − p + k − 1"
 
 
-def _field_hint(stack, got):
-    """The hint of the usual mistake that gives `got` (FIELD_CASES's first stack tells them all apart)."""
-    if not stack:
-        return "with no layer at all, an output is its own input pixel: 1"
-    variants = {
-        field_recurrence_forwards(stack): "multiply by the strides of the layers before each layer (nearer the "
-        "input), not after it; r ← (r − 1)·s + k holds from the output back to the input, over the reversed list",
-        int(np.prod([s for _, s in stack])): "the product of the strides is how far one output step moves in the "
-        "input, not how much one output sees",
-        field_variant(stack, own_stride=True): "only the strides of the layers before a layer (nearer the input) "
-        "widen its step; its own stride does not",
-        1 + sum(k - 1 for k, _ in stack): "a layer after a stride-s layer moves s input pixels per step: multiply "
-        "its k − 1 by the product of the strides before it",
-        field_variant(stack, one=0): "off by one: a single output of no layer already sees 1 pixel",
-        field_variant(
-            stack, kernel_minus=0
-        ): "each layer adds k − 1 (times the step), not k: neighbouring windows overlap",
-        field_variant(stack, kernel_minus=0, one=0): "each layer adds k − 1 (times the step) to a start of 1 pixel",
-        field_variant(stack, swap=True): "each pair is (kernel, stride), in that order",
-        int(np.prod([k for k, _ in stack])): "kernels do not multiply: each layer adds (k − 1) × the strides before it",
-    }
-    variants.pop(field_by_output_size(stack), None)
-    return variants.get(got, "walk from the input: each layer adds (k − 1) × the product of the strides before it")
-
-
-def receptive_field_of(fn):
-    """Task 3: the receptive field of a stack of (kernel, stride) layers, poolings included."""
-    with Task(3, "receptive_field_of") as t:
-        t.function(fn, "receptive_field_of")
-        for stack in FIELD_CASES:
+def field_span(fn):
+    """Task 3: the first and last input pixel that output `index` of a (kernel, stride, padding) stack reads."""
+    with Task(3, "field_span") as t:
+        t.function(fn, "field_span")
+        for stack, index in SPAN_CASES:
             shown = "VGG16's 18 layers up to block5_pool" if stack == VGG16_STACK else str(list(stack))
-            what = f"receptive_field_of({shown})"
-            got = _int(t, t.call(fn, ([tuple(p) for p in stack],), what=what), what)
-            t.equal(what, got, field_by_output_size(stack), _field_hint(stack, got))
+            what = f"field_span({shown}, {index})"
+            got = t.call(fn, ([tuple(layer) for layer in stack], index), what=what)
+            ok = isinstance(got, (tuple, list)) and len(got) == 2 and all(is_whole_number(v) for v in got)
+            t.expect(
+                ok,
+                f"{what} should return two whole numbers",
+                "(first, last)",
+                got,
+                "return a tuple of two ints: the first and the last input pixel (padding pixels are below 0 "
+                "or past the end)",
+            )
+            got = (int(got[0]), int(got[1]))
+            t.equal(what, got, span_by_following(stack, index), _span_hint(stack, index, got))
 
 
 # -- Task 4 (since #15) · vgg_params: a VGG variant's parameters from its configuration ----------
