@@ -16,7 +16,7 @@ from tests.conftest import accepts, rejects, solution, stub
 SOLUTION = solution("04_reusing_a_cnn")
 
 
-# -- Task 1 · split_digits --------------------------------------------------------------
+# -- split_digits: Task 1 before #15; its check stays for learners' copies of earlier releases --------
 def split_with(boundary=5, relabel=lambda y: y - 5, swap=False, op="lt", shuffle_labels=False, relabel_a=None):
     def answer(x, y):
         a = y < boundary if op == "lt" else y <= boundary
@@ -55,7 +55,7 @@ def test_split_digits_rejects(mistake):
 
 
 def test_split_digits_accepts_correct_answers(capsys):
-    accepts(check.split_digits, SOLUTION["split_digits"], capsys)
+    accepts(check.split_digits, split_with(), capsys)
     accepts(check.split_digits, split_with(relabel=lambda y: y % 5), capsys)
 
     def by_index(x, y):  # a list of indices, reversed order, labels from np.where
@@ -402,3 +402,187 @@ def test_trainable_split_accepts_correct_answers(capsys):
 @pytest.mark.parametrize("k", [0, 1, 2])
 def test_the_formula_matches_keras(k):
     assert check.split_by_keras((8, 6, 12, 9), 10, k) == check.split_by_formula((8, 6, 12, 9), 10, k)
+
+
+# -- Task 1 · choose_k -------------------------------------------------------------------------
+def choose_with(**mistake):
+    return lambda accuracies: check.k_by_rule(accuracies, **mistake)
+
+
+def choose_by_loop(accuracies):
+    """Sorted ks, means by hand, a loop that stops at the first k over the bar; a NumPy integer back."""
+    ks = sorted(accuracies)
+    means = [sum(accuracies[k]) / len(accuracies[k]) for k in ks]
+    top = max(means)
+    best = ks[means.index(top)]
+    bar = top - (max(accuracies[best]) - min(accuracies[best]))
+    for k, mean in zip(ks, means, strict=True):
+        if mean >= bar:
+            return np.int64(k)
+
+
+def choose_with_numpy(accuracies):
+    ks = np.array(sorted(accuracies))
+    table = [np.asarray(accuracies[k]) for k in ks]
+    means = np.array([values.mean() for values in table])
+    best = int(np.argmax(means))  # the first of equal means: the smallest k
+    return int(ks[np.flatnonzero(means >= means[best] - np.ptp(table[best]))[0]])
+
+
+def choose_with_statistics(accuracies):
+    import statistics
+
+    ranked = sorted(accuracies.items(), key=lambda item: (-statistics.fmean(item[1]), item[0]))
+    best_values = ranked[0][1]
+    bar = statistics.fmean(best_values) - (max(best_values) - min(best_values))
+    return min(k for k, values in accuracies.items() if statistics.fmean(values) >= bar)
+
+
+def sorts_in_place(accuracies):
+    for values in accuracies.values():
+        values.sort()
+    return check.k_by_rule(accuracies)
+
+
+CHOOSE_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "the best mean, noise ignored": (choose_with(noise="none"), "not the best mean"),
+    "the largest k within the noise": (choose_with(largest=True), "take the smallest k within the noise"),
+    "each k against its own spread": (choose_with(own_noise=True), "one bar for every k"),
+    "standard deviation as the spread": (choose_with(noise="std"), "not their standard deviation"),
+    "each k's best run, not its mean": (choose_with(use="max"), "not its best run"),
+    "strictly above the bar": (choose_with(strict=True), "(≥)"),
+    "the first key in the dictionary's order": (choose_with(given_order=True), "the dictionary's order"),
+    "returns the chosen k's mean accuracy": (
+        lambda accuracies: float(np.mean(accuracies[check.k_by_rule(accuracies)])),
+        "return the k itself",
+    ),
+    "returns every k within the noise": (
+        lambda a: [k for k in sorted(a) if np.mean(a[k]) >= max(np.mean(v) for v in a.values()) - 0.1],
+        "an int",
+    ),
+    "returns k as a float": (lambda accuracies: float(check.k_by_rule(accuracies)), "an int"),
+    "sorts the accuracies in place": (sorts_in_place, "unchanged"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(CHOOSE_MISTAKES))
+def test_choose_k_rejects(mistake):
+    answer, fragment = CHOOSE_MISTAKES[mistake]
+    rejects(check.choose_k, answer, "Task 1", fragment)
+
+
+def test_choose_k_accepts_correct_answers(capsys):
+    accepts(check.choose_k, SOLUTION["choose_k"], capsys)
+    for answer in (choose_by_loop, choose_with_numpy, choose_with_statistics, choose_with()):
+        accepts(check.choose_k, answer, capsys)
+
+
+def test_the_statements_example():
+    assert SOLUTION["choose_k"]({0: [0.70, 0.74], 1: [0.78, 0.80], 2: [0.80, 0.86]}) == 1
+    assert check.k_by_rule({0: [0.70, 0.74], 1: [0.78, 0.80], 2: [0.80, 0.86]}) == 1
+
+
+# -- Task 6 · reuse_lower_blocks ------------------------------------------------------------------
+def lower_with(
+    cut="relu",
+    offset=0,
+    freeze=True,
+    bn_trainable=False,
+    pooling=layers.GlobalAveragePooling2D,
+    activation="softmax",
+    hidden=None,
+    classes=None,
+    fresh=False,
+):
+    def answer(source, n_blocks, n_classes):
+        base = source.get_layer("digits_base")
+        if fresh:
+            base = check.conv_base(tuple(layer.filters for layer in check._conv_layers(base)), name="fresh", seed=7)
+        n = n_blocks + offset
+        name = "gap" if cut == "all" else f"block{n}_{cut}"
+        lower = keras.Model(base.input, base.get_layer(name).output)
+        lower.trainable = not freeze
+        if bn_trainable:
+            for layer in lower.layers:
+                layer.trainable = isinstance(layer, layers.BatchNormalization)
+        inputs = keras.Input((28, 28, 1))
+        x = lower(inputs)
+        if cut != "all":
+            x = pooling()(x)
+        if hidden:
+            x = layers.Dense(hidden, activation="relu")(x)
+        return keras.Model(inputs, layers.Dense(classes or n_classes, activation=activation)(x))
+
+    return answer
+
+
+def lower_layer_by_layer(source, n_blocks, n_classes):
+    """The base's own layers called one by one up to the ReLU, each frozen; keras.ops for pooling and softmax."""
+    base = source.get_layer("digits_base")
+    inputs = keras.Input(shape=(28, 28, 1))
+    x = inputs
+    for layer in base.layers[1:]:
+        layer.trainable = False
+        x = layer(x)
+        if layer.name == f"block{n_blocks}_relu":
+            break
+    head = layers.Dense(n_classes)
+    return keras.Model(inputs, ops.softmax(head(ops.mean(x, axis=(1, 2)))))
+
+
+def lower_sequential(source, n_blocks, n_classes):
+    """A keras.Sequential of the cut base (frozen after building), GAP and the head."""
+    base = source.layers[1]
+    cut = keras.Model(base.inputs[0], base.get_layer(f"block{n_blocks}_relu").output)
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), cut, layers.GlobalAveragePooling2D(), layers.Dense(n_classes, activation="softmax")]
+    )
+    cut.trainable = False
+    return model
+
+
+def lower_from_the_source(source, n_blocks, n_classes):
+    """The cut taken through the source model's nested base, a Softmax layer, training=False in the call."""
+    base = source.get_layer("digits_base")
+    base.trainable = False
+    features = keras.Model(base.input, base.get_layer(f"block{n_blocks}_relu").output)
+    inputs = keras.Input((28, 28, 1))
+    x = layers.GlobalAveragePooling2D()(features(inputs, training=False))
+    return keras.Model(inputs, layers.Softmax()(layers.Dense(n_classes)(x)))
+
+
+LOWER_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "cut after the block's pooling": (lower_with(cut="pool"), "before block"),
+    "cut before the ReLU": (lower_with(cut="bn"), "include block"),
+    "one block too many": (lower_with(offset=1), "cut the base at"),
+    "one block too few": (lower_with(offset=-1), "is missing"),
+    "the whole base": (lower_with(cut="all"), "belong to the source task"),
+    "not frozen": (lower_with(freeze=False), "freeze"),
+    "BN layers left trainable": (lower_with(bn_trainable=True), "freeze the reused layers"),
+    "a new base": (lower_with(fresh=True), "new base or a copy"),
+    "Flatten instead of GAP": (lower_with(pooling=layers.Flatten), "not Flatten"),
+    "global max pooling": (lower_with(pooling=layers.GlobalMaxPooling2D), "not max pooling"),
+    "no softmax": (lower_with(activation=None), "end with softmax"),
+    "a hidden Dense layer": (lower_with(hidden=8), "no hidden layer"),
+    "5 classes hard-coded": (lower_with(classes=5), "one unit per class"),
+    "returns the cut base only": (
+        lambda source, n, c: keras.Model(
+            source.get_layer("digits_base").input, source.get_layer("digits_base").get_layer(f"block{n}_relu").output
+        ),
+        "output shape",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(LOWER_MISTAKES))
+def test_reuse_lower_blocks_rejects(mistake):
+    answer, fragment = LOWER_MISTAKES[mistake]
+    rejects(check.reuse_lower_blocks, answer, "Task 6", fragment)
+
+
+def test_reuse_lower_blocks_accepts_correct_answers(capsys):
+    accepts(check.reuse_lower_blocks, SOLUTION["reuse_lower_blocks"], capsys)
+    for answer in (lower_with(), lower_layer_by_layer, lower_sequential, lower_from_the_source):
+        accepts(check.reuse_lower_blocks, answer, capsys)

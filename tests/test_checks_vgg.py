@@ -171,8 +171,8 @@ def ops_vgg16(input_shape=(224, 224, 3), n_classes=1000):
     for i, (filters, n_convs) in enumerate(VGG16_CONFIG):
         x = vgg_block(x, filters, n_convs, name=f"stage{i}")
     x = ops.reshape(x, (-1, int(np.prod(x.shape[1:]))))
-    for units in (4096, 4096):
-        x = ops.relu(layers.Dense(units, name=f"hidden{units}_{id(x) % 97}")(x))
+    for j, units in enumerate((4096, 4096)):
+        x = ops.relu(layers.Dense(units, name=f"hidden{units}_{j}")(x))
     return keras.Model(inputs, ops.softmax(layers.Dense(n_classes)(x)))
 
 
@@ -214,7 +214,12 @@ def test_vgg16_accepts_correct_answers(capsys):
     accepts(check.vgg16, vgg16_with(block=block_with(relu_layer=layers.ReLU, pool_strides=None)), capsys)
 
 
-# -- Task 3 · receptive_field --------------------------------------------------------------
+# -- receptive_field, conv_stack_weights, small_vgg: Tasks 3, 4 and 6 before #15 --------------------
+# Their checks stay for learners' copies of earlier releases; the current notebook has other tasks there.
+def formula_field(n_layers, k=3):
+    return 1 + n_layers * (k - 1)
+
+
 def simulated(n_layers, k=3):
     """Another correct answer: grow the input until n 'valid' k×k convolutions leave one output."""
     size = 1
@@ -250,7 +255,7 @@ def test_receptive_field_rejects(mistake):
 
 
 def test_receptive_field_accepts_correct_answers(capsys):
-    accepts(check.receptive_field, SOLUTION["receptive_field"], capsys)
+    accepts(check.receptive_field, formula_field, capsys)
     accepts(check.receptive_field, simulated, capsys)
     accepts(check.receptive_field, recursive, capsys)
     accepts(check.receptive_field, lambda n_layers, k=3, **extra: np.int64(sum([k - 1] * n_layers, 1)), capsys)
@@ -275,7 +280,6 @@ def test_the_checks_receptive_field_agrees_with_a_probe():
         assert rows.size == check.stacked_receptive_field(n, k)
 
 
-# -- Task 4 · conv_stack_weights -------------------------------------------------------------
 def counted_by_keras(n_layers, k, c):
     layer = layers.Conv2D(c, k, use_bias=False)
     layer.build((None, k, k, c))
@@ -304,7 +308,7 @@ def test_conv_stack_weights_rejects(mistake):
 
 
 def test_conv_stack_weights_accepts_correct_answers(capsys):
-    accepts(check.conv_stack_weights, SOLUTION["conv_stack_weights"], capsys)
+    accepts(check.conv_stack_weights, lambda n_layers, k, c: n_layers * k * k * c * c, capsys)
     accepts(check.conv_stack_weights, counted_by_keras, capsys)
     accepts(check.conv_stack_weights, lambda n_layers, k, c: n_layers * (k * c) ** 2, capsys)
     accepts(check.conv_stack_weights, lambda n, k, c: np.int64(sum(k * k * c * c for _ in range(n))), capsys)
@@ -360,7 +364,7 @@ def test_drill_accepts_correct_answers(capsys):
     accepts(run_drill, by_formula, capsys)
 
 
-# -- Task 6 · small_vgg ----------------------------------------------------------------------------
+# -- small_vgg (Task 6 before #15; its check stays for earlier copies) ---------------------------------
 def small_with(
     blocks=((16, 2), (32, 2)),
     block=None,
@@ -437,7 +441,7 @@ def test_small_vgg_rejects(mistake):
 
 
 def test_small_vgg_accepts_correct_answers(capsys):
-    accepts(check.small_vgg, SOLUTION["small_vgg"], capsys)
+    accepts(check.small_vgg, small_with(), capsys)
     accepts(check.small_vgg, small_with(block=block_with(relu_layer=layers.ReLU), dropout=0.5), capsys)
     accepts(check.small_vgg, small_with(block=ops_block), capsys)
     accepts(check.small_vgg, ops_small_vgg, capsys)
@@ -449,3 +453,335 @@ def test_the_check_counts_calls_of_the_learners_own_block_without_changing_it():
     assert spied((32, 32, 3), 3).count_params() == answer((32, 32, 3), 3).count_params()
     assert len(calls) == 5
     assert answer.__closure__[answer.__code__.co_freevars.index("vgg_block")].cell_contents is SOLUTION["vgg_block"]
+
+
+# -- Task 3 · field_span -------------------------------------------------------------------------
+def span_by_jump(stack, index):
+    """Forwards: the product of the strides so far, the padding moved back in input pixels, the field."""
+    jump, offset, field = 1, 0, 1
+    for kernel, stride, padding in stack:
+        offset += padding * jump
+        field += (kernel - 1) * jump
+        jump *= stride
+    first = index * jump - offset
+    return first, first + field - 1
+
+
+def span_with_numpy(stack, index):
+    if not stack:
+        return np.int64(index), np.int64(index)
+    k, s, p = np.array(stack).T
+    before = np.concatenate([[1], np.cumprod(s)[:-1]])
+    first = index * np.prod(s) - np.sum(p * before)
+    return first, first + np.sum((k - 1) * before)
+
+
+def span_recursive(stack, index):
+    if not stack:
+        return index, index
+    *rest, (k, s, p) = stack
+    first, _ = span_recursive(rest, index * s - p)
+    _, last = span_recursive(rest, index * s - p + k - 1)
+    return [first, last]
+
+
+def variant(position):
+    return lambda stack, index: check.span_variants(stack, index)[position][0]
+
+
+SPAN_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "padding ignored": (variant(0), "count the padding"),
+    "padding not scaled by the strides before": (variant(1), "in its own input's pixels"),
+    "padding scaled by the layer's own stride": (variant(2), "not by its own"),
+    "padding added, not subtracted": (variant(3), "not forward"),
+    "returns (first, size)": (variant(4), "not the first and the size"),
+    "last pixel one too far": (variant(5), "off by one"),
+    "index ignored": (variant(6), "the span moves with the output"),
+    "the recurrence from the input": (variant(7), "walk the list reversed"),
+    "centred on index × jump": (variant(8), "not centred"),
+    "returns floats": (
+        lambda stack, index: tuple(float(v) for v in check.span_by_following(stack, index)),
+        "two whole",
+    ),
+    "returns the size only": (lambda stack, index: check._jump_offset_field(stack)[2], "two whole numbers"),
+    "(last, first)": (lambda stack, index: check.span_by_following(stack, index)[::-1], "follow output i back"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(SPAN_MISTAKES))
+def test_field_span_rejects(mistake):
+    answer, fragment = SPAN_MISTAKES[mistake]
+    rejects(check.field_span, answer, "Task 3", fragment)
+
+
+def test_field_span_accepts_correct_answers(capsys):
+    accepts(check.field_span, SOLUTION["field_span"], capsys)
+    for answer in (span_by_jump, span_with_numpy, span_recursive, check.span_by_following):
+        accepts(check.field_span, answer, capsys)
+
+
+def test_the_checks_span_agrees_with_a_keras_gradient():
+    # input pixels with a non-zero gradient for one output of zero-padded convolutions (ones kernels)
+    import tensorflow as tf
+
+    for stack, index in [(((3, 1, 1), (2, 2, 0), (3, 2, 1)), 2), (((5, 1, 2), (3, 3, 1), (3, 1, 1)), 3)]:
+        size = 40
+        inputs = keras.Input((size, 1, 1))
+        x = inputs
+        for k, s, p in stack:
+            x = layers.ZeroPadding2D(((p, p), (0, 0)))(x)
+            x = layers.Conv2D(1, (k, 1), strides=(s, 1), use_bias=False, kernel_initializer="ones")(x)
+        model = keras.Model(inputs, x)
+        image = tf.ones((1, size, 1, 1))
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            out = model(image)[0, index, 0, 0]
+        rows = np.flatnonzero(np.abs(tape.gradient(out, image)[0, :, 0, 0].numpy()) > 0)
+        first, last = check.span_by_following(stack, index)
+        assert (rows[0], rows[-1]) == (max(first, 0), min(last, size - 1)) and first >= 0
+    assert check.span_by_following(check.VGG16_STACK, 0) == (-90, 121)  # 212 pixels, 90 of them padding
+
+
+# -- Task 4 · vgg_params ------------------------------------------------------------------------
+def params_built_by_keras(config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096)):
+    """Another correct answer: Keras counts each layer, built on its input shape."""
+    return check.params_by_keras(tuple(map(tuple, config)), tuple(input_shape), n_classes, tuple(fc_units))
+
+
+def params_per_layer(config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096)):
+    """A list of (inputs, outputs, weights per pair) per layer, summed at the end; NumPy integers."""
+    h, w, c = input_shape
+    counts = []
+    for filters, n in config:
+        counts += [(c if i == 0 else filters, filters, 9) for i in range(n)]
+        c = filters
+        h, w = h // 2, w // 2
+    sizes = [h * w * c, *fc_units, n_classes]
+    counts += [(a, b, 1) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    return np.sum([area * a * b + b for a, b, area in counts], dtype=np.int64)
+
+
+def params_with(**mistake):
+    def answer(config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096)):
+        return check.params_by_formula(config, input_shape, n_classes, fc_units, **mistake)
+
+    return answer
+
+
+PARAMS_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "no biases": (params_with(bias=False), "biases"),
+    "k instead of k·k": (params_with(kernel_area=3), "9 weights"),
+    "every conv from filters to filters": (params_with(chain_channels=False), "block's first convolution reads"),
+    "every block from the image's channels": (params_with(carry_blocks=False), "not the image's"),
+    "one pooling too many": (params_with(halvings=6), "one pooling per block"),
+    "no pooling counted": (params_with(halvings=0), "the poolings halve the map"),
+    "always five poolings": (params_with(halvings=5), "not always 5"),
+    "Flatten counted as C inputs (as GAP)": (params_with(flat_channels_only=True), "not C"),
+    "no classifier layer": (params_with(last_layer=False), "add the classifier"),
+    "3 input channels hard-coded": (
+        lambda config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096): check.params_by_formula(
+            config, (*input_shape[:2], 3), n_classes, fc_units
+        ),
+        "input_shape[-1]",
+    ),
+    "1000 classes hard-coded": (
+        lambda config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096): check.params_by_formula(
+            config, input_shape, 1000, fc_units
+        ),
+        "n_classes units",
+    ),
+    "fc_units ignored": (
+        lambda config, input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096): check.params_by_formula(
+            config, input_shape, n_classes, (4096, 4096)
+        ),
+        "fc_units",
+    ),
+    "returns a float": (lambda *a, **k: float(params_per_layer(*a, **k)), "whole number"),
+    "other defaults": (
+        lambda config, input_shape=(32, 32, 3), n_classes=10, fc_units=(4096, 4096): params_per_layer(
+            config, input_shape, n_classes, fc_units
+        ),
+        "the defaults are",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(PARAMS_MISTAKES))
+def test_vgg_params_rejects(mistake):
+    answer, fragment = PARAMS_MISTAKES[mistake]
+    rejects(check.vgg_params, answer, "Task 4", fragment)
+
+
+def test_vgg_params_accepts_correct_answers(capsys):
+    accepts(check.vgg_params, SOLUTION["vgg_params"], capsys)
+    accepts(check.vgg_params, params_built_by_keras, capsys)
+    accepts(check.vgg_params, params_per_layer, capsys)
+    accepts(check.vgg_params, params_with(), capsys)
+
+
+@pytest.mark.parametrize(
+    "config, input_shape, n_classes, fc_units",
+    [(((5, 1), (7, 3), (9, 2)), (40, 24, 2), 3, (11, 13)), (((6, 2), (10, 1)), (21, 35, 3), 4, ())],
+)
+def test_the_checks_count_is_keras_count(config, input_shape, n_classes, fc_units):
+    model = vgg16_with(config=config, head=fc_units)(input_shape, n_classes)
+    assert model.count_params() == check.params_by_keras(config, input_shape, n_classes, fc_units)
+    assert model.count_params() == check.params_by_formula(config, input_shape, n_classes, fc_units)
+
+
+def test_the_checks_vgg16_count_is_keras_applications():
+    small = keras.applications.VGG16(weights=None, input_shape=(32, 48, 3), classes=7)
+    assert small.count_params() == check.params_by_keras(check.VGG16_CONFIG, (32, 48, 3), 7, check.VGG16_FC)
+
+
+# -- Task 6 · fully_convolutional -------------------------------------------------------------------
+def fcn_with(
+    order="hwc",
+    bias=True,
+    first_activation=None,
+    last_activation=None,
+    padding="valid",
+    fixed=False,
+    feature=lambda layer: layer,
+    pooling=True,
+):
+    """A fully convolutional copy, with one of the usual mistakes."""
+
+    def answer(model):
+        shape = model.inputs[0].shape[1:]
+        inputs = keras.Input(tuple(shape) if fixed else (None, None, shape[-1]))
+        x = inputs
+        denses = [layer for layer in model.layers if isinstance(layer, layers.Dense)]
+        h, w, c = model.get_layer("flatten").input.shape[1:]
+        for layer in model.layers[1:]:
+            if isinstance(layer, layers.Conv2D) or pooling and isinstance(layer, layers.MaxPooling2D):
+                x = feature(layer)(x)
+        window = (h, w)
+        for i, dense in enumerate(denses):
+            kernel, b = dense.get_weights()
+            if i == 0 and order == "chw":
+                kernel = kernel.reshape(c, h, w, -1).transpose(1, 2, 0, 3)
+            elif i == 0 and order == "whc":
+                kernel = kernel.reshape(w, h, c, -1).transpose(1, 0, 2, 3)
+            activation = dense.activation
+            if i == 0 and first_activation is not None:
+                activation = first_activation
+            if i == len(denses) - 1 and last_activation is not None:
+                activation = last_activation
+            conv = layers.Conv2D(dense.units, window, padding=padding if i == 0 else "valid", activation=activation)
+            x = conv(x)
+            conv.set_weights([kernel.reshape(conv.kernel.shape), b if bias else np.zeros_like(b)])
+            window = (1, 1)
+        return keras.Model(inputs, x)
+
+    return answer
+
+
+def fcn_fresh_weights(model):
+    """The right layers, but new random weights for the convolutions that replace the Dense layers."""
+    inputs = keras.Input((None, None, model.inputs[0].shape[-1]))
+    x = inputs
+    h, w, _ = model.get_layer("flatten").input.shape[1:]
+    window = (h, w)
+    for layer in model.layers[1:]:
+        if isinstance(layer, layers.Dense):
+            x = layers.Conv2D(layer.units, window, activation=layer.activation, bias_initializer="ones")(x)
+            window = (1, 1)
+        elif not isinstance(layer, layers.Flatten):
+            x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def fcn_gap(model):
+    """Global average pooling in place of the window convolution: runs on any size, computes something else."""
+    inputs = keras.Input((None, None, model.inputs[0].shape[-1]))
+    x = inputs
+    for layer in model.layers[1:]:
+        if isinstance(layer, layers.Flatten):
+            x = layers.GlobalAveragePooling2D()(x)
+            x = layers.Reshape((1, 1, -1))(x)
+        elif isinstance(layer, layers.Dense):
+            kernel, b = layer.get_weights()
+            n_in = x.shape[-1]
+            conv = layers.Conv2D(layer.units, 1, activation=layer.activation)
+            x = conv(x)
+            conv.set_weights([kernel[:n_in].reshape(1, 1, n_in, -1), b])
+        else:
+            x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def fcn_sequential(model):
+    """A keras.Sequential of the model's own layers and new convolutions, weights copied after building."""
+    h, w, c = model.get_layer("flatten").input.shape[1:]
+    features = [layer for layer in model.layers[1:] if isinstance(layer, (layers.Conv2D, layers.MaxPooling2D))]
+    denses = [layer for layer in model.layers if isinstance(layer, layers.Dense)]
+    convs = [
+        layers.Conv2D(d.units, (h, w) if i == 0 else 1, activation=d.activation, name=f"dense_as_conv{i}")
+        for i, d in enumerate(denses)
+    ]
+    net = keras.Sequential([keras.Input((None, None, model.inputs[0].shape[-1])), *features, *convs])
+    for conv, dense in zip(convs, denses, strict=True):
+        kernel, b = dense.get_weights()
+        conv.set_weights([np.reshape(kernel, conv.kernel.shape), b])
+    return net
+
+
+def fcn_ops(model):
+    """Linear convolutions, then keras.ops.relu / keras.ops.softmax; kernels via keras.ops.reshape."""
+    inputs = keras.Input((None, None, model.inputs[0].shape[-1]))
+    x = inputs
+    shape = model.get_layer("flatten").input.shape[1:3]
+    first = True
+    for layer in model.layers[1:]:
+        if isinstance(layer, layers.Dense):
+            conv = layers.Conv2D(layer.units, tuple(shape) if first else (1, 1))
+            x = conv(x)
+            conv.kernel.assign(ops.reshape(layer.kernel, conv.kernel.shape))
+            conv.bias.assign(layer.bias)
+            last = layer is model.layers[-1]
+            x = ops.softmax(x, axis=-1) if last else ops.relu(x)
+            first = False
+        elif not isinstance(layer, layers.Flatten):
+            x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def clone_of(layer):
+    """A copy of a layer from its config, with its weights set once it is built."""
+    twin = layer.__class__.from_config(layer.get_config())
+    twin.build(layer.input.shape)
+    twin.set_weights(layer.get_weights())
+    return twin
+
+
+FCN_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "kernel reshaped channels first (c, h, w)": (fcn_with(order="chw"), "channels fastest"),
+    "kernel reshaped columns first (w, h)": (fcn_with(order="whc"), "rows come first"),
+    "biases left at zero": (fcn_with(bias=False), "bias too"),
+    "no ReLU after the first convolution": (fcn_with(first_activation="linear"), "keep each hidden layer's ReLU"),
+    "no softmax at the end": (fcn_with(last_activation="linear"), "end with a softmax"),
+    "softmax over a spatial axis": (fcn_with(last_activation=lambda z: ops.softmax(z, axis=1)), "last axis"),
+    "padding 'same' in the window convolution": (fcn_with(padding="same"), "padding='valid'"),
+    "input shape kept fixed": (fcn_with(fixed=True), "any height and width"),
+    "new random weights": (fcn_fresh_weights, "copy each Dense layer's weights"),
+    "global average pooling instead of the window": (fcn_gap, "averages the positions away"),
+    "poolings left out": (fcn_with(pooling=False), "the poolings too"),
+    "returns the classifier itself": (lambda model: model, "input shape"),
+    "returns the output tensor": (lambda model: fcn_with()(model).outputs[0], "keras.Model"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(FCN_MISTAKES))
+def test_fully_convolutional_rejects(mistake):
+    answer, fragment = FCN_MISTAKES[mistake]
+    rejects(check.fully_convolutional, answer, "Task 6", fragment)
+
+
+def test_fully_convolutional_accepts_correct_answers(capsys):
+    accepts(check.fully_convolutional, SOLUTION["fully_convolutional"], capsys)
+    for answer in (fcn_with(), fcn_sequential, fcn_ops, fcn_with(feature=clone_of)):
+        accepts(check.fully_convolutional, answer, capsys)

@@ -1,4 +1,5 @@
-"""Checks for unit 04 (reusing a CNN): two digit tasks, a frozen base, unfreezing the top, fine-tuning.
+"""Checks for unit 04 (reusing a CNN): how much to unfreeze, a frozen base, unfreezing the top, fine-tuning,
+counting what is trainable, reusing only the lower blocks.
 
 Each check builds its own small models and data, runs what the learner wrote on
 them in two or more configurations and compares behaviour with what the task's
@@ -6,8 +7,12 @@ description implies: the transfer model's outputs, in inference and training
 mode, against the source's own base followed by a softmax head with the same
 random weights; which weights are trainable (``trainable_weights``) and which
 move in a training step; the compiled optimizer, learning rate and loss (its
-value on known probabilities); parameter counts from Keras building the model.
-No check carries a copy of the solution's code.
+value on known probabilities); parameter counts from Keras building the model;
+the choice of k against the rule applied to tables where each usual mistake
+gives its own k. No check carries a copy of the solution's code.
+
+``split_digits`` was Task 1 until the exercise was reworked (#15); its check
+stays, unchanged, for learners' copies of earlier releases.
 """
 
 import functools
@@ -445,3 +450,190 @@ def trainable_split(fn):
             }
             hint = variants.get(got, "a 3×3 conv from C_in to C_out channels has 9·C_in·C_out weights; BN has 4·C")
             t.equal(f"{what}: (trainable, non_trainable)", got, expected, hint)
+
+
+# -- split_digits was Task 1 before #15: its check above stays for learners' copies of earlier releases.
+
+
+# -- Task 1 (since #15) · choose_k: how much to unfreeze, decided by an experiment ------------------
+def k_by_rule(accuracies, noise="range", own_noise=False, use="mean", strict=False, largest=False, given_order=False):
+    """The smallest k whose mean accuracy is at least the best mean minus the best k's spread (max − min);
+    the keyword arguments give the usual ways to get the rule wrong."""
+    ks = list(accuracies) if given_order else sorted(accuracies)
+    summary = {k: float(np.mean(accuracies[k]) if use == "mean" else np.max(accuracies[k])) for k in ks}
+    measures = {"range": np.ptp, "std": np.std, "none": lambda values: 0.0}
+    spread = {k: float(measures[noise](accuracies[k])) for k in ks}
+    best = max(sorted(ks), key=lambda k: summary[k])  # the highest mean; the smallest k among equals
+    bar = {k: summary[best] - spread[k if own_noise else best] for k in ks}
+    near = [k for k in ks if (summary[k] > bar[k] if strict else summary[k] >= bar[k])]
+    if not near:  # a strict bar with no spread excludes even the best
+        return best
+    return max(near) if largest else near[0]
+
+
+def _in_32nds(table):
+    return {k: [v / 32 for v in values] for k, values in table.items()}
+
+
+CHOICE_CASES = tuple(
+    _in_32nds(table)
+    for table in (
+        # accuracies in 32nds, exact in binary, so that "at least" is not decided by rounding. In the first
+        # table each usual mistake gives its own k (best 4: 28 ± range 8, bar 20; k = 1 sits exactly on it)
+        {0: [16, 10, 22], 1: [26, 14, 20], 2: [22, 22, 22], 3: [26, 26, 26], 4: [32, 24, 28], 5: [21, 21, 21]},
+        # the ks out of order; the best run of k = 0 reaches the bar, its mean does not
+        {3: [22, 22, 22], 2: [28, 32, 24], 0: [17, 24, 16], 1: [14, 26, 20], 4: [21, 21, 21]},
+        {0: [12, 16, 20], 1: [16, 20, 24], 2: [20, 24, 28]},
+        {0: [24], 2: [28], 1: [26]},  # one seed: no spread, the best mean wins
+        {0: [8, 8, 8], 1: [8, 8, 8]},  # a tie: the smallest k
+    )
+)
+
+CHOICE_HINTS = (
+    (
+        {"noise": "none"},
+        "a k whose mean is within the best k's spread (max − min over seeds) is as good as far as "
+        "this experiment can tell: take the smallest such k, not the best mean",
+    ),
+    (
+        {"largest": True},
+        "take the smallest k within the noise: fewer unfrozen layers, fewer weights fitted to a few images",
+    ),
+    ({"own_noise": True}, "the noise is the best k's spread (max − min of its accuracies), one bar for every k"),
+    ({"noise": "std"}, "the spread is max − min of the best k's accuracies, not their standard deviation"),
+    ({"use": "max"}, "compare the mean accuracy of each k over its seeds, not its best run"),
+    ({"strict": True}, "a mean exactly at the bar counts: at least mean(best) − spread (≥)"),
+    ({"given_order": True}, "the dictionary's order is not the order of the ks: return the smallest k, as a number"),
+)
+
+
+def _choice_hint(accuracies, got):
+    right = k_by_rule(accuracies)
+    for variant, hint in CHOICE_HINTS:
+        value = k_by_rule(accuracies, **variant)
+        if value == got and value != right:
+            return hint
+    return "best = the k with the highest mean; return the smallest k with mean ≥ mean(best) − (max − min of best)"
+
+
+def choose_k(fn):
+    """Task 1: the smallest k whose mean is within the best k's spread of the best mean validation accuracy."""
+    with Task(1, "choose_k") as t:
+        t.function(fn, "choose_k")
+        for accuracies in CHOICE_CASES:
+            given = {k: list(v) for k, v in accuracies.items()}
+            what = f"choose_k({given})"
+            got = t.call(fn, (given,), what=what)
+            t.expect(
+                is_whole_number(got),
+                f"{what} should return one of the ks, an int",
+                "an int",
+                got,
+                "return the k itself (a key of the dictionary), not its accuracy or a list",
+            )
+            t.expect(
+                given == accuracies,
+                f"{what} should leave its argument unchanged",
+                hint="do not sort the lists or pop keys in place: work on copies",
+            )
+            t.equal(what, int(got), k_by_rule(accuracies), _choice_hint(accuracies, int(got)))
+
+
+# -- Task 6 (since #15) · reuse_lower_blocks: fewer layers for an unlike target -----------------------
+def _lower_hint(model, base, n_blocks, n_total, kinds):
+    """A hint from the evidence: which of the base's layers the model holds, and its kinds of steps."""
+    ids = _variable_ids(model.weights)
+    inside = [layer.name for layer in base.layers if layer.weights and _variable_ids(layer.weights) <= ids]
+    above = [name for name in inside if name.startswith(tuple(f"block{i}_" for i in range(n_blocks + 1, n_total + 1)))]
+    if above:
+        return f"cut the base at block{n_blocks}_relu: {above[0]} and the layers above it belong to the source task"
+    if inside and f"block{n_blocks}_conv" not in inside:
+        return f"keep the base's layers up to block {n_blocks} included: block{n_blocks}_conv is missing"
+    if not inside:
+        return "a new base or a copy (clone_model) starts from other weights: cut the source's base itself"
+    if "Flatten" in kinds:
+        return "pool the features with GlobalAveragePooling2D, as the base does at its top, not Flatten"
+    if "GlobalMaxPooling" in kinds:
+        return "global average pooling (GlobalAveragePooling2D), not max pooling"
+    if kinds.count("MaxPooling") >= n_blocks:
+        return f"stop at block{n_blocks}_relu, before block {n_blocks}'s pooling"
+    if kinds[kinds.index("GlobalAveragePooling") - 1 if "GlobalAveragePooling" in kinds else 0] == "BatchNormalization":
+        return f"include block {n_blocks}'s ReLU: cut at block{n_blocks}_relu's output"
+    return None
+
+
+def reuse_lower_blocks(fn):
+    """Task 6: the base's own layers up to block{n}_relu, frozen, then GAP and a new softmax head."""
+    import keras
+
+    with Task(6, "reuse_lower_blocks") as t:
+        t.function(fn, "reuse_lower_blocks")
+        for channels, n_blocks, n_classes in [((4, 6, 8), 2, 3), ((3, 5, 7, 9), 3, 5), ((4, 6, 8), 1, 4)]:
+            source = source_model(channels, n_classes=5, seed=n_blocks)
+            base = source.get_layer(BASE_NAME)
+            lower = keras.Model(base.input, base.get_layer(f"block{n_blocks}_relu").output)
+            x = _images(4, seed=n_blocks)
+            features = np.asarray(lower(x, training=False), dtype="float64").mean(axis=(1, 2))
+            what = f"reuse_lower_blocks(source, n_blocks={n_blocks}, n_classes={n_classes}), {len(channels)}-block base"
+            model = t.keras_model(t.call(fn, (source, n_blocks, n_classes), what=what), what)
+            kinds = [s.kind for s in steps(model)]
+            hint = _lower_hint(model, base, n_blocks, len(channels), kinds)
+            t.equal(f"{what}: input shape", tuple(model.inputs[0].shape[1:]), IMAGE_SHAPE, "the input is 28×28×1")
+            t.expect(
+                _variable_ids(lower.weights) <= _variable_ids(model.weights),
+                f"{what}: the new model should hold the source base's trained layers up to block {n_blocks}",
+                f"block1_conv … block{n_blocks}_bn of source.get_layer('digits_base')",
+                "other layers",
+                hint,
+            )
+            t.expect(
+                hint is None or not hint.startswith("cut the base"),
+                f"{what}: no layer above block {n_blocks}",
+                f"nothing above block{n_blocks}_relu",
+                "layers of the upper blocks",
+                hint,
+            )
+            t.equal(
+                f"{what}: output shape",
+                tuple(model.outputs[0].shape[1:]),
+                (n_classes,),
+                hint or "the new head has one unit per class: Dense(n_classes, activation='softmax')",
+            )
+            head = _head_steps(model, base)
+            t.expect(
+                [s.kind for s in head] == ["Dense"],
+                f"{what}: the new head should be one Dense layer on the pooled features",
+                "Dense(n_classes, activation='softmax')",
+                [str(s) for s in head],
+                hint or "no hidden layer: the pooled features go straight into Dense(n_classes)",
+            )
+            t.equal(
+                f"{what}: inputs of the new head",
+                head[0].weights[0][1].shape[0],
+                features.shape[1],
+                hint or f"the head reads block{n_blocks}_relu's channels, averaged over positions (GAP)",
+            )
+            randomize(head, seed=n_blocks)
+            kernel, bias = (np.asarray(v, dtype="float64") for _, v, _ in head[0].weights)
+            expected = _reference_outputs(features, kernel, bias)
+            got = {mode: np.asarray(model(x, training=mode), dtype="float64") for mode in (False, True)}
+            frozen = not _variable_ids(base.trainable_weights) & _variable_ids(model.trainable_weights)
+            if hint is None:
+                if np.allclose(got[False], features @ kernel + bias, atol=1e-5):
+                    hint = "end with softmax: Dense(n_classes, activation='softmax')"
+                elif not frozen or np.allclose(got[False], expected, atol=1e-5):
+                    hint = "freeze the reused layers (trainable = False): BN then keeps the source's statistics"
+                else:
+                    hint = f"block{n_blocks}_relu's output → GlobalAveragePooling2D → Dense(n_classes, softmax)"
+            for mode in (False, True):
+                t.close(f"{what}: outputs in {'training' if mode else 'inference'} mode", got[mode], expected, hint)
+            trainable, head_ids = _variable_ids(model.trainable_weights), {id(v) for _, v, _ in head[0].weights}
+            t.expect(
+                trainable == head_ids,
+                f"{what}: only the new head's kernel and bias should be trainable",
+                f"{_size([v for _, v, _ in head[0].weights])} trainable parameters",
+                f"{_size(model.trainable_weights)} trainable parameters",
+                "freeze the reused layers, BatchNormalization included (trainable = False)"
+                if trainable - head_ids
+                else "the new Dense head should stay trainable",
+            )

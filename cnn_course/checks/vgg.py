@@ -1,13 +1,20 @@
-"""Checks for unit 05 (VGG): the VGG block, VGG16, receptive fields, weight counts, a drill, a small VGG.
+"""Checks for unit 05 (VGG): the VGG block, VGG16, which input pixels one output sees (padding included), a
+VGG's parameters from its configuration, a drill, VGG's classifier as convolutions.
 
 The block and the models are compared with a reference built from the task's
 specification (``cnn_course.checks.compare``): same random weights, same random
 inputs, same outputs, in two configurations chosen so that coincidences cannot
 hold (odd channel counts, non-square inputs). The models must be built from the
 learner's own ``vgg_block``: the check counts its calls, so returning
-``keras.applications.VGG16`` does not pass. Receptive fields come from the
-output-size formula, weight counts from built ``Conv2D`` layers. No check
-carries a copy of the solution's code.
+``keras.applications.VGG16`` does not pass. The span of input pixels one
+output reads comes from following that output back through the layers,
+parameter counts from built Keras layers; the fully convolutional model is
+compared with the given classifier applied to every window of its last map.
+No check carries a copy of the solution's code.
+
+``receptive_field``, ``conv_stack_weights`` and ``small_vgg`` were Tasks 3, 4 and 6
+until the exercise was reworked (#15); their checks stay, unchanged, for
+learners' copies of earlier releases.
 """
 
 import functools
@@ -15,7 +22,7 @@ import types
 
 import numpy as np
 
-from cnn_course.checks import Task, is_whole_number, probe_model
+from cnn_course.checks import Task, first_line, is_whole_number, probe_model
 from cnn_course.checks.compare import (
     chain,
     compare_with_reference,
@@ -381,3 +388,402 @@ def small_vgg(fn):
             head = "the head is Dense 64 → ReLU → Dense n_classes → softmax"
             config = ("vgg", SMALL_VGG_BLOCKS, SMALL_VGG_FC, n_classes)
             compare_model(t, model, config, SMALL_VGG_INPUT, what, blocks, head)
+
+
+# -- Task 3 (since #15) · field_span: which input pixels one output sees, padding included --------
+VGG16_STACK = tuple(t for _, n in VGG16_CONFIG for t in [(3, 1, 1)] * n + [(2, 2, 0)])  # block1_conv1 … block5_pool
+
+
+def span_by_following(stack, index):
+    """Follow output `index` of the last layer back to the input: outputs lo … hi of a (kernel, stride, padding)
+    layer read its input positions lo·s − p … hi·s − p + k − 1 (below 0 or past the end: its zero padding)."""
+    lo = hi = index
+    for k, s, p in reversed(stack):
+        lo, hi = lo * s - p, hi * s - p + k - 1
+    return lo, hi
+
+
+def _jump_offset_field(stack, own_stride=False):
+    """(product of strides, Σ padding × strides before, receptive field) of a stack."""
+    jump, offset, field = 1, 0, 1
+    for k, s, p in stack:
+        offset += p * jump * (s if own_stride else 1)
+        field += (k - 1) * jump
+        jump *= s
+    return jump, offset, field
+
+
+def span_variants(stack, index):
+    """The usual wrong answers for `field_span(stack, index)`, with the hint each one calls for."""
+    jump, offset, field = _jump_offset_field(stack)
+    own = _jump_offset_field(stack, own_stride=True)[1]
+    start = index * jump - offset
+    lo = hi = index
+    for k, s, p in stack:  # the recurrence run over the list from the input
+        lo, hi = lo * s - p, hi * s - p + k - 1
+    unscaled = index * jump - sum(p for *_, p in stack)
+    return [
+        (
+            span_by_following([(k, s, 0) for k, s, _ in stack], index),
+            "count the padding: output 0 of a 'same' "
+            "convolution reads p pixels before the image, so every padded layer moves the span back",
+        ),
+        (
+            (unscaled, unscaled + field - 1),
+            "a layer's padding is in its own input's pixels: multiply it by the strides of the layers before it",
+        ),
+        (
+            (index * jump - own, index * jump - own + field - 1),
+            "multiply a layer's padding by the strides before it, not by its own",
+        ),
+        (
+            (index * jump + offset, index * jump + offset + field - 1),
+            "padding moves the span back (towards negative positions), not forward",
+        ),
+        ((start, field), "return the first and the last pixel, not the first and the size"),
+        ((start, start + field), "off by one: the last pixel is first + receptive field − 1"),
+        (
+            span_by_following(stack, 0),
+            "the span moves with the output: output i starts i × (product of all strides) further",
+        ),
+        ((lo, hi), "follow the output back from the last layer to the first: walk the list reversed"),
+        (
+            (index * jump - (field - 1) // 2, index * jump + (field - 1) // 2),
+            "the window is not centred on "
+            "i × jump: a 2×2 pooling's window starts at its own pixel, and only padding moves it back",
+        ),
+    ]
+
+
+SPAN_CASES = (  # the first tells the usual mistakes apart: each gives its own wrong span
+    (((3, 1, 1), (2, 2, 0), (3, 2, 1)), 2),
+    (((3, 1, 1), (3, 1, 1)), 0),
+    (((2, 2, 0), (3, 1, 1)), 1),
+    (((7, 2, 3), (3, 2, 1), (3, 1, 1), (3, 1, 1)), 4),
+    (((5, 1, 0), (3, 3, 1)), 2),
+    ((), 5),
+    (VGG16_STACK, 0),
+    (VGG16_STACK, 3),
+)
+
+
+def _span_hint(stack, index, got):
+    right = span_by_following(stack, index)
+    for value, hint in span_variants(stack, index):
+        if value == got and value != right:
+            return hint
+    return "follow output i back, last layer first: lo, hi → lo·s − p, hi·s − p + k − 1"
+
+
+def field_span(fn):
+    """Task 3: the first and last input pixel that output `index` of a (kernel, stride, padding) stack reads."""
+    with Task(3, "field_span") as t:
+        t.function(fn, "field_span")
+        for stack, index in SPAN_CASES:
+            shown = "VGG16's 18 layers up to block5_pool" if stack == VGG16_STACK else str(list(stack))
+            what = f"field_span({shown}, {index})"
+            got = t.call(fn, ([tuple(layer) for layer in stack], index), what=what)
+            ok = isinstance(got, (tuple, list)) and len(got) == 2 and all(is_whole_number(v) for v in got)
+            t.expect(
+                ok,
+                f"{what} should return two whole numbers",
+                "(first, last)",
+                got,
+                "return a tuple of two ints: the first and the last input pixel (padding pixels are below 0 "
+                "or past the end)",
+            )
+            got = (int(got[0]), int(got[1]))
+            t.equal(what, got, span_by_following(stack, index), _span_hint(stack, index, got))
+
+
+# -- Task 4 (since #15) · vgg_params: a VGG variant's parameters from its configuration ----------
+def params_by_formula(
+    config,
+    input_shape,
+    n_classes,
+    fc_units,
+    bias=True,
+    kernel_area=9,
+    chain_channels=True,
+    carry_blocks=True,
+    halvings=None,
+    flat_channels_only=False,
+    last_layer=True,
+):
+    """Parameters of a VGG from its configuration (3×3 'same' convs, one 2×2/2 pooling per block, Flatten,
+    Dense fc_units with ReLU, Dense n_classes), and the usual ways to get the count wrong."""
+    h, w, c_in = input_shape
+    channels, total = c_in, 0
+    for filters, n_convs in config:
+        for i in range(n_convs):
+            if i > 0 or not chain_channels:
+                source = filters
+            else:
+                source = channels if carry_blocks else c_in
+            total += kernel_area * source * filters + (filters if bias else 0)
+        channels = filters
+    n = len(config) if halvings is None else halvings
+    flat = channels if flat_channels_only else (h // 2**n) * (w // 2**n) * channels
+    for units in list(fc_units) + ([n_classes] if last_layer else []):
+        total += flat * units + (units if bias else 0)
+        flat = units
+    return total
+
+
+@functools.cache
+def _conv_params(c_in, filters):
+    """Parameters of a 3×3 Conv2D from c_in to filters channels, counted by Keras on a built layer."""
+    from keras import layers
+
+    layer = layers.Conv2D(filters, 3, padding="same")
+    layer.build((None, 3, 3, c_in))  # the weights do not depend on the height and width
+    return layer.count_params()
+
+
+def params_by_keras(config, input_shape, n_classes, fc_units):
+    """The same count from Keras's layers: each convolution built once per channel pair; the Dense layers'
+    flat × units kernel and units biases (no model: VGG's 100 M-weight fc1 is never filled)."""
+    h, w, channels = input_shape
+    total = 0
+    for filters, n_convs in config:
+        for _ in range(n_convs):
+            total += _conv_params(channels, filters)
+            channels = filters
+        h, w = h // 2, w // 2
+    flat = h * w * channels
+    for units in (*fc_units, n_classes):
+        total += flat * units + units
+        flat = units
+    return total
+
+
+PARAM_CASES = (
+    (((64, 1), (128, 1), (256, 2), (512, 2), (512, 2)), (224, 224, 3), 10, (4096, 4096)),  # VGG11, 10 classes
+    (((16, 2), (32, 2)), (28, 28, 1), 10, (64,)),  # the walkthrough's small VGG
+    (((5, 1), (7, 3), (9, 2)), (40, 24, 2), 3, (11, 13)),
+    (((6, 2), (10, 1)), (20, 36, 3), 4, ()),
+    (((64, 2), (128, 2), (256, 4), (512, 4), (512, 4)), (224, 224, 3), 1000, (4096, 4096)),  # VGG19
+)
+
+
+def _params_hint(case, got):
+    config, shape, n_classes, fc = case
+    count = functools.partial(params_by_formula, config, shape, n_classes, fc)
+    h, w, _ = shape
+    variants = {
+        count(bias=False): "every convolution and every Dense layer has biases: one per output channel or unit",
+        count(kernel_area=3): "a 3×3 kernel has 9 weights per input and output channel, not 3",
+        count(chain_channels=False): "a block's first convolution reads the previous block's channels "
+        "(the input's for block 1); only the later ones go from `filters` to `filters`",
+        count(carry_blocks=False): "each block's first convolution reads the previous block's output channels, "
+        "not the image's",
+        count(halvings=len(config) + 1): "one pooling per block: the last map is H / 2ⁿ × W / 2ⁿ for n blocks",
+        count(halvings=len(config) - 1): "one pooling per block, the last block's too: H / 2ⁿ × W / 2ⁿ for n blocks",
+        count(halvings=0): "the poolings halve the map: Flatten reads (H / 2ⁿ)·(W / 2ⁿ)·C values for n blocks",
+        count(halvings=5): "the number of poolings is the number of blocks of this configuration, not always 5",
+        count(flat_channels_only=True): "Flatten keeps every position of the last map: (H / 2ⁿ)·(W / 2ⁿ)·C inputs "
+        "to the first Dense layer, not C",
+        count(last_layer=False): "add the classifier, Dense(n_classes), after the fc_units layers",
+        params_by_formula(config, (h, w, 3), n_classes, fc): "the first convolution reads input_shape[-1] channels",
+        params_by_formula(config, shape, 1000, fc): "the classifier has n_classes units",
+        params_by_formula(config, shape, n_classes, (4096, 4096)): "the hidden Dense layers are fc_units",
+    }
+    variants.pop(params_by_keras(config, shape, n_classes, fc), None)
+    return variants.get(got, "add the layers one by one: 9·C_in·C_out + C_out per conv, n_in·n_out + n_out per Dense")
+
+
+def vgg_params(fn):
+    """Task 4: the parameter count of a VGG from its configuration, input shape, classes and fc layers."""
+    with Task(4, "vgg_params") as t:
+        t.function(fn, "vgg_params")
+        for case in PARAM_CASES:
+            config, shape, n_classes, fc = case
+            what = (
+                f"vgg_params({[tuple(b) for b in config]}, input_shape={shape}, n_classes={n_classes}, fc_units={fc})"
+            )
+            args = ([tuple(b) for b in config],)
+            got = _int(t, t.call(fn, args, {"input_shape": shape, "n_classes": n_classes, "fc_units": fc}, what), what)
+            t.equal(what, got, params_by_keras(config, shape, n_classes, fc), _params_hint(case, got))
+        got = _int(t, t.call(fn, ([tuple(b) for b in VGG16_CONFIG],), what="vgg_params(VGG16_CONFIG)"), "it")
+        expected = params_by_keras(VGG16_CONFIG, (224, 224, 3), 1000, VGG16_FC)
+        t.equal(
+            "vgg_params(VGG16_CONFIG) with the defaults",
+            got,
+            expected,
+            "the defaults are input_shape=(224, 224, 3), n_classes=1000, fc_units=(4096, 4096)",
+        )
+
+
+# -- Task 6 (since #15) · fully_convolutional: the classifier as convolutions ----------------------
+FCN_CASES = (
+    # input shape, VGG blocks (filters, convs), hidden Dense units, classes: non-square last maps (3×5, 8×4)
+    ((12, 20, 2), ((4, 1), (6, 2)), (7,), 4),
+    ((16, 8, 1), ((3, 2),), (5, 6), 3),
+)
+
+
+def classifier_model(input_shape, blocks, hidden, n_classes, seed=0):
+    """A VGG-style classifier with random weights (mixed signs, non-zero biases), layers in model.layers order."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape, name="image")
+    x = inputs
+    for b, (filters, n_convs) in enumerate(blocks, start=1):
+        for i in range(1, n_convs + 1):
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"block{b}_conv{i}")(x)
+        x = layers.MaxPooling2D(2, strides=2, name=f"block{b}_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    for j, units in enumerate(hidden, start=1):
+        x = layers.Dense(units, activation="relu", name=f"fc{j}")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="predictions")(x)
+    model = keras.Model(inputs, outputs, name="classifier")
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if layer.weights:
+            kernel, bias = layer.weights
+            fan_in = int(np.prod(kernel.shape[:-1]))
+            kernel.assign(rng.normal(0, 1.5 / np.sqrt(fan_in), kernel.shape).astype("float32"))
+            bias.assign(rng.normal(0, 0.3, bias.shape).astype("float32"))
+    return model
+
+
+def _softmax(z, axis=-1):
+    z = np.exp(z - z.max(axis=axis, keepdims=True))
+    return z / z.sum(axis=axis, keepdims=True)
+
+
+def dense_head(windows, denses, order="hwc", bias=True, first_relu=True, softmax=True):
+    """The Dense layers applied to flattened h×w×c windows (N, h, w, c) of the last map, and usual mistakes."""
+    n, h, w, c = windows.shape
+    if order == "chw":  # flattened channels first, as PyTorch's NCHW layout does
+        v = windows.transpose(0, 3, 1, 2).reshape(n, -1)
+    elif order == "whc":  # columns before rows
+        v = windows.transpose(0, 2, 1, 3).reshape(n, -1)
+    else:
+        v = windows.reshape(n, -1)
+    for i, (kernel, b) in enumerate(denses):
+        v = v @ kernel + (b if bias else 0)
+        last = i == len(denses) - 1
+        if last:
+            v = _softmax(v) if softmax else v
+        elif first_relu or i > 0:
+            v = np.maximum(v, 0)
+    return v
+
+
+def dense_map(features, denses, h, w, **variant):
+    """The classifier applied to every h×w window of a feature map (N, H, W, c): a map (N, H−h+1, W−w+1, classes)."""
+    n, rows, cols, _ = features.shape
+    out = np.stack(
+        [
+            np.stack([dense_head(features[:, i : i + h, j : j + w], denses, **variant) for j in range(cols - w + 1)], 1)
+            for i in range(rows - h + 1)
+        ],
+        1,
+    )
+    return out
+
+
+def _fcn_hint(got, features, denses, h, w, kinds=()):
+    """What the learner's output on the model's own input size matches, among the usual mistakes."""
+    if kinds & {"GlobalAveragePooling", "GlobalMaxPooling"}:
+        return (
+            "the first Dense layer gives every position of the h×w map its own weights: a Conv2D(units, (h, w)) "
+            "keeps them, a global pooling averages the positions away"
+        )
+    variants = [
+        (
+            {"order": "chw"},
+            "Flatten reads the map row by row with the channels fastest: reshape the kernel to "
+            "(h, w, c, units) directly, not (c, h, w, units)",
+        ),
+        ({"order": "whc"}, "rows come first: reshape the kernel to (h, w, c, units), not (w, h, c, units)"),
+        ({"bias": False}, "copy each Dense layer's bias too: set_weights([kernel reshaped, bias])"),
+        ({"first_relu": False}, "keep each hidden layer's ReLU: Conv2D(units, (h, w), activation='relu')"),
+        ({"softmax": False}, "end with a softmax over the classes (the channel axis, the last one)"),
+    ]
+    for variant, hint in variants:
+        if got.shape[-1] == denses[-1][1].shape[0] and np.allclose(
+            got.reshape(len(got), -1), dense_head(features, denses, **variant), atol=1e-4
+        ):
+            return hint
+    if np.allclose(got, 1.0, atol=1e-5):
+        return "the softmax runs over the classes, the last axis: a softmax over a 1×1 axis gives 1 everywhere"
+    return (
+        "copy each Dense layer's weights into its convolution: kernel.reshape(h, w, c, units) for the first, "
+        "(1, 1, n_in, units) for the others, and the biases"
+    )
+
+
+def _fcn_shape_hint(got_shape, expected_shape, h, w):
+    if len(got_shape) == 2:
+        return "the result should be a map (N, rows, cols, classes): replace Flatten and every Dense by convolutions"
+    if tuple(got_shape[1:3]) == (h, w) and expected_shape[1:3] == (1, 1):
+        return "the first convolution's kernel covers the whole h×w map with padding='valid', leaving one position"
+    if len(got_shape) == 4 and got_shape[1] * got_shape[2] > expected_shape[1] * expected_shape[2]:
+        return "the map comes out too large: apply every layer before Flatten, the poolings too, in order"
+    return "Conv2D(units, (h, w), padding='valid') for the first Dense layer, 1×1 convolutions for the others"
+
+
+def fully_convolutional(fn):
+    """Task 6: Flatten + Dense layers as an h×w convolution and 1×1 convolutions, with the same weights."""
+    import keras
+    from keras import layers
+
+    with Task(6, "fully_convolutional") as t:
+        t.function(fn, "fully_convolutional")
+        for case, (shape, blocks, hidden, n_classes) in enumerate(FCN_CASES):
+            model = classifier_model(shape, blocks, hidden, n_classes, seed=case)
+            h, w, c = model.get_layer("flatten").input.shape[1:]
+            denses = [
+                tuple(np.asarray(v, dtype="float64") for v in layer.weights)
+                for layer in model.layers
+                if isinstance(layer, layers.Dense)
+            ]
+            what = (
+                f"fully_convolutional(model) for a {shape[0]}×{shape[1]}×{shape[2]} classifier ({h}×{w}×{c} last map)"
+            )
+            result = t.keras_model(t.call(fn, (model,), what=what), what)
+            t.equal(
+                f"{what}: input shape",
+                tuple(result.inputs[0].shape[1:]),
+                (None, None, shape[2]),
+                f"keras.Input((None, None, {shape[2]})): the convolutions take images of any height and width",
+            )
+            rng = np.random.default_rng(10 + case)
+            stride = 2 ** len(blocks)
+            inputs = keras.Input((None, None, shape[2]))
+            x = inputs
+            for layer in model.layers[1:]:
+                if isinstance(layer, layers.Flatten):
+                    break
+                x = layer(x)
+            base = keras.Model(inputs, x)
+            for label, size in [
+                ("an image of the model's own size", shape[:2]),
+                ("a larger image", (shape[0] + 2 * stride, shape[1] + 3 * stride)),
+            ]:
+                images = rng.uniform(-1, 1, (3, *size, shape[2])).astype("float32")
+                features = np.asarray(base(images), dtype="float64")
+                expected = dense_map(features, denses, h, w)
+                if label.startswith("an image"):
+                    assert np.allclose(expected[:, 0, 0], np.asarray(model(images)), atol=1e-5)
+                try:
+                    got = np.asarray(result(images), dtype="float64")
+                except Exception as err:
+                    t.fail(
+                        f"{what}: on {label} ({size[0]}×{size[1]}) it raised {type(err).__name__}",
+                        got=first_line(err),
+                        hint=_fcn_shape_hint((0,), expected.shape, h, w),
+                    )
+                if got.shape != expected.shape:
+                    t.fail(
+                        f"{what}: output shape on {label} ({size[0]}×{size[1]})",
+                        expected.shape,
+                        got.shape,
+                        _fcn_shape_hint(got.shape, expected.shape, h, w),
+                    )
+                window = features[:, :h, :w]
+                hint = _fcn_hint(got[:, :1, :1], window, denses, h, w, {s.kind for s in steps(result)})
+                t.close(f"{what}: outputs on {label} ({size[0]}×{size[1]})", got, expected, hint, atol=1e-4)
