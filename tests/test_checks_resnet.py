@@ -625,10 +625,22 @@ def test_bottleneck_block_version_2_accepts_correct_answers(capsys):
         return layers.Add()([branch, x if same else layers.Conv2D(4 * filters, 1, strides=stride)(pre)])
 
     accepts(check.bottleneck_block, nested, capsys)
+    accepts(check.bottleneck_block, SOLUTION["bottleneck_block"], capsys)  # no bias before a BN, named layers
 
 
 # -- Task 4 · resnet, version 2 --------------------------------------------------------------------
-def resnet_v2_with(stem_bn=False, post=True, block=None, pool=True, v1=None):
+def resnet_v2_with(
+    stem_bn=False,
+    post=True,
+    block=None,
+    pool=True,
+    v1=None,
+    stem_kernel=7,
+    stride_on_last_block=False,
+    head=layers.GlobalAveragePooling2D,
+    softmax=True,
+    fixed_classes=None,
+):
     """The current Task 4's network; the defaults are right, each keyword changes version 2 once."""
 
     def answer(config, n_class=1000, input_shape=(224, 224, 3), version=1):
@@ -636,19 +648,25 @@ def resnet_v2_with(stem_bn=False, post=True, block=None, pool=True, v1=None):
             return (v1 or SOLUTION["resnet"])(config, n_class, input_shape)
         make_block = block or SOLUTION["bottleneck_block"]
         inputs = keras.Input(input_shape)
-        x = layers.Conv2D(64, 7, strides=2, padding="same")(inputs)
+        x = layers.Conv2D(64, stem_kernel, strides=2, padding="same")(inputs)
         if stem_bn:
             x = layers.ReLU()(layers.BatchNormalization()(x))
         x = layers.MaxPooling2D(3, strides=2, padding="same")(x) if pool else x
         for stage, (filters, blocks, stride) in enumerate(config):
             for i in range(blocks):
-                x = make_block(x, filters, stride if i == 0 else 1, version=2, name=f"b{stage}_{i}")
+                strided = i == (blocks - 1 if stride_on_last_block else 0)
+                x = make_block(x, filters, stride if strided else 1, version=2, name=f"b{stage}_{i}")
         if post:
             x = layers.ReLU()(layers.BatchNormalization()(x))
-        x = layers.GlobalAveragePooling2D()(x)
-        return keras.Model(inputs, layers.Dense(n_class, activation="softmax")(x))
+        x = head()(x)
+        x = layers.Dense(fixed_classes or n_class, activation="softmax" if softmax else None)(x)
+        return keras.Model(inputs, x)
 
     return answer
+
+
+def relu_after_add_v2(x, filters, stride=1, name="block", version=1):
+    return layers.ReLU()(preact_with()(x, filters, stride, name, version))
 
 
 RESNET_V2_MISTAKES = {
@@ -669,6 +687,12 @@ RESNET_V2_MISTAKES = {
         resnet_v2_with(v1=resnet_with(stride_on_last_block=True)),
         "only the first block",
     ),
+    "the stride on the last block of each stage": (resnet_v2_with(stride_on_last_block=True), "only the first block"),
+    "a ReLU after every addition": (resnet_v2_with(block=relu_after_add_v2), "no ReLU after the addition"),
+    "a 3×3 stem": (resnet_v2_with(stem_kernel=3), "stem 7×7"),
+    "global max pooling in the head": (resnet_v2_with(head=layers.GlobalMaxPooling2D), "not max pooling"),
+    "no softmax": (resnet_v2_with(softmax=False), "end with a softmax"),
+    "classes hard-coded": (resnet_v2_with(fixed_classes=1000), "use n_class"),
 }
 
 
@@ -681,6 +705,14 @@ def test_resnet_version_2_rejects(mistake):
 def test_resnet_version_2_accepts_correct_answers(capsys):
     accepts(check.resnet50, resnet_v2_with(), capsys)  # padding "same" in the stem
     accepts(check.resnet50, resnet_v2_with(block=preact_with(use_bias=False, spelling="ops")), capsys)
+
+    def nested_v2(x, filters, stride=1, name="block", version=2):  # each v2 block a sub-model
+        inputs = keras.Input(x.shape[1:])
+        return keras.Model(inputs, preact_with()(inputs, filters, stride, version=2))(x)
+
+    mean = lambda: lambda x: ops.mean(x, (1, 2))  # noqa: E731
+    accepts(check.resnet50, resnet_v2_with(block=nested_v2, head=mean), capsys)  # sub-models, keras.ops for GAP
+    accepts(check.resnet50, SOLUTION["resnet"], capsys)  # Keras's explicit padding in both versions
 
 
 # -- Task 6 · bottleneck_block_params, version 2 ---------------------------------------------------
@@ -745,14 +777,13 @@ def test_bottleneck_block_params_version_2_accepts_correct_answers(capsys):
     accepts(check.bottleneck_block_params, closed_form, capsys)
     accepts(check.bottleneck_block_params, lambda *a, **k: __import__("numpy").int64(closed_form(*a, **k)), capsys)
 
-    def from_keras(c_in, filters, stride=1, version=1):  # build the block and ask Keras (slow, but right)
+    def from_keras(c_in, filters, stride=1, version=1):  # build the block (a bias on every conv) and ask Keras
         inputs = keras.Input((4, 4, c_in))
-        return keras.Model(
-            inputs, SOLUTION["bottleneck_block"](inputs, filters, stride, version=version)
-        ).count_params()
+        if version == 2:
+            return keras.Model(inputs, preact_with()(inputs, filters, stride, version=2)).count_params()
+        return keras.Model(inputs, bottleneck()(inputs, filters, stride)).count_params()
 
-    accepts(check.bottleneck_block_params, lambda c, f, s=1, version=1: closed_form(c, f, s, version), capsys)
-    del from_keras
+    accepts(check.bottleneck_block_params, from_keras, capsys)
 
 
 def test_the_v2_formula_agrees_with_keras():

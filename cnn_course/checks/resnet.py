@@ -444,6 +444,10 @@ def _preact_hint(e, g):
     """Hints for the full pre-activation (v2) block and network, then the v1 ones."""
     if e is not None and g is not None:
         kinds = (e.kind, g.kind)
+        if kinds == ("BatchNormalization", "Conv2D") and g.settings["strides"] != (1, 1):
+            return "only the first block of a stage has the stride (on its 3×3 conv and its projection)"
+        if kinds == ("BatchNormalization", "ReLU"):
+            return "no ReLU after the addition in the v2 block: the sum goes on unchanged (the next block's BN follows)"
         if kinds == ("BatchNormalization", "Conv2D"):
             return "full pre-activation: BN → ReLU come before each convolution (the block starts with them on x)"
         if kinds == ("Conv2D", "BatchNormalization"):
