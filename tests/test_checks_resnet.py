@@ -712,7 +712,7 @@ def test_resnet_version_2_accepts_correct_answers(capsys):
 
     mean = lambda: lambda x: ops.mean(x, (1, 2))  # noqa: E731
     accepts(check.resnet50, resnet_v2_with(block=nested_v2, head=mean), capsys)  # sub-models, keras.ops for GAP
-    accepts(check.resnet50, SOLUTION["resnet"], capsys)  # Keras's explicit padding in both versions
+    # the solution (Keras's explicit padding in both versions) is accepted by test_resnet_accepts_correct_answers
 
 
 # -- Task 6 · bottleneck_block_params, version 2 ---------------------------------------------------
