@@ -274,9 +274,9 @@ def test_auxiliary_head_accepts_correct_answers(capsys):
 
 # -- Task 3 · inception_net ----------------------------------------------------------------
 def net_with(
-    loss_weights=(1.0, 0.3),
+    loss_weights=lambda w: (1.0, w, w),
     compile_model=True,
-    aux_at=2,
+    aux_at=(1, 2),
     outputs="main_first",
     modules=((16, 16, 24, 4, 8, 8), (24, 24, 32, 8, 16, 16), (32, 32, 48, 8, 16, 16)),
     loss="sparse_categorical_crossentropy",
@@ -285,62 +285,89 @@ def net_with(
     main_softmax=True,
     optimizer="adam",
     module=None,
+    old=False,
 ):
-    """A small inception network; the defaults are right, each keyword makes one change."""
-    inception_module, auxiliary_head = module or SOLUTION["inception_module"], SOLUTION["auxiliary_head"]
+    """A small inception network with two auxiliary heads; the defaults are right, each keyword makes one change.
 
-    def answer(n_class=10):
+    `old=True` makes the older exercise's version, `inception_net(n_class=10)` with one head after module 2.
+    """
+    inception_module, auxiliary_head = module or SOLUTION["inception_module"], SOLUTION["auxiliary_head"]
+    if old:
+        aux_at = (2,) if aux_at == (1, 2) else aux_at
+
+    def build(n_class, aux_weight):
         inputs = keras.Input((28, 28, 1))
         x = layers.MaxPooling2D(2)(layers.Conv2D(32, 3, padding="same", activation="relu")(inputs))
-        aux = None
+        aux = []
         for i, filters in enumerate(modules, start=1):
             if i == 3:
                 x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
             x = inception_module(x, *filters, name=f"m{i}")
-            if i == aux_at:
-                aux = auxiliary_head(x, n_class, filters=32, units=128, name="aux")
+            aux += [auxiliary_head(x, n_class, filters=32, units=128, name=f"aux{i}")] * aux_at.count(i)
         x = layers.GlobalAveragePooling2D()(x)
         x = layers.Dropout(main_dropout)(x) if main_dropout else x
         main = layers.Dense(n_class, activation="softmax" if main_softmax else None, name="main")(x)
         if outputs == "main_only":
             model = keras.Model(inputs, main)
-        else:
-            model = keras.Model(inputs, [main, aux] if outputs == "main_first" else [aux, main])
+        elif outputs == "main_first":
+            model = keras.Model(inputs, [main, *aux])
+        elif outputs == "aux_first":
+            model = keras.Model(inputs, [*aux, main])
+        else:  # "aux_swapped"
+            model = keras.Model(inputs, [main, *aux[::-1]])
         if not compile_model:
             return model
+        weights = None if loss_weights is None else list(loss_weights(aux_weight))
+        n = len(model.outputs)
         if spelling == "dict":
             model.compile(
                 optimizer=optimizer,
-                loss={"main": loss, "aux": loss},
-                loss_weights={"aux": loss_weights[1], "main": loss_weights[0]},
+                loss=dict.fromkeys(model.output_names, loss),
+                loss_weights=dict(zip(model.output_names, weights, strict=True)),
             )
         elif spelling == "one loss":
-            model.compile(optimizer=optimizer, loss=loss, loss_weights=list(loss_weights))
-        elif loss_weights is None:
-            model.compile(optimizer=optimizer, loss=[loss, loss])
+            model.compile(optimizer=optimizer, loss=loss, loss_weights=weights)
+        elif weights is None:
+            model.compile(optimizer=optimizer, loss=[loss] * n)
         else:
-            model.compile(optimizer=optimizer, loss=[loss, loss], loss_weights=list(loss_weights))
+            model.compile(optimizer=optimizer, loss=[loss] * n, loss_weights=weights)
         return model
 
-    return answer
+    if old:
+        return lambda n_class=10: build(n_class, 0.3)
+    return lambda n_class=10, aux_weight=0.3: build(n_class, aux_weight)
 
 
-def from_applications(n_class=10):
+def from_applications(n_class=10, aux_weight=0.3):
     return keras.applications.InceptionV3(weights=None, input_shape=(28, 28, 1), classes=n_class)
 
 
 NET_MISTAKES = {
     "stub": (stub, "not written yet"),
     "keras.applications": (from_applications, "keras.applications builds this model"),
-    "aux loss weight 1.0": (net_with(loss_weights=(1.0, 1.0)), "discounts the auxiliary loss to 0.3"),
-    "no loss weights": (net_with(loss_weights=None), "discounts the auxiliary loss to 0.3"),
-    "weights swapped": (net_with(loss_weights=(0.3, 1.0)), "swapped"),
-    "aux weight 0.5": (net_with(loss_weights=(1.0, 0.5)), "loss_weights=[1.0, 0.3]"),
+    "aux loss weights 1.0": (net_with(loss_weights=lambda w: (1.0, 1.0, 1.0)), "every output counts fully"),
+    "no loss weights": (net_with(loss_weights=None), "every output counts fully"),
+    "weights swapped": (net_with(loss_weights=lambda w: (w, 1.0, 1.0)), "swapped"),
+    "a fixed 0.3, not aux_weight": (net_with(loss_weights=lambda w: (1.0, 0.3, 0.3)), "use the aux_weight argument"),
+    "aux_weight on the first head only": (
+        net_with(loss_weights=lambda w: (1.0, w, 1.0)),
+        "both auxiliary losses are weighted by aux_weight",
+    ),
+    "aux_weight shared between the heads": (
+        net_with(loss_weights=lambda w: (1.0, w / 2, w / 2)),
+        "the whole aux_weight, not a share",
+    ),
     "not compiled": (net_with(compile_model=False), "compile the model"),
-    "no auxiliary output": (net_with(outputs="main_only"), "[main, aux]"),
+    "no auxiliary output": (net_with(outputs="main_only"), "[main, aux1, aux2]"),
+    "one auxiliary head (the older exercise's network)": (
+        net_with(aux_at=(2,)),
+        "number of outputs",
+        "[main, aux1, aux2]",
+    ),
     "outputs in the wrong order": (net_with(outputs="aux_first"), "main classifier is the first output"),
-    "aux head after the last module": (net_with(aux_at=3), "second inception module"),
-    "aux head after the first module": (net_with(aux_at=1), "second inception module"),
+    "the two heads swapped": (net_with(outputs="aux_swapped"), "aux1 reads the first inception module's output"),
+    "both heads after the second module": (net_with(aux_at=(2, 2)), "first inception module's output"),
+    "second head after the last module": (net_with(aux_at=(1, 3)), "second inception module's output"),
     "wrong filters in a module": (
         net_with(modules=((16, 16, 24, 4, 8, 8), (24, 24, 32, 8, 16, 16), (32, 32, 64, 8, 16, 16))),
         "main output",
@@ -361,7 +388,7 @@ NET_MISTAKES = {
         net_with(loss="categorical_crossentropy"),
         "is not the loss of the task",
     ),
-    "one loss for two weighted outputs": (net_with(spelling="one loss"), "one loss per output"),
+    "one loss for three weighted outputs": (net_with(spelling="one loss"), "one loss per output"),
 }
 
 
@@ -378,6 +405,13 @@ def test_inception_net_accepts_correct_answers(capsys):
     accepts(check.inception_net, net_with(loss=loss, optimizer=keras.optimizers.SGD(0.01)), capsys)
     accepts(check.inception_net, net_with(module=module_with(nested=True, relu="layer")), capsys)  # nested branches
     accepts(check.inception_net, net_with(loss=keras.losses.sparse_categorical_crossentropy), capsys)
+
+
+def test_inception_net_checks_an_older_copy_as_its_version_asked(capsys):
+    """An older exercise's inception_net(n_class=10): one head after module 2, weights [1.0, 0.3]."""
+    accepts(check.inception_net, net_with(old=True, loss_weights=lambda w: (1.0, 0.3)), capsys)
+    rejects(check.inception_net, net_with(old=True, loss_weights=lambda w: (1.0, 1.0)), "Task 3", "every output counts")
+    rejects(check.inception_net, net_with(old=True, aux_at=(3,)), "Task 3", "second inception module")
 
 
 # -- Task 4 · inference_model --------------------------------------------------------------
@@ -490,3 +524,176 @@ def test_branch_weights_accepts_correct_answers(capsys):
         return sum(math.prod(s) for s in shapes)
 
     accepts(check.branch_weights, from_shapes, capsys)
+
+
+# -- Task 6 · inception_macs ---------------------------------------------------------------
+def macs_with(**slips):
+    """The right count with one slip (see check._inception_macs)."""
+
+    def answer(h, w, c_in, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, naive=False):
+        return check._inception_macs(h, w, c_in, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, naive=naive, **slips)
+
+    return answer
+
+
+def macs_flag_ignored(h, w, c_in, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, naive=False):
+    return check._inception_macs(h, w, c_in, f1, f3_reduce, f3, f5_reduce, f5, pool_proj)
+
+
+def macs_flag_inverted(h, w, c_in, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, naive=False):
+    return check._inception_macs(h, w, c_in, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, naive=not naive)
+
+
+def macs_arguments_swapped(h, w, c_in, f1, f3, f3_reduce, f5, f5_reduce, pool_proj, naive=False):
+    return check._inception_macs(h, w, c_in, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, naive=naive)
+
+
+MACS_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "returns None": (lambda *a, **k: None, "returned None"),
+    "one pixel's cost": (macs_with(no_area=True), "multiply by h·w"),
+    "k instead of k·k": (macs_with(k_not_squared=True), "9 for 3×3, 25 for 5×5"),
+    "biases counted": (macs_with(biases=True), "not the biases"),
+    "max pool counted": (macs_with(pooling=True), "the max pool multiplies nothing"),
+    "naive 3×3 and 5×5 read the reductions": (macs_with(naive_reads_reduce=True), "read all c_in channels"),
+    "naive module with a pool projection": (macs_with(naive_projection=True), "has no 1×1 projection"),
+    "reductions' own cost forgotten": (macs_with(no_reduction_cost=True), "the 1×1 reductions' own multiply-adds"),
+    "3×3 and 5×5 read c_in after the reduction": (macs_with(reads_c_in=True), "reads f3_reduce channels"),
+    "pool projection forgotten": (macs_with(no_projection=True), "count the pool projection"),
+    "naive flag ignored": (macs_flag_ignored, "naive=True is the module without its 1×1 reductions"),
+    "naive flag inverted": (macs_flag_inverted, "naive=True is the module without its 1×1 reductions"),
+    "reduce and filters swapped": (macs_arguments_swapped, "take the arguments in order"),
+    "returns a float with a fraction": (lambda *a, **k: macs_with()(*a, **k) / 3, "whole number"),
+    "returns a string": (lambda *a, **k: str(macs_with()(*a, **k)), "whole number"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MACS_MISTAKES))
+def test_inception_macs_rejects(mistake):
+    answer, fragment = MACS_MISTAKES[mistake]
+    rejects(check.inception_macs, answer, "Task 6", fragment)
+
+
+def test_inception_macs_accepts_correct_answers(capsys):
+    accepts(check.inception_macs, SOLUTION["inception_macs"], capsys)
+
+    def from_branches(h, w, c_in, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, naive=False):
+        weights = SOLUTION["branch_weights"]  # Task 5's function: a 1×1 conv of c_in → n has c_in·n weights
+        if naive:
+            total = weights(c_in, 1, f1) + weights(c_in, 3, f3) + weights(c_in, 5, f5)
+        else:
+            total = weights(c_in, 1, f1) + weights(c_in, 3, f3, f3_reduce) + weights(c_in, 5, f5, f5_reduce)
+            total += weights(c_in, 1, pool_proj)
+        return h * w * total
+
+    accepts(check.inception_macs, from_branches, capsys)
+    accepts(check.inception_macs, lambda *a, **k: np.int64(from_branches(*a, **k)), capsys)
+    accepts(check.inception_macs, lambda *a, **k: float(from_branches(*a, **k)), capsys)  # 128049152.0 is whole
+
+    def from_layers(h, w, c_in, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, naive=False):
+        convs = [(1, c_in, f1), (3, c_in, f3), (5, c_in, f5)]
+        if not naive:
+            convs = [(1, c_in, f1), (1, c_in, f3_reduce), (3, f3_reduce, f3), (1, c_in, f5_reduce)]
+            convs += [(5, f5_reduce, f5), (1, c_in, pool_proj)]
+        return sum(h * w * k * k * c * n for k, c, n in convs)
+
+    accepts(check.inception_macs, from_layers, capsys)
+
+
+def test_inception_macs_agrees_with_the_cost_table_of_keras_layers():
+    from cnn_course.costs import count_macs
+
+    naive_module = module_with(projection="none")  # the naive module: no reductions, no pool projection
+    for h, w, c_in, filters in check.MACS_CASES[3:]:
+        inputs = keras.Input((h, w, c_in))
+        reduced = keras.Model(inputs, SOLUTION["inception_module"](inputs, *filters, name="m"))
+        assert count_macs(reduced) == check._inception_macs(h, w, c_in, *filters)
+        f1, _, f3, _, f5, _ = filters
+        naive = keras.Model(inputs, naive_module(inputs, f1, c_in, f3, c_in, f5, 1))
+        reductions = h * w * c_in * c_in * 2  # the helper's two 1×1 convs of c_in → c_in are not in the naive module
+        assert count_macs(naive) - reductions == check._inception_macs(h, w, c_in, *filters, naive=True)
+
+
+# -- Task 7 · factorised_module ------------------------------------------------------------
+def factorised_with(
+    second=True,
+    relu_between=True,
+    first_filters="f5",
+    k=3,
+    padding="same",
+    order=(0, 1, 2, 3),
+    reduce=True,
+    dilation=1,
+    use_bias=True,
+    pool=layers.MaxPooling2D,
+    spelling="layers",
+):
+    """A factorised module; the defaults are right, each keyword makes one change."""
+
+    def answer(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, name="factorised"):
+        def conv(t, filters, size, relu=True, **kwargs):
+            made = layers.Conv2D(filters, size, padding="same", use_bias=use_bias, **kwargs)
+            if spelling == "ops":
+                return ops.relu(made(t)) if relu else made(t)
+            return layers.Activation("relu" if relu else "linear")(made(t))
+
+        b1 = conv(x, f1, 1)
+        b2 = conv(conv(x, f3_reduce, 1), f3, 3)
+        b3 = conv(x, f5_reduce, 1) if reduce else x
+        width = f5 if first_filters == "f5" else f5_reduce
+        if k == 5:
+            b3 = conv(b3, f5, 5)
+        else:
+            kwargs = {"dilation_rate": dilation} if dilation != 1 else {}
+            b3 = layers.Conv2D(width, k, padding=padding, use_bias=use_bias, **kwargs)(b3)
+            b3 = layers.ReLU()(b3) if relu_between or not second else b3
+            if second:
+                b3 = conv(b3, f5, 3)
+        b4 = conv(pool(3, strides=1, padding="same")(x), pool_proj, 1)
+        branches = [b1, b2, b3, b4]
+        return layers.Concatenate()([branches[i] for i in order])
+
+    return answer
+
+
+def factorised_nested(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, name="factorised"):
+    """Each branch a Sequential model."""
+
+    def seq(*parts):
+        return keras.Sequential([layers.Conv2D(f, k, padding="same", activation="relu") for f, k in parts])
+
+    b4 = seq((pool_proj, 1))(layers.MaxPooling2D(3, strides=1, padding="same")(x))
+    return layers.Concatenate()(
+        [seq((f1, 1))(x), seq((f3_reduce, 1), (f3, 3))(x), seq((f5_reduce, 1), (f5, 3), (f5, 3))(x), b4]
+    )
+
+
+FACTORISED_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "returns None": (lambda x, *f, name="f": None, "returned None"),
+    "the 5×5 conv kept": (factorised_with(k=5), "replace the 5×5 conv by two 3×3 convs"),
+    "one 3×3 conv only": (factorised_with(second=False), "two 3×3 convs after its 1×1 reduction"),
+    "no ReLU between the two 3×3 convs": (factorised_with(relu_between=False), "followed by a ReLU"),
+    "first 3×3 conv with f5_reduce filters": (factorised_with(first_filters="reduce"), "filters, not"),
+    "first 3×3 conv with padding 'valid'": (factorised_with(padding="valid"), "keeps height and width"),
+    "first 3×3 conv dilated": (factorised_with(dilation=2), "not dilated"),
+    "no 1×1 reduction before the 3×3 convs": (factorised_with(reduce=False), "1×1 convolution is missing"),
+    "factorised branch before the 3×3 branch": (factorised_with(order=(0, 2, 1, 3)), "the table's order"),
+    "pool branch first": (factorised_with(order=(3, 0, 1, 2)), "the table's order"),
+    "average pool": (factorised_with(pool=layers.AveragePooling2D), "not average pooling"),
+    "convolutions without bias": (factorised_with(use_bias=False), "use_bias=True"),
+    "the original inception module": (SOLUTION["inception_module"], "replace the 5×5 conv by two 3×3 convs"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(FACTORISED_MISTAKES))
+def test_factorised_module_rejects(mistake):
+    answer, fragment = FACTORISED_MISTAKES[mistake]
+    rejects(check.factorised_module, answer, "Task 7", fragment)
+
+
+def test_factorised_module_accepts_correct_answers(capsys):
+    accepts(check.factorised_module, SOLUTION["factorised_module"], capsys)
+    accepts(check.factorised_module, factorised_with(), capsys)  # Activation layers, no names
+    accepts(check.factorised_module, factorised_with(spelling="ops"), capsys)  # keras.ops.relu
+    accepts(check.factorised_module, factorised_nested, capsys)  # nested Sequential branches

@@ -442,3 +442,352 @@ def test_the_checks_formulas_agree_with_keras():
         model = keras.Model(inputs, SOLUTION["basic_block"](inputs, filters, stride))
         assert model.count_params() == check.basic_params(c_in, filters, stride)
     assert SOLUTION["small_resnet"](10).count_params() == check.resnet_params(check.SMALL, "basic", 10, 1, (3, 16))
+
+
+def test_the_current_task_1_checks_the_shortcut_and_the_basic_block(capsys):
+    check.shortcut(SOLUTION["shortcut"], SOLUTION["basic_block"])
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in out] == ["✓ Task 1 · shortcut", "✓ Task 1 · basic_block"]
+    wrong = BASIC_MISTAKES[next(k for k in BASIC_MISTAKES if k != "stub")][0]
+    rejects(lambda answer: check.shortcut(SOLUTION["shortcut"], answer), wrong, "Task 1 · basic_block")
+
+
+# -- Task 2 · shortcut_a (option A) ----------------------------------------------------------------
+def option_a_with(subsample="pick", pad="after", fill="zeros", identity_if_channels=False):
+    """Option A; the defaults are right, each keyword makes one change."""
+
+    def answer(x, channels, stride=1, name="shortcut_a"):
+        c_in = x.shape[-1]
+        if identity_if_channels and c_in == channels:
+            return x
+        if stride != 1:
+            if subsample == "pick":
+                x = layers.MaxPooling2D(1, strides=stride)(x)
+            elif subsample == "max":
+                x = layers.MaxPooling2D(2, strides=stride, padding="same")(x)
+            elif subsample == "avg":
+                x = layers.AveragePooling2D(2, strides=stride, padding="same")(x)
+            elif subsample == "offset":
+                x = layers.Lambda(lambda t: t[:, 1::2, 1::2, :])(layers.ZeroPadding2D(((0, 1), (0, 1)))(x))
+            elif subsample == "conv":
+                x = layers.Conv2D(c_in, 1, strides=stride)(x)
+        extra = channels - c_in
+        if not extra:
+            return x
+        if fill == "tile":
+            return ops.concatenate([x, ops.tile(x, (1, 1, 1, extra // c_in + 1))[..., :extra]], axis=-1)
+        if fill == "ones":
+            return ops.concatenate([x, ops.ones_like(x[..., :1]) * ops.ones((extra,))], axis=-1)
+        if fill == "conv":
+            return layers.Conv2D(channels, 1)(x)
+        widths = {"after": (0, extra), "before": (extra, 0), "both": (extra // 2, extra - extra // 2)}[pad]
+        return ops.pad(x, [[0, 0], [0, 0], [0, 0], list(widths)])
+
+    return answer
+
+
+SHORTCUT_A_MISTAKES = {
+    "stub": (stub, "not written yet"),
+    "returns None": (lambda x, channels, stride=1, name="s": None, "returned None"),
+    "zeros before x's channels": (option_a_with(pad="before"), "x's channels come first"),
+    "zeros on both sides": (option_a_with(pad="both"), "not on both sides"),
+    "2×2 max pooling": (option_a_with(subsample="max"), "no max pooling"),
+    "2×2 average pooling": (option_a_with(subsample="avg"), "no average pooling"),
+    "every second pixel from the second": (option_a_with(subsample="offset"), "from the first"),
+    "a strided 1×1 conv": (option_a_with(subsample="conv"), "option A has no weights"),
+    "a 1×1 conv for the channels (option B)": (option_a_with(fill="conv"), "option A has no weights"),
+    "x's channels repeated": (option_a_with(fill="tile"), "not copies of x's channels"),
+    "ones for the new channels": (option_a_with(fill="ones"), "the new channels are zeros"),
+    "no subsampling": (option_a_with(identity_if_channels=True), "keep every stride-th row and column"),
+    "the shortcut of Task 1 (a projection)": (SOLUTION["shortcut"], "option A has no weights"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(SHORTCUT_A_MISTAKES))
+def test_shortcut_a_rejects(mistake):
+    answer, fragment = SHORTCUT_A_MISTAKES[mistake]
+    rejects(check.shortcut_a, answer, "Task 2", fragment)
+
+
+def test_shortcut_a_accepts_correct_answers(capsys):
+    accepts(check.shortcut_a, SOLUTION["shortcut_a"], capsys)
+    accepts(check.shortcut_a, option_a_with(), capsys)
+
+    def sliced(x, channels, stride=1, name="a"):  # slicing and a concatenation of zeros
+        y = x[:, ::stride, ::stride, :] if stride != 1 else x
+        extra = channels - x.shape[-1]
+        return ops.concatenate([y, ops.zeros_like(y[..., :1]) * ops.zeros((extra,))], axis=-1) if extra else y
+
+    accepts(check.shortcut_a, sliced, capsys)
+
+    def zero_padding_3d(x, channels, stride=1, name="a"):
+        y = layers.AveragePooling2D(1, strides=stride)(x) if stride != 1 else x
+        extra = channels - x.shape[-1]
+        if not extra:
+            return y
+        y = layers.ZeroPadding3D(((0, 0), (0, 0), (0, extra)))(layers.Reshape((*y.shape[1:], 1))(y))
+        return layers.Reshape(tuple(y.shape[1:4]))(y)
+
+    accepts(check.shortcut_a, zero_padding_3d, capsys)
+
+
+# -- Task 3 · bottleneck_block, version 2 (full pre-activation) ------------------------------------
+def preact_with(
+    v1="solution",
+    preact=True,
+    project_from="pre",
+    project_bn=False,
+    last_bn=False,
+    relu_after_add=False,
+    stride_at="3x3",
+    identity="rule",
+    mid_relu=True,
+    use_bias=True,
+    spelling="layers",
+):
+    """The current Task 3's block; the defaults are right, each keyword changes version 2 once."""
+
+    def answer(x, filters, stride=1, name="block", version=1):
+        if version == 1:
+            return SOLUTION["bottleneck_block"](x, filters, stride, name=name, version=1)
+        relu = (lambda: ops.relu) if spelling == "ops" else (lambda: layers.ReLU())
+        pre = relu()(layers.BatchNormalization()(x)) if preact else x
+        same = x.shape[-1] == 4 * filters and stride == 1
+        if identity == "always_project":
+            same = False
+        if same:
+            s = x
+        else:
+            s = layers.Conv2D(4 * filters, 1, strides=stride, use_bias=use_bias)(pre if project_from == "pre" else x)
+            s = layers.BatchNormalization()(s) if project_bn else s
+        s1, s3 = (stride, 1) if stride_at == "1x1" else (1, stride)
+        y = layers.Conv2D(filters, 1, strides=s1, use_bias=use_bias)(pre)
+        y = layers.BatchNormalization()(y)
+        y = relu()(y) if mid_relu else y
+        y = layers.Conv2D(filters, 3, strides=s3, padding="same", use_bias=use_bias)(y)
+        y = relu()(layers.BatchNormalization()(y))
+        y = layers.Conv2D(4 * filters, 1, use_bias=use_bias)(y)
+        y = layers.BatchNormalization()(y) if last_bn else y
+        out = s + y if spelling == "ops" else layers.Add()([s, y])
+        return layers.ReLU()(out) if relu_after_add else out
+
+    return answer
+
+
+PREACT_MISTAKES = {
+    "no pre-activation (v1 without the final ReLU)": (preact_with(preact=False), "BN → ReLU come before"),
+    "projection of x, not of the pre-activated x": (preact_with(project_from="x"), "read the pre-activated x"),
+    "BN after the projection": (preact_with(project_bn=True), "no BN"),
+    "BN after the last 1×1 conv": (preact_with(last_bn=True), "no BN"),
+    "ReLU after the addition": (preact_with(relu_after_add=True), "no ReLU after the addition"),
+    "stride on the first 1×1 conv": (preact_with(stride_at="1x1"), "the stride goes on the 3×3 conv"),
+    "every shortcut projected": (preact_with(identity="always_project"), "a projection where the identity suffices"),
+    "no ReLU after the first BN of the branch": (preact_with(mid_relu=False), "a ReLU is missing"),
+    "version 2 ignored (v1 both times)": (
+        lambda x, filters, stride=1, name="block", version=1: SOLUTION["bottleneck_block"](
+            x, filters, stride, name=name
+        ),
+        "BN → ReLU come before",
+    ),
+    "version 1 broken (the v2 block both times)": (
+        lambda x, filters, stride=1, name="block", version=1: preact_with()(x, filters, stride, name, version=2),
+        "version=1",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(PREACT_MISTAKES))
+def test_bottleneck_block_version_2_rejects(mistake):
+    answer, fragment = PREACT_MISTAKES[mistake]
+    rejects(check.bottleneck_block, answer, "Task 3", fragment)
+
+
+def test_bottleneck_block_version_2_accepts_correct_answers(capsys):
+    accepts(check.bottleneck_block, preact_with(), capsys)
+    accepts(check.bottleneck_block, preact_with(use_bias=False, spelling="ops"), capsys)  # keras.ops, no biases
+
+    def nested(x, filters, stride=1, name="block", version=1):  # the v2 branch as a Sequential model
+        if version == 1:
+            return SOLUTION["bottleneck_block"](x, filters, stride, name=name)
+        pre = layers.Activation("relu")(layers.BatchNormalization()(x))
+        branch = keras.Sequential(
+            [
+                layers.Conv2D(filters, 1),
+                layers.BatchNormalization(),
+                layers.ReLU(),
+                layers.Conv2D(filters, 3, strides=stride, padding="same"),
+                layers.BatchNormalization(),
+                layers.ReLU(),
+                layers.Conv2D(4 * filters, 1),
+            ]
+        )(pre)
+        same = x.shape[-1] == 4 * filters and stride == 1
+        return layers.Add()([branch, x if same else layers.Conv2D(4 * filters, 1, strides=stride)(pre)])
+
+    accepts(check.bottleneck_block, nested, capsys)
+    accepts(check.bottleneck_block, SOLUTION["bottleneck_block"], capsys)  # no bias before a BN, named layers
+
+
+# -- Task 4 · resnet, version 2 --------------------------------------------------------------------
+def resnet_v2_with(
+    stem_bn=False,
+    post=True,
+    block=None,
+    pool=True,
+    v1=None,
+    stem_kernel=7,
+    stride_on_last_block=False,
+    head=layers.GlobalAveragePooling2D,
+    softmax=True,
+    fixed_classes=None,
+):
+    """The current Task 4's network; the defaults are right, each keyword changes version 2 once."""
+
+    def answer(config, n_class=1000, input_shape=(224, 224, 3), version=1):
+        if version == 1:
+            return (v1 or SOLUTION["resnet"])(config, n_class, input_shape)
+        make_block = block or SOLUTION["bottleneck_block"]
+        inputs = keras.Input(input_shape)
+        x = layers.Conv2D(64, stem_kernel, strides=2, padding="same")(inputs)
+        if stem_bn:
+            x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x) if pool else x
+        for stage, (filters, blocks, stride) in enumerate(config):
+            for i in range(blocks):
+                strided = i == (blocks - 1 if stride_on_last_block else 0)
+                x = make_block(x, filters, stride if strided else 1, version=2, name=f"b{stage}_{i}")
+        if post:
+            x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = head()(x)
+        x = layers.Dense(fixed_classes or n_class, activation="softmax" if softmax else None)(x)
+        return keras.Model(inputs, x)
+
+    return answer
+
+
+def relu_after_add_v2(x, filters, stride=1, name="block", version=1):
+    return layers.ReLU()(preact_with()(x, filters, stride, name, version))
+
+
+RESNET_V2_MISTAKES = {
+    "BN and ReLU kept in the stem": (resnet_v2_with(stem_bn=True), "the v2 stem is the 7×7 conv and the max pool"),
+    "no BN → ReLU before the pooling": (resnet_v2_with(post=False), "ends with BN → ReLU"),
+    "v1 blocks in version 2": (
+        resnet_v2_with(block=lambda x, f, s, version=2, name="b": SOLUTION["bottleneck_block"](x, f, s, name=name)),
+        "BN → ReLU come before",
+    ),
+    "no max pooling in the stem": (resnet_v2_with(pool=False), "3×3 max pooling"),
+    "version 2 ignored": (
+        lambda config, n_class=1000, input_shape=(224, 224, 3), version=1: SOLUTION["resnet"](
+            config, n_class, input_shape
+        ),
+        "no BN",
+    ),
+    "version 1 with the stride on the last block": (
+        resnet_v2_with(v1=resnet_with(stride_on_last_block=True)),
+        "only the first block",
+    ),
+    "the stride on the last block of each stage": (resnet_v2_with(stride_on_last_block=True), "only the first block"),
+    "a ReLU after every addition": (resnet_v2_with(block=relu_after_add_v2), "no ReLU after the addition"),
+    "a 3×3 stem": (resnet_v2_with(stem_kernel=3), "stem 7×7"),
+    "global max pooling in the head": (resnet_v2_with(head=layers.GlobalMaxPooling2D), "not max pooling"),
+    "no softmax": (resnet_v2_with(softmax=False), "end with a softmax"),
+    "classes hard-coded": (resnet_v2_with(fixed_classes=1000), "use n_class"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(RESNET_V2_MISTAKES))
+def test_resnet_version_2_rejects(mistake):
+    answer, fragment = RESNET_V2_MISTAKES[mistake]
+    rejects(check.resnet50, answer, "Task 4", fragment)
+
+
+def test_resnet_version_2_accepts_correct_answers(capsys):
+    accepts(check.resnet50, resnet_v2_with(), capsys)  # padding "same" in the stem
+    accepts(check.resnet50, resnet_v2_with(block=preact_with(use_bias=False, spelling="ops")), capsys)
+
+    def nested_v2(x, filters, stride=1, name="block", version=2):  # each v2 block a sub-model
+        inputs = keras.Input(x.shape[1:])
+        return keras.Model(inputs, preact_with()(inputs, filters, stride, version=2))(x)
+
+    mean = lambda: lambda x: ops.mean(x, (1, 2))  # noqa: E731
+    accepts(check.resnet50, resnet_v2_with(block=nested_v2, head=mean), capsys)  # sub-models, keras.ops for GAP
+    # the solution (Keras's explicit padding in both versions) is accepted by test_resnet_accepts_correct_answers
+
+
+# -- Task 6 · bottleneck_block_params, version 2 ---------------------------------------------------
+def preact_params_with(**slips):
+    def answer(c_in, filters, stride=1, version=1):
+        if version == 1:
+            return SOLUTION["bottleneck_block_params"](c_in, filters, stride)
+        return check.preact_params(c_in, filters, stride, **slips)
+
+    return answer
+
+
+def v2_with_extra(extra):
+    def answer(c_in, filters, stride=1, version=1):
+        if version == 1:
+            return SOLUTION["bottleneck_block_params"](c_in, filters, stride)
+        projection = c_in != 4 * filters or stride != 1
+        return check.preact_params(c_in, filters, stride) + extra(c_in, filters, projection)
+
+    return answer
+
+
+PREACT_PARAMS_MISTAKES = {
+    "stub": (lambda c_in, filters, stride=1, version=1: stub(), "not written yet"),
+    "version ignored (v1 both times)": (
+        lambda c_in, filters, stride=1, version=1: SOLUTION["bottleneck_block_params"](c_in, filters, stride),
+        "version=2 is the pre-activation block",
+    ),
+    "no biases": (preact_params_with(bias=False), "count the biases"),
+    "no BN on the input": (preact_params_with(first_bn=False), "starts with a BN on its input"),
+    "projection always": (preact_params_with(projection=True), "a projection only when the shapes differ"),
+    "projection never": (preact_params_with(projection=False), "a projection only when the shapes differ"),
+    "BN after the projection": (v2_with_extra(lambda c, f, p: p * 4 * 4 * f), "nor after its projection"),
+    "BN after the last conv": (v2_with_extra(lambda c, f, p: 4 * 4 * f), "no BN after the v2 block's last 1×1 conv"),
+    "BN after both": (v2_with_extra(lambda c, f, p: (1 + p) * 4 * 4 * f), "no BN after the v2 block's last 1×1"),
+    "2 numbers per BN channel": (preact_params_with(bn_per_channel=2), "4 numbers per channel"),
+    "a float": (lambda *a, **k: float(preact_params_with()(*a, **k)), "wrong type"),
+    "version 1 broken": (
+        lambda c_in, filters, stride=1, version=1: check.preact_params(c_in, filters, stride),
+        "bottleneck_block_params(",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(PREACT_PARAMS_MISTAKES))
+def test_bottleneck_block_params_version_2_rejects(mistake):
+    answer, fragment = PREACT_PARAMS_MISTAKES[mistake]
+    rejects(check.bottleneck_block_params, answer, "Task 6", fragment)
+
+
+def test_bottleneck_block_params_version_2_accepts_correct_answers(capsys):
+    accepts(check.bottleneck_block_params, preact_params_with(), capsys)
+
+    def closed_form(c_in, filters, stride=1, version=1):
+        f, c_out = filters, 4 * filters
+        convs = c_in * f + 9 * f * f + f * c_out + f + f + c_out  # weights and biases
+        project = c_in != c_out or stride != 1
+        if version == 2:
+            return 4 * c_in + convs + 8 * f + project * (c_in * c_out + c_out)
+        return convs + 4 * (2 * f + c_out) + project * (c_in * c_out + 5 * c_out)
+
+    accepts(check.bottleneck_block_params, closed_form, capsys)
+    accepts(check.bottleneck_block_params, lambda *a, **k: __import__("numpy").int64(closed_form(*a, **k)), capsys)
+
+    def from_keras(c_in, filters, stride=1, version=1):  # build the block (a bias on every conv) and ask Keras
+        inputs = keras.Input((4, 4, c_in))
+        if version == 2:
+            return keras.Model(inputs, preact_with()(inputs, filters, stride, version=2)).count_params()
+        return keras.Model(inputs, bottleneck()(inputs, filters, stride)).count_params()
+
+    accepts(check.bottleneck_block_params, from_keras, capsys)
+
+
+def test_the_v2_formula_agrees_with_keras():
+    for c_in, filters, stride in [(64, 16, 1), (32, 16, 2), (64, 16, 2), (5, 3, 1)]:
+        inputs = keras.Input((8, 8, c_in))
+        model = keras.Model(inputs, preact_with()(inputs, filters, stride, version=2))  # a bias on every conv
+        assert model.count_params() == check.preact_params(c_in, filters, stride)

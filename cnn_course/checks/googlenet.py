@@ -1,4 +1,5 @@
-"""Checks for unit 06 (GoogLeNet): the inception module, the auxiliary head, the multi-output model.
+"""Checks for unit 06 (GoogLeNet): the inception module, the auxiliary head, the multi-output model,
+the inference model, the cost drills and the factorised (Inception-v3) module.
 
 Blocks and models (each output of the network) are compared with a reference
 built from the task's specification (``cnn_course.checks.compare``, graphs read
@@ -6,9 +7,16 @@ with ``canonical_steps``, which keeps a concatenation's order) in two
 configurations where coincidences cannot hold (distinct filter numbers,
 non-square inputs). Task 3's training set-up is read from its compiled loss;
 Task 4's model must compute the main output with the training model's weights.
+
+Task 3 has two versions. The current one, ``inception_net(n_class=10, aux_weight=0.3)``, has two
+auxiliary heads (after the first and the second module) weighted by ``aux_weight``; a learner's
+copy of an older exercise, ``inception_net(n_class=10)`` (one head, after the second module,
+weight 0.3), is still checked against the version it was written for: the function's parameters
+say which.
 """
 
 import functools
+import inspect
 import re
 import warnings
 
@@ -50,6 +58,16 @@ def module_spec(f1, f3_reduce, f3, f5_reduce, f5, pool_proj):
     )
 
 
+def factorised_spec(f1, f3_reduce, f3, f5_reduce, f5, pool_proj):
+    """The inception module with its 5×5 conv replaced by two 3×3 convs of f5 filters (Inception-v3)."""
+    return concat(
+        chain(conv(1, f1), relu()),
+        chain(conv(1, f3_reduce), relu(), conv(3, f3), relu()),
+        chain(conv(1, f5_reduce), relu(), conv(3, f5), relu(), conv(3, f5), relu()),
+        chain(max_pool(3, 1, "same"), conv(1, pool_proj), relu()),
+    )
+
+
 def aux_spec(n_class, filters=128, units=1024):
     """5×5/3 average pool → 1×1 conv + ReLU → flatten → Dense + ReLU → (dropout) → Dense + softmax."""
     return chain(avg_pool(5, 3), conv(1, filters), relu(), flatten(), dense(units), relu(), dense(n_class), softmax())
@@ -59,7 +77,8 @@ def aux_spec(n_class, filters=128, units=1024):
 def reference(name, config, input_shape):
     """The reference model of a task in one configuration, built once per process.
 
-    For the network, ``output`` 0 is the main classifier and 1 the auxiliary one.
+    For the network, ``output`` 0 is the main classifier and k ≥ 1 an auxiliary head on the k-th
+    module's output.
     """
     import keras
 
@@ -67,11 +86,13 @@ def reference(name, config, input_shape):
         return reference_model(module_spec(*config), input_shape)
     if name == "auxiliary_head":
         return reference_model(aux_spec(*config), input_shape)
+    if name == "factorised_module":
+        return reference_model(factorised_spec(*config), input_shape)
     n_class, output = config
     inputs = keras.Input(input_shape)
-    stem = chain(conv(3, 32), relu(), max_pool(2), *[module_spec(*f) for f in SMALL_MODULES[:2]])
+    stem = chain(conv(3, 32), relu(), max_pool(2), *[module_spec(*f) for f in SMALL_MODULES[: output or 2]])
     x = stem(inputs)
-    if output == 1:
+    if output:
         return keras.Model(inputs, aux_spec(n_class, *SMALL_AUX)(x), name="reference")
     head = chain(max_pool(3, 2, "same"), module_spec(*SMALL_MODULES[2]), gap(), dense(n_class), softmax())
     return keras.Model(inputs, head(x), name="reference")
@@ -82,8 +103,11 @@ def _key(step):
     return step.kind, str(step), tuple(step.shapes())
 
 
-def _module_hint(got_steps, ref_steps, filters=None):
-    """The hint for an inception module (or a network of them), from the learner's and the reference's steps."""
+def _module_hint(got_steps, ref_steps, filters=None, factorised=False):
+    """The hint for an inception module (or a network of them), from the learner's and the reference's steps.
+
+    `factorised`: the module of Task 7, whose third branch has two 3×3 convs where the original has a 5×5.
+    """
     reordered = sorted(map(_key, weighted(got_steps))) == sorted(map(_key, weighted(ref_steps)))
     kinds = [s.kind for s in got_steps]
     joined = kinds.index("Concatenate") if "Concatenate" in kinds else len(kinds)
@@ -95,6 +119,11 @@ def _module_hint(got_steps, ref_steps, filters=None):
     def hint(e, g):
         if e is None or g is None:
             return None
+        if factorised and e.kind == "Conv2D" and e.settings["kernel"] == (3, 3):
+            if g.kind != "Conv2D" or g.settings["kernel"] == (1, 1):
+                return "the third branch has two 3×3 convs after its 1×1 reduction (a ReLU after each)"
+            if g.settings["kernel"] == (5, 5):
+                return "replace the 5×5 conv by two 3×3 convs with f5 filters each: they see the same 5×5 window"
         if e.kind == g.kind == "Conv2D" and reordered and not e.same(g):
             return "concatenate the branches in the table's order: [1×1, 3×3, 5×5, pool projection]"
         if e.kind == "ReLU":
@@ -121,6 +150,8 @@ def _module_hint(got_steps, ref_steps, filters=None):
         if e.settings["kernel"] == (1, 1) and g.settings["kernel"] != (1, 1):
             return "a 1×1 convolution is missing: the 3×3 and 5×5 convs read their 1×1 reduction's output, not x"
         if e.settings["kernel"] != g.settings["kernel"]:
+            if factorised:
+                return "1×1 reductions, then a 3×3 conv (f3) in branch 2 and two 3×3 convs (f5 each) in branch 3"
             return "1×1 reductions, then a 3×3 conv (f3 filters) in branch 2 and a 5×5 conv (f5 filters) in branch 3"
         if e.settings["filters"] != g.settings["filters"]:
             return (
@@ -271,14 +302,14 @@ def _loss_weights(model, n_class):
     with warnings.catch_warnings():  # Keras warns about from_logits=True on softmax outputs: the hint says it
         warnings.simplefilter("ignore")
         for y in label_sets:
-            totals.append(float(model.compute_loss(x, [y, y], predictions)))
+            totals.append(float(model.compute_loss(x, [y] * len(predictions), predictions)))
             rows.append([float(np.mean(keras.losses.sparse_categorical_crossentropy(y, p))) for p in predictions])
     weights, *_ = np.linalg.lstsq(np.array(rows), np.array(totals), rcond=None)
     return [round(float(w), 3) for w in weights], float(np.max(np.abs(np.array(rows) @ weights - totals)))
 
 
 def _loss_hint(model):
-    """Why the compiled loss is no weighted sum of two sparse crossentropies, from what was compiled; or None."""
+    """Why the compiled loss is no weighted sum of sparse crossentropies, from what was compiled; or None."""
     losses = model.loss if isinstance(model.loss, (list, tuple, dict)) else [model.loss]
     for loss in losses.values() if isinstance(losses, dict) else losses:
         config = loss.get_config() if hasattr(loss, "get_config") else {}
@@ -292,26 +323,37 @@ def _loss_hint(model):
     return None
 
 
-def _compare_outputs(t, model, n_class, what):
-    """Each output against the reference's: the main classifier first, the auxiliary one second."""
+def _compare_outputs(t, model, n_class, what, heads):
+    """Each output against the reference's: the main classifier first, then the auxiliary heads in order.
+
+    `heads` lists, per auxiliary output, the inception module whose output it reads (1 or 2).
+    """
     import keras
 
     subs = [keras.Model(model.inputs[0], out) for out in model.outputs]
-    refs = [reference("inception_net", (n_class, i), (28, 28, 1)) for i in (0, 1)]
+    refs = [reference("inception_net", (n_class, i), (28, 28, 1)) for i in (0, *heads)]
     got, want = [canonical_steps(m) for m in subs], [canonical_steps(r) for r in refs]
-    if [list(map(_key, weighted(s))) for s in got] == [list(map(_key, weighted(s))) for s in want[::-1]]:
+    got_keys = [list(map(_key, weighted(s))) for s in got]
+    want_keys = [list(map(_key, weighted(s))) for s in want]
+    names = ["main"] + (["aux"] if len(heads) == 1 else [f"aux{i}" for i in range(1, len(heads) + 1)])
+    if got_keys != want_keys and sorted(map(str, got_keys)) == sorted(map(str, want_keys)):
+        order = [names[want_keys.index(k)] for k in got_keys]
         t.fail(
             f"{what}: the outputs are in the wrong order",
-            "[main, aux]",
-            "[aux, main]",
-            "the main classifier is the first output",
+            f"[{', '.join(names)}]",
+            f"[{', '.join(order)}]",
+            "the main classifier is the first output"
+            if order[0] != "main"
+            else "aux1 reads the first inception module's output, aux2 the second's",
         )
     t.passed += 1
-    for i, (sub, ref, label) in enumerate(zip(subs, refs, ["main output", "auxiliary output"], strict=True)):
+    labels = ["main output"] + [f"auxiliary output {n}" for n in names[1:]]
+    for i, (sub, ref, label) in enumerate(zip(subs, refs, labels, strict=True)):
         hint = _module_hint(got[i], want[i])
-        if i == 1 and len(weighted(got[i])) != len(weighted(want[i])):
-            hint = lambda e, g: (  # noqa: E731
-                "attach auxiliary_head(x, n_class, filters=32, units=128) to the second inception module's output "
+        if i and len(weighted(got[i])) != len(weighted(want[i])):
+            place = "second" if heads[i - 1] == 2 else "first"
+            hint = lambda e, g, place=place: (  # noqa: E731
+                f"attach auxiliary_head(x, n_class, filters=32, units=128) to the {place} inception module's output "
                 "(14×14), before the max pool"
             )
         compare_with_reference(
@@ -320,36 +362,54 @@ def _compare_outputs(t, model, n_class, what):
             ref,
             f"{what}, {label} (outputs[{i}])",
             hint=lambda e, g, h=hint, i=i: h(e, g) or (_main_hint if i == 0 else _aux_hint)(e, g),
-            shape_hint=lambda got: "both classifiers have n_class units",
+            shape_hint=lambda got: "every classifier has n_class units",
             wiring_hint="compare the stem, the three inception modules and the classifier with the description",
             training=False,
             read=canonical_steps,
         )
 
 
+def _takes(fn, parameter):
+    """Whether the learner's function has a parameter of this name (the current version of a task)."""
+    try:
+        return parameter in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def inception_net(fn):
-    """Task 3: the small inception network with its auxiliary output, compiled with loss weights."""
+    """Task 3: the small inception network with two auxiliary outputs, compiled with loss weights.
+
+    An older copy's ``inception_net(n_class=10)`` (no ``aux_weight``) is checked as that version asked:
+    one auxiliary head after the second module, weight 0.3.
+    """
     with Task(3, "inception_net") as t:
         t.function(fn, "inception_net")
         refuse_applications(
             t, fn, "inception_net", "build the network yourself, from your inception_module and auxiliary_head"
         )
-        for n_class in (10, 3):
-            what = f"inception_net(n_class={n_class})"
-            model = t.keras_model(t.call(fn, (n_class,), what=what), what)
+        current = _takes(fn, "aux_weight")
+        heads = (1, 2) if current else (2,)
+        for n_class, aux_weight in [(10, 0.3), (3, 0.45)] if current else [(10, AUX_WEIGHT), (3, AUX_WEIGHT)]:
+            what = (
+                f"inception_net(n_class={n_class}, aux_weight={aux_weight})" if current else f"inception_net({n_class})"
+            )
+            kwargs = {"aux_weight": aux_weight} if current else {}
+            model = t.keras_model(t.call(fn, (n_class,), kwargs, what=what), what)
+            expected_names = "[main, aux1, aux2]" if current else "[main, aux]"
             t.equal(
                 f"{what}: number of outputs",
                 len(model.outputs),
-                2,
-                "return keras.Model(inputs, [main, aux]): the main classifier first, the auxiliary head second",
+                1 + len(heads),
+                f"return keras.Model(inputs, {expected_names}): the main classifier first, then the auxiliary heads",
             )
             rates = sorted(_dropout_rates(model))  # read before the comparison silences them
-            _compare_outputs(t, model, n_class, what)
+            _compare_outputs(t, model, n_class, what, heads)
             t.equal(
                 f"{what}: dropout rates",
                 [round(r, 3) for r in rates],
-                [0.4, 0.7],
-                "Dropout(0.4) before the main classifier, Dropout(0.7) in the auxiliary head",
+                [0.4] + [0.7] * len(heads),
+                "Dropout(0.4) before the main classifier, Dropout(0.7) in each auxiliary head",
             )
             t.expect(
                 getattr(model, "optimizer", None) is not None,
@@ -360,33 +420,41 @@ def inception_net(fn):
             )
             try:
                 weights, gap = _loss_weights(model, n_class)
-            except Exception as err:  # a compile that cannot evaluate the two outputs
+            except Exception as err:  # a compile that cannot evaluate the outputs
                 t.fail(
-                    f"{what}: evaluating the compiled loss on both outputs raised {type(err).__name__}",
+                    f"{what}: evaluating the compiled loss on every output raised {type(err).__name__}",
                     got=str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__,
                     hint=_loss_hint(model)
-                    or "give one loss per output, e.g. loss=['sparse_categorical_crossentropy'] * 2, "
+                    or "give one loss per output, e.g. loss=['sparse_categorical_crossentropy'] * 3, "
                     "and one weight per output",
                 )
             t.expect(
                 gap < 1e-3,
                 f"{what}: the total loss should be a weighted sum of each output's crossentropy",
-                "loss = w_main · CE(main) + w_aux · CE(aux)",
+                "loss = w_main · CE(main) + Σ w_aux · CE(aux)",
                 f"a gap of {gap:.3g} to the best such sum",
-                _loss_hint(model) or "use sparse_categorical_crossentropy for both outputs (integer labels)",
+                _loss_hint(model) or "use sparse_categorical_crossentropy for every output (integer labels)",
             )
-            plain = "without loss_weights every output counts fully; the paper discounts the auxiliary loss to 0.3"
-            swapped = "the weights are swapped: the first output (main) gets 1.0, the auxiliary one 0.3"
-            hint = {(1.0, 1.0): plain, (AUX_WEIGHT, 1.0): swapped}.get(
-                tuple(round(w, 2) for w in weights),
-                "the main loss weighs 1.0, the auxiliary 0.3: loss_weights=[1.0, 0.3]",
-            )
+            expected = [1.0] + [aux_weight] * len(heads)
+            found = tuple(round(w, 2) for w in weights)
+            hints = {
+                tuple([1.0] * len(expected)): "without loss_weights every output counts fully; "
+                f"the auxiliary losses are discounted to {aux_weight}",
+                tuple([aux_weight] + [1.0] * len(heads)): "the weights are swapped: the first output (main) gets 1.0",
+            }
+            if current and aux_weight != AUX_WEIGHT:
+                hints[tuple([1.0] + [AUX_WEIGHT] * len(heads))] = "use the aux_weight argument, not a fixed 0.3"
+            if current:
+                half = round(aux_weight / 2, 2)
+                hints[(1.0, half, half)] = "each auxiliary output gets the whole aux_weight, not a share of it"
+                hints[(1.0, aux_weight, 1.0)] = "both auxiliary losses are weighted by aux_weight"
+                hints[(1.0, 1.0, aux_weight)] = "both auxiliary losses are weighted by aux_weight"
             t.expect(
-                np.allclose(weights, [1.0, AUX_WEIGHT], atol=0.01),
+                np.allclose(weights, expected, atol=0.01),
                 f"{what}: loss weights found by evaluating the compiled loss",
-                [1.0, AUX_WEIGHT],
+                expected,
                 weights,
-                hint,
+                hints.get(found, f"the main loss weighs 1.0, each auxiliary {aux_weight}: loss_weights={expected}"),
             )
 
 
@@ -485,3 +553,105 @@ def branch_weights(fn):
                 hints[k * k * c_in * filters] = "with a reduction, count its 1×1 conv and the k×k conv on its output"
             hints.pop(expected, None)
             t.equal(what, int(got), expected, hints.get(int(got)))
+
+
+def _inception_macs(h, w, c_in, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, naive=False, **slips):
+    """Multiply-adds of an inception module's convolutions; the keywords make the usual slips."""
+    hw = 1 if slips.get("no_area") else h * w
+    k3, k5 = (3, 5) if slips.get("k_not_squared") else (9, 25)
+    bias = (f1 + f3 + f5 + (0 if naive else f3_reduce + f5_reduce + pool_proj)) if slips.get("biases") else 0
+    pooling = 9 * c_in if slips.get("pooling") else 0
+    if naive:
+        reads3, reads5 = (f3_reduce, f5_reduce) if slips.get("naive_reads_reduce") else (c_in, c_in)
+        projection = c_in * pool_proj if slips.get("naive_projection") else 0
+        return hw * (c_in * f1 + k3 * reads3 * f3 + k5 * reads5 * f5 + projection + bias + pooling)
+    own = 0 if slips.get("no_reduction_cost") else c_in * (f3_reduce + f5_reduce)
+    reads3, reads5 = (c_in, c_in) if slips.get("reads_c_in") else (f3_reduce, f5_reduce)
+    projection = 0 if slips.get("no_projection") else c_in * pool_proj
+    return hw * (c_in * f1 + own + k3 * reads3 * f3 + k5 * reads5 * f5 + projection + bias + pooling)
+
+
+MACS_CASES = [  # h, w, c_in, (f1, f3_reduce, f3, f5_reduce, f5, pool_proj): 4e, 3a, 5b and two small odd ones
+    (14, 14, 528, (256, 160, 320, 32, 128, 128)),
+    (28, 28, 192, (64, 96, 128, 16, 32, 32)),
+    (7, 7, 832, (384, 192, 384, 48, 128, 128)),
+    (5, 9, 7, (2, 3, 4, 5, 6, 11)),
+    (6, 4, 13, (3, 2, 7, 1, 5, 4)),
+]
+MACS_SLIPS = [
+    ({"no_area": True}, "that is the cost of one pixel: multiply by h·w"),
+    ({"k_not_squared": True}, "a k×k kernel reads k·k pixels of each input channel: 9 for 3×3, 25 for 5×5"),
+    ({"biases": True}, "count the products of the convolutions only, not the biases"),
+    ({"pooling": True}, "the max pool multiplies nothing: it costs no multiply-adds"),
+    ({"naive_reads_reduce": True}, "without reductions the 3×3 and 5×5 convs read all c_in channels"),
+    ({"naive_projection": True}, "the naive module's pool branch has no 1×1 projection: it passes c_in channels"),
+    ({"no_reduction_cost": True}, "count the 1×1 reductions' own multiply-adds: h·w·c_in·f3_reduce and ·f5_reduce"),
+    ({"reads_c_in": True}, "after its reduction, the 3×3 conv reads f3_reduce channels and the 5×5 f5_reduce"),
+    ({"no_projection": True}, "count the pool projection: a 1×1 conv from c_in to pool_proj channels"),
+]
+
+
+def inception_macs(fn):
+    """Task 6: the multiply-adds of an inception module, with and without its 1×1 reductions."""
+    with Task(6, "inception_macs") as t:
+        t.function(fn, "inception_macs")
+        for h, w, c_in, filters in MACS_CASES:
+            for naive in (False, True):
+                what = f"inception_macs({h}, {w}, {c_in}, {', '.join(map(str, filters))}, naive={naive})"
+                got = t.call(fn, (h, w, c_in, *filters), {"naive": naive}, what=what)
+                whole = is_whole_number(got) or isinstance(got, (float, np.floating)) and float(got).is_integer()
+                t.expect(
+                    whole and not isinstance(got, str),
+                    f"{what} should be a whole number",
+                    "an int such as 71,049,216",
+                    got,
+                    "return an int: a count of multiply-adds (use * and +, not /)",
+                )
+                expected = _inception_macs(h, w, c_in, *filters, naive=naive)
+                hints = {}
+                for slip, hint in MACS_SLIPS:
+                    hints.setdefault(_inception_macs(h, w, c_in, *filters, naive=naive, **slip), hint)
+                other = _inception_macs(h, w, c_in, *filters, naive=not naive)
+                hints.setdefault(
+                    other,
+                    "naive=True is the module without its 1×1 reductions and pool projection; "
+                    "naive=False the one with them",
+                )
+                swapped = list(filters)
+                swapped[1], swapped[2] = swapped[2], swapped[1]
+                swapped[3], swapped[4] = swapped[4], swapped[3]
+                hints.setdefault(
+                    _inception_macs(h, w, c_in, *swapped, naive=naive),
+                    "take the arguments in order: f1, f3_reduce, f3, f5_reduce, f5, pool_proj",
+                )
+                hints.pop(expected, None)
+                t.equal(what, int(got), expected, hints.get(int(got), "sum the four branches' convolutions"))
+
+
+def factorised_module(fn):
+    """Task 7: the inception module with its 5×5 conv factorised into two 3×3 convs (Inception-v3)."""
+    with Task(7, "factorised_module") as t:
+        t.function(fn, "factorised_module")
+        for size, c_in, filters in [((7, 9), 6, (3, 4, 5, 2, 7, 1)), ((8, 5), 4, (5, 2, 3, 6, 1, 7))]:
+            what = f"factorised_module(x, {', '.join(map(str, filters))}) on a {size[0]}×{size[1]}×{c_in} input"
+            build = lambda x, f=filters: fn(x, *f, name="probe")  # noqa: E731
+            model = probe_model(t, build, (*size, c_in), what, hint=_module_build_hint)
+            ref = reference("factorised_module", filters, (*size, c_in))
+            f1, _, f3, _, f5, pool_proj = filters
+
+            def shape_hint(got, c_in=c_in, total=f1 + f3 + f5):
+                if got[-1] == total + c_in:
+                    return "the pooled map needs its 1×1 projection to pool_proj channels"
+                return "the output has f1 + f3 + f5 + pool_proj channels: concatenate the four branches"
+
+            compare_with_reference(
+                t,
+                model,
+                ref,
+                what,
+                hint=_module_hint(canonical_steps(model), canonical_steps(ref), filters, factorised=True),
+                shape_hint=shape_hint,
+                wiring_hint="each branch reads x; in branch 3 the second 3×3 conv reads the first one's output",
+                training=False,
+                read=canonical_steps,
+            )

@@ -1,21 +1,33 @@
-"""Checks for unit 08 (MobileNet): the three cost formulas, the separable pair, the block, MobileNet v1.
+"""Checks for unit 08 (MobileNet): the cost formulas and their ratio with a depth multiplier, α and ρ
+under a budget, the separable pair, the block, MobileNet v1, a MobileNetV2 stage, the P86 drill.
 
 Costs are compared with the cost table of real Keras layers, in configurations
-where the usual wrong formulas give other numbers. The pair, the block and
-MobileNet v1 are compared with a reference built from the task's specification
-(``cnn_course.checks.compare``) with the same random weights and inputs, in two
-configurations (odd channels, non-square inputs, strides 1 and 2, α ≠ 1); the
-hints explain the usual mistakes from the first step where the graphs differ.
+where the usual wrong formulas give other numbers. The pair, the block, MobileNet
+v1 and the MobileNetV2 stage are compared with a reference built from the task's
+specification (``cnn_course.checks.compare``) with the same random weights and
+inputs, in two configurations (odd channels, non-square inputs, strides 1 and 2,
+α ≠ 1, t = 1); the hints explain the usual mistakes from the first step where the
+graphs differ.
+
+Older copies of the exercise keep working: ``standard_conv_cost``,
+``depthwise_conv_cost``, ``pointwise_conv_cost``, ``mobilenet_block`` and
+``mobilenet_v1`` called with one answer check it as before (Tasks 1–3, 5, 6);
+``separable_conv`` checks a depth multiplier only when the learner's function has
+the ``depth_multiplier`` parameter that the current exercise asks for.
 """
 
 import functools
+import inspect
 import math
+import numbers
 
 import numpy as np
 
-from cnn_course.checks import Task, is_whole_number, probe_model
+from cnn_course.checks import Task, error_hint, first_line, is_whole_number, probe_model
 from cnn_course.checks.compare import (
+    add,
     bn,
+    canonical_steps,
     chain,
     compare_with_reference,
     conv,
@@ -26,6 +38,7 @@ from cnn_course.checks.compare import (
     relu6,
     softmax,
     steps,
+    weighted,
 )
 
 COST_GRID = [(7, 9, 3, 4, 6), (14, 14, 1, 8, 3), (5, 12, 5, 3, 10), (28, 28, 3, 32, 64)]  # H, W, K, C, M
@@ -72,8 +85,15 @@ def _cost_task(number, name, fn, arguments, layer, hints):
             t.equal(f"{shown}: multiply-adds", got, expected, hint)
 
 
-def standard_conv_cost(fn):
-    """Task 1: H·W·K·K·C·M."""
+def standard_conv_cost(fn, depthwise_conv_cost=None, pointwise_conv_cost=None):
+    """Task 1: H·W·K·K·C·M; with the two other functions, the three costs of the current exercise's Task 1."""
+    _standard_cost(fn)
+    if depthwise_conv_cost is not None or pointwise_conv_cost is not None:
+        _depthwise_cost(1, depthwise_conv_cost)
+        _pointwise_cost(1, pointwise_conv_cost)
+
+
+def _standard_cost(fn):
     _cost_task(
         1,
         "standard_conv_cost",
@@ -90,9 +110,13 @@ def standard_conv_cost(fn):
 
 
 def depthwise_conv_cost(fn):
-    """Task 2: H·W·C·K·K."""
+    """An older exercise's Task 2: H·W·C·K·K (the current exercise checks it in Task 1)."""
+    _depthwise_cost(2, fn)
+
+
+def _depthwise_cost(number, fn):
     _cost_task(
-        2,
+        number,
         "depthwise_conv_cost",
         fn,
         lambda H, W, K, C, M: dict(H=H, W=W, C=C, K=K),
@@ -108,9 +132,13 @@ def depthwise_conv_cost(fn):
 
 
 def pointwise_conv_cost(fn):
-    """Task 3: H·W·C·M."""
+    """An older exercise's Task 3: H·W·C·M (the current exercise checks it in Task 1)."""
+    _pointwise_cost(3, fn)
+
+
+def _pointwise_cost(number, fn):
     _cost_task(
-        3,
+        number,
         "pointwise_conv_cost",
         fn,
         lambda H, W, K, C, M: dict(H=H, W=W, C=C, M=M),
@@ -130,12 +158,37 @@ def block_spec(filters, strides):
     return chain(depthwise(3, strides, bias=False), bn(), relu6(), conv(1, filters, bias=False), bn(), relu6())
 
 
+def depthwise_d(strides, multiplier, bias):
+    """A 3×3 depthwise convolution with `multiplier` filters per channel, padding 'same'."""
+
+    def make(x):
+        from keras import layers
+
+        return layers.DepthwiseConv2D(3, strides=strides, padding="same", depth_multiplier=multiplier, use_bias=bias)(x)
+
+    return make
+
+
+def stage_block_spec(c_in, t, c, stride):
+    """MobileNetV2's block: [1×1 expand to t·c_in → BN → ReLU6 unless t = 1] → 3×3 depthwise (stride) → BN →
+    ReLU6 → 1×1 project to c → BN (linear), plus the input when the stride is 1 and c_in = c."""
+    expand = [conv(1, t * c_in, bias=False), bn(), relu6()] if t != 1 else []
+    body = chain(*expand, depthwise(3, stride, bias=False), bn(), relu6(), conv(1, c, bias=False), bn())
+    return add(chain(), body) if stride == 1 and c_in == c else body
+
+
 @functools.cache
 def reference(name, config, input_shape):
     """The reference model of a task in one configuration, built once per process."""
     if name == "separable_conv":
-        filters, strides, dw_bias, pw_bias = config
-        spec = chain(depthwise(3, strides, bias=dw_bias), conv(1, filters, bias=pw_bias))
+        filters, strides, multiplier, dw_bias, pw_bias = config
+        spec = chain(depthwise_d(strides, multiplier, dw_bias), conv(1, filters, bias=pw_bias))
+    elif name == "inverted_residual_stage":
+        c_in, t, c, n, s = config
+        blocks = []
+        for i in range(n):
+            blocks.append(stage_block_spec(c_in if i == 0 else c, t, c, s if i == 0 else 1))
+        spec = chain(*blocks)
     elif name == "mobilenet_block":
         spec = block_spec(*config)
     else:  # mobilenet_v1
@@ -151,7 +204,7 @@ NO_BIAS = "no biases (use_bias=False): the batch normalisation after each conv h
 
 
 def _depthwise_hint(e, g):
-    if g.settings.get("multiplier", 1) != 1:
+    if g.settings.get("multiplier", 1) != e.settings.get("multiplier", 1) == 1:
         return "keep depth_multiplier=1: one filter per input channel"
     if "dilation" in g.settings:
         return "the depthwise conv is not dilated: remove dilation_rate"
@@ -231,20 +284,60 @@ def _first_bias(model, kind, kernel):
 
 
 # -- the tasks -------------------------------------------------------------------
+def _takes(fn, parameter):
+    """Whether the learner's function has a parameter of this name (the current version of a task)."""
+    try:
+        return parameter in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _separable_hint(e, g):
+    if e is not None and g is not None and (e.kind, g.kind) == ("DepthwiseConv2D", "DepthwiseConv2D"):
+        want, have = e.settings.get("multiplier", 1), g.settings.get("multiplier", 1)
+        if want != have and want != 1:
+            return (
+                f"one DepthwiseConv2D(3, depth_multiplier={want}) makes {want} filters per channel, "
+                "each channel's outputs side by side; the 1×1 conv then reads all of them"
+            )
+    return _hint(e, g)
+
+
+def _pair_shape_hint(model, channels):
+    first = weighted(steps(model))[:1]
+    if first and first[0].kind == "Conv2D" and first[0].settings["kernel"] == (1, 1):
+        return lambda got: "depthwise first (spatial filtering per channel), then the 1×1 pointwise conv"
+    return _shape_hint(channels)
+
+
 def separable_conv(fn):
-    """Task 4: a 3×3 depthwise conv then a 1×1 pointwise conv (SeparableConv2D accepted, biases free)."""
+    """Task 4: a 3×3 depthwise conv (with a depth multiplier) then a 1×1 pointwise conv; biases free.
+
+    An older copy's ``separable_conv(x, filters, strides=1)`` is checked with depth multiplier 1.
+    """
     with Task(4, "separable_conv") as t:
         t.function(fn, "separable_conv")
-        for c, filters, strides, size in [(5, 7, 1, (7, 9)), (3, 4, 2, (8, 6))]:
-            what = f"separable_conv(x, filters={filters}, strides={strides}) on a {size[0]}×{size[1]}×{c} input"
-            model = probe_model(t, lambda x, f=filters, s=strides: fn(x, f, s), (*size, c), what)
+        current = _takes(fn, "depth_multiplier")
+        configs = (
+            [(5, 7, 1, 2, (7, 9)), (3, 4, 2, 3, (8, 6))] if current else [(5, 7, 1, 1, (7, 9)), (3, 4, 2, 1, (8, 6))]
+        )
+        for c, filters, strides, d, size in configs:
+            shown = f", depth_multiplier={d}" if current else ""
+            what = f"separable_conv(x, filters={filters}, strides={strides}{shown}) on a {size[0]}×{size[1]}×{c} input"
+            kwargs = {"depth_multiplier": d} if current else {}
+            model = probe_model(t, lambda x, f=filters, s=strides, k=kwargs: fn(x, f, s, **k), (*size, c), what)
             biases = _first_bias(model, "DepthwiseConv2D", (3, 3)), _first_bias(model, "Conv2D", (1, 1))
-            ref = reference("separable_conv", (filters, strides, *biases), (*size, c))
-            compare_with_reference(t, model, ref, what, _hint, _shape_hint(c), input_scale=INPUT_SCALE)
+            ref = reference("separable_conv", (filters, strides, d, *biases), (*size, c))
+            compare_with_reference(
+                t, model, ref, what, _separable_hint, _pair_shape_hint(model, c), input_scale=INPUT_SCALE
+            )
 
 
-def mobilenet_block(fn):
-    """Task 5: depthwise conv → BN → ReLU6 → pointwise conv → BN → ReLU6, without biases."""
+def mobilenet_block(fn, mobilenet_v1=None):
+    """Task 5: depthwise conv → BN → ReLU6 → pointwise conv → BN → ReLU6, without biases.
+
+    With ``mobilenet_v1`` too (the current exercise), the network built from the block is checked in the same task.
+    """
     with Task(5, "mobilenet_block") as t:
         t.function(fn, "mobilenet_block")
         for c, filters, strides, size in [(5, 3, 1, (7, 9)), (7, 5, 2, (8, 6))]:
@@ -252,6 +345,8 @@ def mobilenet_block(fn):
             model = probe_model(t, lambda x, f=filters, s=strides: fn(x, f, s), (*size, c), what)
             ref = reference("mobilenet_block", (filters, strides), (*size, c))
             compare_with_reference(t, model, ref, what, _hint, _shape_hint(c), input_scale=INPUT_SCALE)
+    if mobilenet_v1 is not None:
+        _mobilenet_v1(5, mobilenet_v1)
 
 
 def _counting_block_calls(t, fn, kwargs, what):
@@ -268,7 +363,7 @@ def _counting_block_calls(t, fn, kwargs, what):
             names["mobilenet_block"] = block
     t.expect(
         len(calls) == len(TABLE),
-        f"{what}: calls of your mobilenet_block (Task 5)",
+        f"{what}: calls of your mobilenet_block",
         f"{len(TABLE)}, one per row of MOBILENET_V1",
         len(calls),
         "build the network from your own mobilenet_block, one call per row of the table"
@@ -279,8 +374,12 @@ def _counting_block_calls(t, fn, kwargs, what):
 
 
 def mobilenet_v1(fn):
-    """Task 6: MobileNet v1 from the table, built from the learner's blocks, with a width multiplier."""
-    with Task(6, "mobilenet_v1") as t:
+    """An older exercise's Task 6: MobileNet v1 from the table, built from the learner's blocks, with α."""
+    _mobilenet_v1(6, fn)
+
+
+def _mobilenet_v1(number, fn):
+    with Task(number, "mobilenet_v1") as t:
         t.function(fn, "mobilenet_v1")
         for alpha, shape, n_class in [(0.3, (64, 40, 3), 7), (0.55, (48, 80, 1), 5)]:
             what = f"mobilenet_v1(alpha={alpha}, input_shape={shape}, n_class={n_class})"
@@ -288,6 +387,242 @@ def mobilenet_v1(fn):
             ref = reference("mobilenet_v1", (alpha, n_class), shape)
             classes = lambda got: "the classifier has n_class units (α does not apply to it)"  # noqa: E731
             compare_with_reference(t, model, ref, what, _hint, classes, input_scale=INPUT_SCALE, fit_statistics=True)
+
+
+# -- Task 2 · the cost ratio with a depth multiplier -------------------------------------
+RATIO_GRID = [(3, 8, 16, 1), (3, 32, 64, 2), (5, 3, 10, 3), (7, 16, 8, 4), (1, 4, 6, 2), (3, 512, 512, 1)]  # K C M d
+RATIO_SLIPS = [
+    (lambda K, C, M, d: 1 / M + 1 / K**2, "d multiplies both terms: the depthwise makes C·d maps, the 1×1 reads C·d"),
+    (lambda K, C, M, d: d / K**2 + 1 / M, "the 1×1 conv reads the C·d maps of the depthwise conv: d/M, not 1/M"),
+    (lambda K, C, M, d: 1 / K**2 + d / M, "the depthwise conv makes d maps per channel: its cost has a factor d too"),
+    (lambda K, C, M, d: 1 / (d / M + d / K**2), "separable divided by standard, not standard divided by separable"),
+    (lambda K, C, M, d: d / M + d / K, "a K×K kernel has K·K weights: d/K², not d/K"),
+    (lambda K, C, M, d: d * d / M + d * d / K**2, "d appears once in each term, not squared"),
+    (lambda K, C, M, d: 100 * (d / M + d / K**2), "return the ratio itself, not a percentage"),
+    (lambda K, C, M, d: d / M + d / K**2 - 1, "return the ratio, not the saving (1 − ratio) or the difference"),
+    (lambda K, C, M, d: 1 - d / M - d / K**2, "return the ratio, not the saving (1 − ratio) or the difference"),
+    (lambda K, C, M, d: d / C + d / K**2, "the standard conv maps C to M channels: the 1×1 term is d/M, not d/C"),
+]
+
+
+def separable_ratio(fn):
+    """Task 2: (depthwise with multiplier d + pointwise) / standard = d/M + d/K²."""
+    with Task(2, "separable_ratio") as t:
+        t.function(fn, "separable_ratio")
+        for K, C, M, d in RATIO_GRID:
+            what = f"separable_ratio(K={K}, C={C}, M={M}, d={d})"
+            got = t.call(fn, (K, C, M), {"d": d}, what=what)
+            t.expect(
+                isinstance(got, numbers.Real) and not isinstance(got, bool),
+                f"{what} should be a number",
+                "a float such as 0.1736",
+                got,
+                "return the ratio as a number (a float), not a string or a tuple",
+            )
+            expected = d / M + d / K**2
+            hint = next(
+                (h for slip, h in RATIO_SLIPS if math.isclose(float(got), slip(K, C, M, d), rel_tol=1e-6)),
+                "cost of the depthwise conv (multiplier d) plus the 1×1 conv on its C·d maps, over the standard cost",
+            )
+            t.expect(math.isclose(float(got), expected, rel_tol=1e-6), what, round(expected, 6), got, hint)
+
+
+# -- Task 3 · α and ρ under a budget of multiply-adds ------------------------------------
+ALPHAS = (1.0, 0.75, 0.5, 0.25)
+RESOLUTIONS = (224, 192, 160, 128)
+
+
+def v1_macs(alpha, resolution, n_class=1000, table=TABLE, classifier=True, stem_stride=2):
+    """MobileNet v1's multiply-adds (the Task 5 network): stem, 13 blocks, the Dense classifier."""
+    size = -(-resolution // stem_stride)
+    channels = int(32 * alpha)
+    total = size * size * 9 * 3 * channels
+    for filters, strides in table:
+        size = -(-size // strides)
+        total += size * size * channels * 9 + size * size * channels * int(filters * alpha)
+        channels = int(filters * alpha)
+    return total + classifier * channels * n_class
+
+
+def _best(budget, n_class, macs=v1_macs, strict=False, pick=max):
+    fits = [
+        (macs(a, r, n_class), a, r)
+        for a in ALPHAS
+        for r in RESOLUTIONS
+        if (macs(a, r, n_class) < budget if strict else macs(a, r, n_class) <= budget)
+    ]
+    return tuple(float(v) for v in pick(fits)[1:]) if fits else None
+
+
+def _budget_cases():
+    """(budget, n_class): around several pairs' exact costs, above everything, below everything."""
+    cases = []
+    pairs = [((0.75, 224), 1000), ((1.0, 128), 1000), ((0.5, 224), 1000), ((0.5, 192), 10), ((1.0, 160), 10)]
+    for (alpha, resolution), n_class in pairs:
+        exact = v1_macs(alpha, resolution, n_class)
+        cases += [(exact, n_class), (exact - 1, n_class)]
+        if n_class == 1000:  # below the exact count by more than the classifier's, less than a stride-2 last block's
+            cases.append((exact - 2_000_000, n_class))
+    cases += [(300_000_000, 1000), (10**10, 1000), (10**6, 1000)]
+    return cases
+
+
+def mobilenet_budget(fn):
+    """Task 3: the (α, resolution) of the paper's grids with the most multiply-adds within the budget."""
+    TABLE_TYPO = [*TABLE[:-1], (1024, 2)]
+    slips = [
+        (dict(macs=lambda a, r, n: v1_macs(a, r, n, classifier=False)), "count the classifier too: C·n_class"),
+        (dict(macs=lambda a, r, n: v1_macs(a, r, 1000)), "use n_class for the classifier's multiply-adds"),
+        (dict(strict=True), "a network that needs exactly the budget fits: <=, not <"),
+        (dict(pick=min), "of the pairs that fit, take the one with the most multiply-adds, not the fewest"),
+        (
+            dict(macs=lambda a, r, n: v1_macs(a, r, n, table=TABLE_TYPO)),
+            "the last block has stride 1 (Task 5's table corrects the paper's typo)",
+        ),
+        (
+            dict(macs=lambda a, r, n: v1_macs(a, r, n, stem_stride=1)),
+            "the first convolution has stride 2: the blocks start at half the resolution",
+        ),
+        (
+            dict(macs=lambda a, r, n: int(v1_macs(1.0, 224, n) * a * a * (r / 224) ** 2)),
+            "α² and ρ² are only approximate (the first conv and the classifier scale otherwise): count the layers",
+        ),
+    ]
+    greedy = (
+        lambda budget, n_class: next(
+            ((a, float(r)) for a in ALPHAS for r in RESOLUTIONS if v1_macs(a, r, n_class) <= budget), None
+        ),
+        "the widest α that fits is not always best: compare all 16 pairs by their multiply-adds",
+    )
+    predictions = [
+        (lambda budget, n_class, slip=slip: _best(budget, n_class, **slip), advice) for slip, advice in slips
+    ]
+    predictions.append(greedy)
+    with Task(3, "mobilenet_budget") as t:
+        t.function(fn, "mobilenet_budget")
+        answers = []  # (what, budget, n_class, the learner's answer as a pair of floats or None)
+        for budget, n_class in _budget_cases():
+            what = f"mobilenet_budget({budget:_}, n_class={n_class})"
+            got = _call_allowing_none(t, fn, budget, n_class, what)
+            if got is not None:
+                ok = isinstance(got, (tuple, list)) and len(got) == 2
+                ok = ok and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in got)
+                t.expect(
+                    ok,
+                    f"{what} should return a pair of numbers",
+                    "(alpha, resolution)",
+                    got,
+                    "return (alpha, resolution)",
+                )
+                got = (float(got[0]), float(got[1]))
+            answers.append((what, budget, n_class, got))
+        for what, budget, n_class, got in answers:
+            expected = _best(budget, n_class)
+            if got == expected:
+                t.passed += 1
+                continue
+            if expected is None:
+                t.fail(what, None, got, "when no pair fits the budget, return None")
+            if got is None:
+                t.fail(what, expected, None, "return None only when no pair fits the budget")
+            if got[::-1] == expected:
+                t.fail(what, expected, got, "return (alpha, resolution) in this order")
+            everywhere = [advice for slip, advice in predictions if all(slip(b, n) == g for _, b, n, g in answers)]
+            here = [advice for slip, advice in predictions if slip(budget, n_class) == got]
+            hint = (everywhere + here + ["compute each pair's multiply-adds; keep the most within the budget"])[0]
+            t.fail(what, expected, got, hint)
+
+
+def _call_allowing_none(t, fn, budget, n_class, what):
+    """The learner's answer where None is the right one (Task.call refuses None)."""
+    try:
+        return fn(budget, n_class=n_class)
+    except NotImplementedError:
+        t.fail(f"{what}: not written yet", hint="replace `raise NotImplementedError()` with your code and run it")
+    except Exception as err:  # the learner's code failed: say how, in one line
+        t.fail(f"{what} raised {type(err).__name__}", got=first_line(err), hint=error_hint(err, what))
+
+
+# -- Task 6 · a MobileNetV2 stage ----------------------------------------------------------
+def _stage_hint(t_factor):
+    def hint(e, g):
+        if (
+            g is not None
+            and g.kind in ("ReLU6", "ReLU")
+            and (e is None or e.kind in ("Add", "Conv2D", "DepthwiseConv2D"))
+        ):
+            return "no activation after the projection's BN: the linear bottleneck keeps it linear"
+        if e is not None and e.kind == "Add" and (g is None or g.kind != "Add"):
+            return "add the block's input to its output when the stride is 1 and the channels stay c (the shortcut)"
+        if g is not None and g.kind == "Add" and (e is None or e.kind != "Add"):
+            return "no shortcut where the stride is 2 or the channels change: only the later blocks add their input"
+        if e is not None and g is not None:
+            kinds = (e.kind, g.kind)
+            if kinds == ("DepthwiseConv2D", "Conv2D") and g.settings["kernel"] == (1, 1):
+                return "with t = 1 there is no expansion conv: the block starts with the depthwise conv"
+            if kinds == ("Conv2D", "DepthwiseConv2D"):
+                return "with t ≠ 1 every block starts with a 1×1 expansion conv to t·C_in channels"
+            if kinds == ("DepthwiseConv2D", "DepthwiseConv2D") and e.settings["strides"] != g.settings["strides"]:
+                if e.settings["strides"] == (1, 1):
+                    return "only the first block of the stage has stride s; the others have stride 1"
+                return "the first block has the stride s, on its depthwise conv"
+            if kinds == ("Conv2D", "Conv2D") and e.settings["filters"] != g.settings["filters"]:
+                return (
+                    "the expansion conv has t·C_in filters, C_in being the block's own input channels"
+                    if e.settings["filters"] != g.settings["filters"] and g.settings["filters"] % t_factor == 0
+                    else "the projection has c filters"
+                )
+        return _hint(e, g)
+
+    return hint
+
+
+STAGE_CONFIGS = [  # C_in, t, c, n, s, input size
+    (5, 6, 7, 3, 2, (9, 10)),  # stride 2 and new channels: no shortcut in block 0
+    (4, 1, 4, 2, 1, (8, 6)),  # t = 1: no expansion; stride 1 and the same channels: a shortcut in every block
+    (6, 3, 5, 2, 1, (7, 5)),  # stride 1 but new channels: no shortcut in block 0
+    (4, 2, 4, 2, 2, (7, 6)),  # the same channels but stride 2: no shortcut in block 0
+]
+
+
+def inverted_residual_stage(fn):
+    """Task 6: n inverted residual blocks from a row (t, c, n, s) of MobileNetV2's Table 2."""
+    with Task(6, "inverted_residual_stage") as t:
+        t.function(fn, "inverted_residual_stage")
+        for c_in, factor, c, n, stride, size in STAGE_CONFIGS:
+            shape = f"{size[0]}×{size[1]}×{c_in}"
+            what = f"inverted_residual_stage(x, t={factor}, c={c}, n={n}, s={stride}) on a {shape} input"
+            build = lambda x, a=(factor, c, n, stride): fn(x, *a, name="probe")  # noqa: E731
+            model = probe_model(
+                t,
+                build,
+                (*size, c_in),
+                what,
+                hint=lambda err: (
+                    "the input joins only blocks whose stride is 1 and whose input has c channels"
+                    if "shape" in str(err).lower()
+                    else None
+                ),
+            )
+            ref = reference("inverted_residual_stage", (c_in, factor, c, n, stride), (*size, c_in))
+
+            def shape_hint(got, c=c):
+                if got[-1] != c:
+                    return "every block projects to c channels"
+                return "the first block alone has stride s (padding='same'); the others stride 1"
+
+            compare_with_reference(
+                t,
+                model,
+                ref,
+                what,
+                _stage_hint(factor),
+                shape_hint,
+                "the layers match, but not their wiring: each block reads the previous block's output, "
+                "and its shortcut adds that same input to its projection's BN",
+                input_scale=INPUT_SCALE,
+                read=canonical_steps,
+            )
 
 
 def p86_drill(depthwise_madds, pointwise_madds, saving):

@@ -1,4 +1,5 @@
-"""Checks for unit 07 (ResNet): the shortcut, the basic and bottleneck blocks, ResNet-50 and a small ResNet.
+"""Checks for unit 07 (ResNet): the shortcuts (options B and A), the basic and bottleneck blocks (v1 and the
+full pre-activation v2), ResNet-50 and its v2, a small ResNet and the parameter drill.
 
 Blocks and models are compared with a reference built from the task's
 specification (``cnn_course.checks.compare``): same random weights, same random
@@ -12,6 +13,12 @@ What the task leaves free is read from the learner's model first: conv biases
 Keras's ``ZeroPadding2D``). The hints explain the first step that differs.
 The parameter drill compares with the formula. No check carries a copy of the
 solution's code.
+
+Older copies of the exercise keep working: ``shortcut``, ``basic_block``,
+``bottleneck_block``, ``resnet50`` and ``bottleneck_block_params`` check what
+that exercise asked (v1 only) unless the learner's function has the ``version``
+parameter of the current one; ``shortcut`` with a second answer checks the basic
+block in the same task, as the current Task 1 asks.
 """
 
 import functools
@@ -111,6 +118,34 @@ def bottleneck_spec(c_in, filters, stride, v15=False):
     return chain(add(branch, shortcut_spec(c_in, 4 * filters, stride)), relu())
 
 
+def preact_spec(c_in, filters, stride):
+    """Full pre-activation bottleneck (v2): BN → ReLU on x, then 1×1 → BN → ReLU → 3×3 (stride) → BN → ReLU → 1×1
+    to 4·filters; plus x itself, or a 1×1 projection (stride) of the pre-activated x; no ReLU after the sum."""
+
+    def apply(x):
+        from keras import layers
+
+        pre = chain(bn(), relu())(x)
+        branch = chain(conv(1, filters), bn(), relu(), conv(3, filters, stride), bn(), relu(), conv(1, 4 * filters))(
+            pre
+        )
+        if needs_projection(c_in, 4 * filters, stride):
+            return layers.Add()([branch, conv(1, 4 * filters, stride)(pre)])
+        return layers.Add()([branch, x])
+
+    return apply
+
+
+def network_v2_spec(stem, config, n_class):
+    """Stem (conv and pool only), stages of v2 bottlenecks, then BN → ReLU → GAP → Dense → softmax."""
+    parts, c = [stem], 64
+    for filters, blocks, stride in config:
+        for i in range(blocks):
+            parts.append(preact_spec(c, filters, stride if i == 0 else 1))
+            c = 4 * filters
+    return chain(*parts, bn(), relu(), gap(), dense(n_class), softmax())
+
+
 def network_spec(stem, config, block, c, n_class, v15=False):
     """Stem, stages of blocks (only the first of a stage strided), then GAP → Dense → softmax."""
     parts = [stem]
@@ -126,11 +161,14 @@ def network_spec(stem, config, block, c, n_class, v15=False):
     return chain(*parts, gap(), dense(n_class), softmax())
 
 
-def imagenet_stem(keras_conv_padding=False, keras_pool_padding=False):
-    """7×7/2 conv with 64 filters → BN → ReLU → 3×3/2 max pooling, padded either way the task allows."""
+def imagenet_stem(keras_conv_padding=False, keras_pool_padding=False, preact=False):
+    """7×7/2 conv with 64 filters → BN → ReLU → 3×3/2 max pooling, padded either way the task allows.
+
+    `preact`: the v2 network's stem, conv and pool only (the first block's pre-activation follows).
+    """
     first = chain(zero_pad(3), conv(7, 64, 2, "valid")) if keras_conv_padding else conv(7, 64, 2)
     pool = chain(zero_pad(1), max_pool(3, 2)) if keras_pool_padding else max_pool(3, 2, "same")
-    return chain(first, bn(), relu(), pool)
+    return chain(first, pool) if preact else chain(first, bn(), relu(), pool)
 
 
 @functools.cache
@@ -144,6 +182,11 @@ def reference(name, config, input_shape, choices=()):
         spec = basic_spec(input_shape[-1], *config)
     elif name == "bottleneck_block":
         spec = bottleneck_spec(input_shape[-1], *config, *choices[:1])
+    elif name == "preact_block":
+        spec = preact_spec(input_shape[-1], *config)
+    elif name == "resnet_v2":
+        _, *paddings = choices
+        spec = network_v2_spec(imagenet_stem(*paddings, preact=True), config[0], config[1])
     elif name == "resnet":
         v15, *paddings = choices
         spec = network_spec(imagenet_stem(*paddings), config[0], "bottleneck", 64, config[1], v15)
@@ -308,8 +351,17 @@ def _size(size, stride):
     return tuple(-(-s // stride) for s in size)
 
 
-def shortcut(fn):
-    """Task 1: the identity when the shapes match, else a 1×1 projection with the stride, then BN."""
+def shortcut(fn, basic_block=None):
+    """Task 1: the identity when the shapes match, else a 1×1 projection with the stride, then BN.
+
+    With ``basic_block`` too (the current exercise), the basic block is checked in the same task.
+    """
+    _shortcut(fn)
+    if basic_block is not None:
+        _basic_block(1, basic_block)
+
+
+def _shortcut(fn):
     with Task(1, "shortcut") as t:
         t.function(fn, "shortcut")
         configs = [(5, 5, 1, (7, 9)), (5, 7, 1, (6, 5)), (7, 7, 2, (7, 9)), (3, 8, 2, (9, 6))]
@@ -339,9 +391,9 @@ def _block_shape_hint(filters, stride, size, expansion):
     return hint
 
 
-def _check_block(t, fn, name, configs, expansion):
+def _check_block(t, fn, name, configs, expansion, shown=""):
     for c_in, filters, stride, size in configs:
-        what = f"{name}(x, filters={filters}, stride={stride}) on a {size[0]}×{size[1]}×{c_in} input"
+        what = f"{name}(x, filters={filters}, stride={stride}{shown}) on a {size[0]}×{size[1]}×{c_in} input"
         model = probe_model(t, lambda x, f=filters, s=stride: fn(x, f, s), (*size, c_in), what, hint=JOIN_HINT)
         choices = _choices(model) if expansion == 4 else ()
         ref = reference(name, (filters, stride), (*size, c_in), choices)
@@ -349,19 +401,98 @@ def _check_block(t, fn, name, configs, expansion):
 
 
 def basic_block(fn):
-    """Task 2: the basic residual block (v1)."""
-    with Task(2, "basic_block") as t:
+    """An older exercise's Task 2: the basic residual block (v1); the current one checks it in Task 1."""
+    _basic_block(2, fn)
+
+
+def _basic_block(number, fn):
+    with Task(number, "basic_block") as t:
         t.function(fn, "basic_block")
         configs = [(5, 5, 1, (7, 9)), (4, 7, 1, (5, 7)), (6, 6, 2, (8, 7)), (5, 7, 2, (9, 6))]
         _check_block(t, fn, "basic_block", configs, 1)
 
 
 def bottleneck_block(fn):
-    """Task 3: the bottleneck residual block; the stride on the first 1×1 conv (v1) or on the 3×3 conv (v1.5)."""
+    """Task 3: the bottleneck residual block; the stride on the first 1×1 conv (v1) or on the 3×3 conv (v1.5).
+
+    With a ``version`` parameter (the current exercise), version=2 is the full pre-activation block, checked too.
+    """
     with Task(3, "bottleneck_block") as t:
         t.function(fn, "bottleneck_block")
+        current = _takes(fn, "version")
         configs = [(12, 3, 1, (7, 9)), (5, 3, 1, (6, 7)), (12, 3, 2, (9, 6)), (6, 2, 2, (7, 8))]
-        _check_block(t, fn, "bottleneck_block", configs, 4)
+        block = (lambda x, f, s, **k: fn(x, f, s, version=1, **k)) if current else fn
+        if current:
+            _check_block(t, block, "bottleneck_block", configs[::2], 4, ", version=1")
+        else:
+            _check_block(t, block, "bottleneck_block", configs, 4)
+        if current:
+            _check_preact(t, fn, [(12, 3, 1, (7, 9)), (5, 3, 1, (6, 7)), (6, 2, 2, (7, 8))])
+
+
+def _takes(fn, parameter):
+    """Whether the learner's function has a parameter of this name (the current version of a task)."""
+    import inspect
+
+    try:
+        return parameter in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _preact_hint(e, g):
+    """Hints for the full pre-activation (v2) block and network, then the v1 ones."""
+    if e is not None and g is not None:
+        kinds = (e.kind, g.kind)
+        if kinds == ("BatchNormalization", "Conv2D") and g.settings["strides"] != (1, 1):
+            return "only the first block of a stage has the stride (on its 3×3 conv and its projection)"
+        if kinds == ("BatchNormalization", "ReLU"):
+            return "no ReLU after the addition in the v2 block: the sum goes on unchanged (the next block's BN follows)"
+        if kinds == ("BatchNormalization", "Conv2D"):
+            return "full pre-activation: BN → ReLU come before each convolution (the block starts with them on x)"
+        if kinds == ("Conv2D", "BatchNormalization"):
+            if g.shapes()[0][1][-1] == e.shapes()[0][1][2]:  # a BN on the channels this conv reads
+                return (
+                    "a BN → ReLU too many: the v2 stem is the 7×7 conv and the max pool alone (each block has its own)"
+                )
+            return "in the v2 block the branch ends with its last 1×1 conv and the projection is a conv alone: no BN"
+        if kinds == ("Conv2D", "Conv2D") and e.settings["strides"] != g.settings["strides"]:
+            return "in the v2 block the stride goes on the 3×3 conv (and on the projection), not on the first 1×1"
+        if kinds == ("Add", "ReLU") or kinds == ("Conv2D", "ReLU"):
+            return "no ReLU after the addition in the v2 block: the sum goes on unchanged (the next block's BN follows)"
+    if g is not None and g.kind == "ReLU" and (e is None or e.kind in ("Add", "GlobalAveragePooling")):
+        return "no ReLU after the addition in the v2 block: the sum goes on unchanged (the next block's BN follows)"
+    if e is None and g is not None and g.kind == "BatchNormalization":
+        return "in the v2 block the branch ends with its last 1×1 conv and the projection is a conv alone: no BN"
+    if e is not None and e.kind == "BatchNormalization" and (g is None or g.kind in ("GlobalAveragePooling", "Add")):
+        return "the v2 network ends with BN → ReLU after the last block, before global average pooling"
+    return _step_hint(e, g)
+
+
+PREACT_WIRING = (
+    "the layers match, but not their wiring: the branch and a projection read the pre-activated x (after the "
+    "first BN → ReLU); an identity shortcut is x itself, before them"
+)
+
+
+def _check_preact(t, fn, configs):
+    for c_in, filters, stride, size in configs:
+        what = (
+            f"bottleneck_block(x, filters={filters}, stride={stride}, version=2) on a {size[0]}×{size[1]}×{c_in} input"
+        )
+        build = lambda x, f=filters, s=stride: fn(x, f, s, version=2)  # noqa: E731
+        model = probe_model(t, build, (*size, c_in), what, hint=JOIN_HINT)
+        ref = reference("preact_block", (filters, stride), (*size, c_in))
+        compare_with_reference(
+            t,
+            model,
+            ref,
+            what,
+            _preact_hint,
+            _block_shape_hint(filters, stride, size, 4),
+            PREACT_WIRING,
+            read=read,
+        )
 
 
 def _network_shape_hint(n_class):
@@ -380,15 +511,28 @@ def _same_steps(t, model, ref, what):
 
 
 def resnet50(fn):
-    """Task 4: ResNet from a configuration: two small ones compared by their outputs, then ResNet-50's steps."""
+    """Task 4: ResNet from a configuration: two small ones compared by their outputs, then ResNet-50's steps.
+
+    With a ``version`` parameter (the current exercise), two small v2 networks are compared too.
+    """
     with Task(4, "resnet") as t:
         t.function(fn, "resnet")
         refuse_applications(t, fn, "resnet", STAGES_ADVICE)
-        for config, n_class, shape in [
+        if _takes(fn, "version"):
+            for config, n_class, shape in [(((3, 1, 1), (5, 2, 2)), 5, (36, 42, 3)), (((2, 1, 2),), 3, (37, 44, 1))]:
+                what = f"resnet({config}, n_class={n_class}, input_shape={shape}, version=2)"
+                kwargs = {"config": config, "n_class": n_class, "input_shape": shape, "version": 2}
+                model = t.keras_model(t.call(fn, kwargs=kwargs, what=what, hint=JOIN_HINT), what)
+                ref = reference("resnet_v2", (config, n_class), shape, _choices(model, stem=True))
+                compare_with_reference(
+                    t, model, ref, what, _preact_hint, _network_shape_hint(n_class), PREACT_WIRING, read=read
+                )
+        v1_configs = [
             (((3, 1, 1), (5, 2, 2)), 5, (40, 56, 3)),
             (((2, 2, 1), (3, 1, 2), (2, 1, 2)), 3, (37, 44, 1)),
             (RESNET50, 1000, None),
-        ]:
+        ]
+        for config, n_class, shape in v1_configs[1:] if _takes(fn, "version") else v1_configs:
             kwargs = {"config": config} if shape is None else {"config": config, "n_class": n_class}
             kwargs.update({} if shape is None else {"input_shape": shape})
             what = "resnet(RESNET50)" if shape is None else f"resnet({config}, n_class={n_class}, input_shape={shape})"
@@ -411,10 +555,54 @@ def small_resnet(fn):
             _compare(t, model, reference("small_resnet", (n_class,), (28, 28, 1)), what, _network_shape_hint(n_class))
 
 
+def preact_params(c_in, filters, stride, bias=True, first_bn=True, projection=None, bn_per_channel=4):
+    """Parameters of a full pre-activation (v2) bottleneck block; the keywords make the usual slips."""
+    c_out = 4 * filters
+    total = first_bn * bn_per_channel * c_in + (c_in * filters + bias * filters) + bn_per_channel * filters
+    total += (9 * filters * filters + bias * filters) + bn_per_channel * filters + (filters * c_out + bias * c_out)
+    if projection is None:
+        projection = needs_projection(c_in, c_out, stride)
+    return total + projection * (c_in * c_out + bias * c_out)
+
+
+def _check_preact_params(t, fn):
+    configs = [(256, 64, 1), (64, 64, 1), (256, 128, 2), (64, 16, 2), (1024, 512, 2), (5, 3, 1)]
+    for c_in, filters, stride in configs:
+        what = f"bottleneck_block_params({c_in}, {filters}, stride={stride}, version=2)"
+        got = t.call(fn, (c_in, filters, stride), {"version": 2}, what=what)
+        t.value(got, what, (int, np.integer))
+        expected = preact_params(c_in, filters, stride)
+        projection = needs_projection(c_in, 4 * filters, stride)
+        hints = {
+            bottleneck_params(c_in, filters, stride): "version=2 is the pre-activation block: count its own layers",
+            preact_params(c_in, filters, stride, bias=False): "count the biases of the convolutions",
+            preact_params(c_in, filters, stride, first_bn=False): (
+                "the v2 block starts with a BN on its input: 4·c_in numbers"
+            ),
+            preact_params(c_in, filters, stride, projection=not projection): (
+                "a projection only when the shapes differ (channels ≠ 4·filters or stride ≠ 1)"
+            ),
+            preact_params(c_in, filters, stride) + 4 * 4 * filters: (
+                "no BN after the v2 block's last 1×1 conv, nor after its projection: the next block's BN follows"
+            ),
+            preact_params(c_in, filters, stride) + (1 + projection) * 4 * 4 * filters: (
+                "no BN after the v2 block's last 1×1 conv, nor after its projection: the next block's BN follows"
+            ),
+            preact_params(c_in, filters, stride, bn_per_channel=2): (
+                "Keras counts 4 numbers per channel of batch normalisation: γ, β and the moving mean and variance"
+            ),
+        }
+        hints.pop(expected, None)
+        t.equal(what, int(got), expected, hints.get(int(got)))
+
+
 def bottleneck_block_params(fn):
-    """Task 6: the parameter count of a bottleneck block, as a formula."""
+    """Task 6: the parameter count of a bottleneck block, as a formula; with ``version``, of the v2 block too."""
     with Task(6, "bottleneck_block_params") as t:
         t.function(fn, "bottleneck_block_params")
+        if _takes(fn, "version"):
+            _check_preact_params(t, fn)
+            fn = functools.partial(fn, version=1)
         configs = [(256, 64, 1), (64, 64, 1), (256, 128, 2), (64, 16, 2), (512, 128, 1), (1024, 512, 2), (5, 3, 1)]
         for c_in, filters, stride in configs:
             what = f"bottleneck_block_params({c_in}, {filters}, stride={stride})"
@@ -439,3 +627,93 @@ def bottleneck_block_params(fn):
             }
             hints.pop(expected, None)
             t.equal(what, int(got), expected, hints.get(int(got)))
+
+
+def _option_a(x, channels, stride):
+    """NumPy: every stride-th row and column of x from the first, then zeros for the channels beyond x's."""
+    y = x[:, ::stride, ::stride, :]
+    return np.concatenate([y, np.zeros((*y.shape[:3], channels - y.shape[-1]), y.dtype)], axis=-1)
+
+
+def _option_a_slips(x, channels, stride):
+    """(output, hint) of the usual mistakes, for the hint that matches what came back."""
+    c_in = x.shape[-1]
+    pad = channels - c_in
+    y = x[:, ::stride, ::stride, :]
+    zeros = np.zeros((*y.shape[:3], pad), y.dtype)
+    slips = [
+        (np.concatenate([zeros, y], axis=-1), "x's channels come first, the zeros after them"),
+        (
+            np.concatenate([zeros[..., : pad // 2], y, zeros[..., pad // 2 :]], axis=-1),
+            "x's channels come first, the zeros after them (not on both sides)",
+        ),
+    ]
+    if stride == 2:
+        from keras import layers
+
+        for pool, how in [(layers.MaxPooling2D, "max"), (layers.AveragePooling2D, "average")]:
+            for padding in ("same", "valid"):
+                pooled = np.asarray(pool(2, strides=2, padding=padding)(x))
+                if pooled.shape[1:3] == y.shape[1:3]:
+                    slips.append(
+                        (np.concatenate([pooled, zeros], axis=-1), f"no {how} pooling: keep every second pixel")
+                    )
+        shifted = x[:, 1::2, 1::2, :]
+        if shifted.shape[1:3] == y.shape[1:3]:
+            slips.append(
+                (np.concatenate([shifted, zeros], axis=-1), "keep the rows and columns 0, 2, 4, … (from the first)")
+            )
+    if pad and c_in <= pad:
+        repeat = np.concatenate([y, np.tile(y, (1, 1, 1, pad // c_in + 1))[..., :pad]], axis=-1)
+        slips.append((repeat, "the new channels are zeros, not copies of x's channels"))
+    if pad:
+        slips.append((np.concatenate([y, np.ones_like(zeros)], axis=-1), "the new channels are zeros"))
+    return slips
+
+
+def shortcut_a(fn):
+    """Task 2: the parameter-free shortcut (option A): subsample by the stride, pad the channels with zeros."""
+    with Task(2, "shortcut_a") as t:
+        t.function(fn, "shortcut_a")
+        configs = [(5, 5, 1, (7, 9)), (3, 7, 2, (7, 9)), (4, 4, 2, (8, 6)), (5, 8, 1, (6, 5)), (2, 6, 2, (9, 6))]
+        rng = np.random.default_rng(0)
+        for c_in, channels, stride, size in configs:
+            what = f"shortcut_a(x, channels={channels}, stride={stride}) on a {size[0]}×{size[1]}×{c_in} input"
+            build = _output_apart_from_input(lambda x, c=channels, s=stride: fn(x, c, s))
+            model = probe_model(
+                t,
+                build,
+                (*size, c_in),
+                what,
+                hint=lambda err: (
+                    "pad the channel axis (the last one) only, after x's channels"
+                    if "pad" in str(err).lower()
+                    else None
+                ),
+            )
+            t.expect(
+                model.count_params() == 0,
+                f"{what}: parameters",
+                0,
+                model.count_params(),
+                "option A has no weights: no convolution, no BN; subsample and pad with zeros",
+            )
+            x = rng.normal(size=(2, *size, c_in)).astype("float32")
+            got = np.asarray(model(x, training=False))
+            want = _option_a(x, channels, stride)
+            if got.shape != want.shape:
+                hint = (
+                    "subsample with the stride: keep every stride-th row and column (MaxPooling2D(1, strides=stride))"
+                    if got.shape[1:3] != want.shape[1:3]
+                    else "pad the channels with zeros up to `channels`"
+                )
+                t.fail(f"{what}: output shape", want.shape[1:], got.shape[1:], hint)
+            hint = next(
+                (
+                    h
+                    for out, h in _option_a_slips(x, channels, stride)
+                    if out.shape == got.shape and np.allclose(out, got)
+                ),
+                "every stride-th row and column of x from the first, then zeros for the channels beyond x's",
+            )
+            t.close(f"{what}: output", got, want, hint)
