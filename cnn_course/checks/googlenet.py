@@ -227,33 +227,40 @@ def _dropout_rates(model):
 
 
 # -- the tasks -------------------------------------------------------------------
+def _check_module(t, fn, name, factorised, wiring_hint):
+    """Compare an inception module's outputs with the reference on two non-square inputs (Tasks 1 and 7)."""
+    t.function(fn, name)
+    for size, c_in, filters in [((7, 9), 6, (3, 4, 5, 2, 7, 1)), ((8, 5), 4, (5, 2, 3, 6, 1, 7))]:
+        what = f"{name}(x, {', '.join(map(str, filters))}) on a {size[0]}×{size[1]}×{c_in} input"
+        build = lambda x, f=filters: fn(x, *f, name="probe")  # noqa: E731
+        model = probe_model(t, build, (*size, c_in), what, hint=_module_build_hint)
+        ref = reference(name, filters, (*size, c_in))
+        f1, _, f3, _, f5, pool_proj = filters
+
+        def shape_hint(got, c_in=c_in, total=f1 + f3 + f5):
+            if got[-1] == total + c_in:
+                return "the pooled map needs its 1×1 projection to pool_proj channels"
+            return "the output has f1 + f3 + f5 + pool_proj channels: concatenate the four branches"
+
+        compare_with_reference(
+            t,
+            model,
+            ref,
+            what,
+            hint=_module_hint(canonical_steps(model), canonical_steps(ref), filters, factorised=factorised),
+            shape_hint=shape_hint,
+            wiring_hint=wiring_hint,
+            training=False,
+            read=canonical_steps,
+        )
+
+
 def inception_module(fn):
     """Task 1: the inception module."""
     with Task(1, "inception_module") as t:
-        t.function(fn, "inception_module")
-        for size, c_in, filters in [((7, 9), 6, (3, 4, 5, 2, 7, 1)), ((8, 5), 4, (5, 2, 3, 6, 1, 7))]:
-            what = f"inception_module(x, {', '.join(map(str, filters))}) on a {size[0]}×{size[1]}×{c_in} input"
-            build = lambda x, f=filters: fn(x, *f, name="probe")  # noqa: E731
-            model = probe_model(t, build, (*size, c_in), what, hint=_module_build_hint)
-            ref = reference("inception_module", filters, (*size, c_in))
-            f1, _, f3, _, f5, pool_proj = filters
-
-            def shape_hint(got, c_in=c_in, total=f1 + f3 + f5):
-                if got[-1] == total + c_in:
-                    return "the pooled map needs its 1×1 projection to pool_proj channels"
-                return "the output has f1 + f3 + f5 + pool_proj channels: concatenate the four branches"
-
-            compare_with_reference(
-                t,
-                model,
-                ref,
-                what,
-                hint=_module_hint(canonical_steps(model), canonical_steps(ref), filters),
-                shape_hint=shape_hint,
-                wiring_hint="each branch reads x; the 3×3 and 5×5 convs read their own 1×1 reduction",
-                training=False,
-                read=canonical_steps,
-            )
+        _check_module(
+            t, fn, "inception_module", False, "each branch reads x; the 3×3 and 5×5 convs read their own 1×1 reduction"
+        )
 
 
 def auxiliary_head(fn):
@@ -631,27 +638,10 @@ def inception_macs(fn):
 def factorised_module(fn):
     """Task 7: the inception module with its 5×5 conv factorised into two 3×3 convs (Inception-v3)."""
     with Task(7, "factorised_module") as t:
-        t.function(fn, "factorised_module")
-        for size, c_in, filters in [((7, 9), 6, (3, 4, 5, 2, 7, 1)), ((8, 5), 4, (5, 2, 3, 6, 1, 7))]:
-            what = f"factorised_module(x, {', '.join(map(str, filters))}) on a {size[0]}×{size[1]}×{c_in} input"
-            build = lambda x, f=filters: fn(x, *f, name="probe")  # noqa: E731
-            model = probe_model(t, build, (*size, c_in), what, hint=_module_build_hint)
-            ref = reference("factorised_module", filters, (*size, c_in))
-            f1, _, f3, _, f5, pool_proj = filters
-
-            def shape_hint(got, c_in=c_in, total=f1 + f3 + f5):
-                if got[-1] == total + c_in:
-                    return "the pooled map needs its 1×1 projection to pool_proj channels"
-                return "the output has f1 + f3 + f5 + pool_proj channels: concatenate the four branches"
-
-            compare_with_reference(
-                t,
-                model,
-                ref,
-                what,
-                hint=_module_hint(canonical_steps(model), canonical_steps(ref), filters, factorised=True),
-                shape_hint=shape_hint,
-                wiring_hint="each branch reads x; in branch 3 the second 3×3 conv reads the first one's output",
-                training=False,
-                read=canonical_steps,
-            )
+        _check_module(
+            t,
+            fn,
+            "factorised_module",
+            True,
+            "each branch reads x; in branch 3 the second 3×3 conv reads the first one's output",
+        )

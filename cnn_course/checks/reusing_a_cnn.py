@@ -224,16 +224,25 @@ def transfer_model(fn):
             hint = _transfer_hint(model, base, got, expected, features @ kernel + bias)
             for mode in (False, True):
                 t.close(f"{what}: outputs in {'training' if mode else 'inference'} mode", got[mode], expected, hint)
-            trainable, head_ids = _variable_ids(model.trainable_weights), {id(v) for _, v, _ in head[0].weights}
-            t.expect(
-                trainable == head_ids,
-                f"{what}: only the new head's kernel and bias should be trainable",
-                f"{_size([v for _, v, _ in head[0].weights])} trainable parameters",
-                f"{_size(model.trainable_weights)} trainable parameters",
-                "base.trainable = False freezes every layer of the base, BatchNormalization's γ and β included"
-                if trainable - head_ids
-                else "the new Dense head should stay trainable",
+            _expect_only_head_trainable(
+                t,
+                model,
+                head,
+                what,
+                "base.trainable = False freezes every layer of the base, BatchNormalization's γ and β included",
             )
+
+
+def _expect_only_head_trainable(t, model, head, what, freeze_hint):
+    """Only the new head's kernel and bias are trainable (Tasks 2 and 6); `freeze_hint` if more is."""
+    trainable, head_ids = _variable_ids(model.trainable_weights), {id(v) for _, v, _ in head[0].weights}
+    t.expect(
+        trainable == head_ids,
+        f"{what}: only the new head's kernel and bias should be trainable",
+        f"{_size([v for _, v, _ in head[0].weights])} trainable parameters",
+        f"{_size(model.trainable_weights)} trainable parameters",
+        freeze_hint if trainable - head_ids else "the new Dense head should stay trainable",
+    )
 
 
 # -- Task 3 · unfreeze_top ----------------------------------------------------------------
@@ -627,13 +636,6 @@ def reuse_lower_blocks(fn):
                     hint = f"block{n_blocks}_relu's output → GlobalAveragePooling2D → Dense(n_classes, softmax)"
             for mode in (False, True):
                 t.close(f"{what}: outputs in {'training' if mode else 'inference'} mode", got[mode], expected, hint)
-            trainable, head_ids = _variable_ids(model.trainable_weights), {id(v) for _, v, _ in head[0].weights}
-            t.expect(
-                trainable == head_ids,
-                f"{what}: only the new head's kernel and bias should be trainable",
-                f"{_size([v for _, v, _ in head[0].weights])} trainable parameters",
-                f"{_size(model.trainable_weights)} trainable parameters",
-                "freeze the reused layers, BatchNormalization included (trainable = False)"
-                if trainable - head_ids
-                else "the new Dense head should stay trainable",
+            _expect_only_head_trainable(
+                t, model, head, what, "freeze the reused layers, BatchNormalization included (trainable = False)"
             )
