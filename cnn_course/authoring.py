@@ -66,7 +66,7 @@ def make_exercise(solution, source_name):
     return exercise
 
 
-SOLUTION_LINK = re.compile(r"(/blob/[^/\s)]+/)solutions/([^/\s)]+\.ipynb)")
+SOLUTION_LINK = re.compile(r"(/blob/[^/\s)]+/(?:ja/)?)solutions/([^/\s)]+\.ipynb)")
 
 
 def badges_to_exercise(nb):
@@ -100,18 +100,19 @@ def untouched(exercise):
     return recorded == content_hash(exercise)
 
 
-def write_exercises(solutions_dir, exercises_dir):
+def write_exercises(solutions_dir, exercises_dir, source_folder="solutions"):
     """Regenerate every exercise; never overwrite one that someone has changed.
 
     Returns (written, unchanged, kept): lists of paths. `kept` are exercises whose
     cells differ from what the generator last wrote (answers typed in, cells run,
-    notes added), left exactly as they are.
+    notes added), left exactly as they are. `source_folder` is how the exercises' metadata names the
+    solutions' folder ("ja/solutions" for the Japanese edition).
     """
     written, unchanged, kept = [], [], []
     exercises_dir.mkdir(exist_ok=True)
     for source in sorted(Path(solutions_dir).glob("*.ipynb")):
         target = exercises_dir / source.name
-        text = nbformat.writes(make_exercise(nbformat.read(source, as_version=4), f"solutions/{source.name}")) + "\n"
+        text = nbformat.writes(make_exercise(nbformat.read(source, as_version=4), f"{source_folder}/{source.name}")) + "\n"
         if target.exists():
             current = target.read_text(encoding="utf-8")
             if current == text:

@@ -6,6 +6,8 @@ import platform
 import sys
 from dataclasses import dataclass
 
+from cnn_course import i18n
+
 FAST_VARIABLE = "CNN_COURSE_FAST"
 """Set this environment variable to 1 to shrink epochs and samples (CI does)."""
 
@@ -78,20 +80,24 @@ def version_warning(versions):
     )
 
 
-def setup(seed=0, quiet=True):
-    """Prepare a notebook: silence TensorFlow's start-up logs, seed, read FAST.
+def setup(seed=0, quiet=True, lang=None):
+    """Prepare a notebook: silence TensorFlow's start-up logs, seed, read FAST, choose the language.
 
     Call it in the first code cell, before anything imports TensorFlow. With
     `quiet`, TensorFlow's start-up lines and its Python warnings are silenced. It seeds
     Python, NumPy and TensorFlow (``keras.utils.set_random_seed``), keeps
     TensorFlow's oneDNN rewrites off so results repeat, makes the course's plot
     style the default, and prints one line with the versions and the mode (and a
-    second line when TensorFlow or Keras is outside the tested range, ``SUPPORTED``).
+    second line when TensorFlow or Keras is outside the tested range, ``SUPPORTED``). `lang`
+    ("en" or "ja") is the language of the checks' messages; the notebooks in ``ja/`` pass "ja",
+    and without it the environment variable ``CNN_COURSE_LANG`` decides (``cnn_course.i18n``).
 
     Returns a ``Course`` with ``seed`` and ``fast``.
     """
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"setup(seed=...) expects an integer seed, got {seed!r}")
+    if lang is not None:
+        i18n.set_language(lang)
     if quiet:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

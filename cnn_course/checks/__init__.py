@@ -24,6 +24,8 @@ import re
 
 import numpy as np
 
+from cnn_course.i18n import _, ngettext
+
 
 class CheckFailed(AssertionError):
     """An exercise check failed: the message says what was expected, what came and a hint."""
@@ -49,11 +51,13 @@ def explain_undefined_name(cell_source, name):
     if not name or not CHECK_CALL.search(cell_source or ""):
         return None
     if name == "check":
-        return "name 'check' is not defined: run the setup cell at the top first (it imports the checks as `check`)"
-    return (
-        f"name {name!r} is not defined yet: run the task cell above first (with your answer in it, and no error),"
+        return _(
+            "name 'check' is not defined: run the setup cell at the top first (it imports the checks as `check`)"
+        )
+    return _(
+        "name {name} is not defined yet: run the task cell above first (with your answer in it, and no error),"
         " then this check cell"
-    )
+    ).format(name=repr(name))
 
 
 def _install_notebook_messages():
@@ -103,19 +107,23 @@ def error_hint(err, call=None, fallback=None):
     text = str(err)
     duplicate = re.search(r'name "([^"]+)" is used (\d+) times', text)
     if duplicate:
-        return f"two layers share the name {duplicate.group(1)!r}: build names from the `name` argument"
+        return _("two layers share the name {name}: build names from the `name` argument").format(
+            name=repr(duplicate.group(1))
+        )
     fallback = fallback(err) if callable(fallback) else fallback
     if fallback:
         return fallback
     if isinstance(err, TypeError) and re.search(r"argument|positional|unexpected keyword", text):
-        return f"your function's parameters do not fit {call or 'the call'}: compare its signature with the task's"
+        return _("your function's parameters do not fit {call}: compare its signature with the task's").format(
+            call=call or _("the call")
+        )
     if "not connected" in text or "Graph disconnected" in text:
-        return "build every layer on the tensor passed in (x), not on a new keras.Input"
+        return _("build every layer on the tensor passed in (x), not on a new keras.Input")
     if isinstance(err, NameError):
-        return "a name is not defined: run the cells above first, or define it in your answer"
+        return _("a name is not defined: run the cells above first, or define it in your answer")
     if re.search(r"shape|dimension|[Ii]ncompatible", text):
-        return "two tensors' shapes do not fit here: print x.shape after each step and compare with the task"
-    return "the error comes from your code or a layer it built: read the line above and the task again"
+        return _("two tensors' shapes do not fit here: print x.shape after each step and compare with the task")
+    return _("the error comes from your code or a layer it built: read the line above and the task again")
 
 
 class Task:
@@ -128,17 +136,25 @@ class Task:
 
     @property
     def label(self):
-        return f"Task {self.number} · {self.name}"
+        return _("Task {number} · {name}").format(number=self.number, name=self.name)
+
+    def passed_line(self):
+        """The line printed when every check of the task has passed."""
+        checks = ngettext("{count} check passed", "{count} checks passed", self.passed).format(count=self.passed)
+        return f"✓ {self.label}: {checks}"
 
     def __enter__(self):
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
-            noun = "check" if self.passed == 1 else "checks"
-            print(f"✓ {self.label}: {self.passed} {noun} passed")
+            print(self.passed_line())
         elif issubclass(exc_type, Exception) and not issubclass(exc_type, CheckFailed):
-            self.fail(f"checking your answer raised {exc_type.__name__}", got=first_line(exc), hint=error_hint(exc))
+            self.fail(
+                _("checking your answer raised {error}").format(error=exc_type.__name__),
+                got=first_line(exc),
+                hint=error_hint(exc),
+            )
         return False
 
     # -- reporting ---------------------------------------------------------------
@@ -146,13 +162,13 @@ class Task:
         """Stop with a message of at most five lines: what was checked, expected / got, where it differs, a hint."""
         lines = [f"{self.label} — {_short(what)}"]
         if expected is not None:
-            lines.append(f"  expected: {_short(expected)}")
+            lines.append(_("  expected: {value}").format(value=_short(expected)))
         if got is not None:
-            lines.append(f"  got:      {_short(got)}")
+            lines.append(_("  got:      {value}").format(value=_short(got)))
         if differs:
-            lines.append(f"  differs:  {_short(differs)}")
+            lines.append(_("  differs:  {value}").format(value=_short(differs)))
         if hint:
-            lines.append(f"  hint:     {_short(hint)}")
+            lines.append(_("  hint:     {value}").format(value=_short(hint)))
         raise CheckFailed("\n".join(lines)) from None
 
     def expect(self, ok, what, expected=None, got=None, hint=None):
@@ -170,18 +186,20 @@ class Task:
         try:
             return np.asarray(value, dtype="float64")
         except (TypeError, ValueError):
-            self.fail(f"{what} should return an array", "a NumPy array", type(value).__name__)
+            self.fail(_("{what} should return an array").format(what=what), _("a NumPy array"), type(value).__name__)
 
     def close(self, what, got, expected, hint=None, atol=1e-5, rtol=1e-4):
         """Arrays of the same shape whose values agree within tolerance."""
         got = np.asarray(got, dtype="float64")
         expected = np.asarray(expected, dtype="float64")
         if got.shape != expected.shape:
-            self.fail(f"{what}: shape", expected.shape, got.shape, hint)
+            self.fail(_("{what}: shape").format(what=what), expected.shape, got.shape, hint)
         if not np.allclose(got, expected, atol=atol, rtol=rtol):
             worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
             self.fail(
-                f"{what}: values differ (largest gap at index {tuple(int(i) for i in worst)})",
+                _("{what}: values differ (largest gap at index {index})").format(
+                    what=what, index=tuple(int(i) for i in worst)
+                ),
                 float(expected[worst]),
                 float(got[worst]),
                 hint,
@@ -192,24 +210,30 @@ class Task:
     def function(self, fn, name):
         """The learner's function exists and is callable."""
         if fn is None:
-            self.fail(f"`{name}` is None", "a function", "None", f"run the cell that defines `{name}` first")
+            self.fail(
+                _("`{name}` is None").format(name=name),
+                _("a function"),
+                "None",
+                _("run the cell that defines `{name}` first").format(name=name),
+            )
         if not callable(fn):
-            self.fail(f"`{name}` is not a function", "a function", type(fn).__name__)
+            self.fail(_("`{name}` is not a function").format(name=name), _("a function"), type(fn).__name__)
         self.passed += 1
 
     def value(self, value, name, types, hint=None):
         """A plain answer (number, list, ...) has been given and has the right type."""
+        wanted = _(" or ").join(t.__name__ for t in _as_tuple(types))
         if value is None:
             self.fail(
-                f"`{name}` is still None",
-                " or ".join(t.__name__ for t in _as_tuple(types)),
+                _("`{name}` is still None").format(name=name),
+                wanted,
                 "None",
-                hint or f"replace `raise NotImplementedError()` with code that sets `{name}`",
+                hint or _("replace `raise NotImplementedError()` with code that sets `{name}`").format(name=name),
             )
         if not isinstance(value, types) or isinstance(value, bool) and bool not in _as_tuple(types):
             self.fail(
-                f"`{name}` has the wrong type",
-                " or ".join(t.__name__ for t in _as_tuple(types)),
+                _("`{name}` has the wrong type").format(name=name),
+                wanted,
                 type(value).__name__,
                 hint,
             )
@@ -221,20 +245,24 @@ class Task:
         kwargs = kwargs or {}
         if what is None:
             shown = [_short(a, 30) for a in args] + [f"{k}={_short(v, 30)}" for k, v in kwargs.items()]
-            what = f"calling {getattr(fn, '__name__', 'your function')}({', '.join(shown)})"
+            what = _("calling {call}").format(call=f"{getattr(fn, '__name__', _('your function'))}({', '.join(shown)})")
         try:
             result = fn(*args, **kwargs)
         except NotImplementedError:
             self.fail(
-                f"{what}: not written yet",
-                hint="replace `raise NotImplementedError()` with your code and run that cell again",
+                _("{what}: not written yet").format(what=what),
+                hint=_("replace `raise NotImplementedError()` with your code and run that cell again"),
             )
         except CheckFailed:
             raise
         except Exception as err:  # the learner's code failed: say how, in one line
-            self.fail(f"{what} raised {type(err).__name__}", got=first_line(err), hint=error_hint(err, what, hint))
+            self.fail(
+                _("{what} raised {error}").format(what=what, error=type(err).__name__),
+                got=first_line(err),
+                hint=error_hint(err, what, hint),
+            )
         if result is None:
-            self.fail(f"{what} returned None", hint="did you forget the `return` statement?")
+            self.fail(_("{what} returned None").format(what=what), hint=_("did you forget the `return` statement?"))
         return result
 
     def keras_tensor(self, value, what):
@@ -243,10 +271,10 @@ class Task:
 
         if not isinstance(value, keras.KerasTensor):
             self.fail(
-                f"{what} should return a Keras tensor",
-                "the output of a layer, e.g. layers.Concatenate()([...])",
+                _("{what} should return a Keras tensor").format(what=what),
+                _("the output of a layer, e.g. layers.Concatenate()([...])"),
                 type(value).__name__,
-                "return the tensor, not a layer or a list of tensors",
+                _("return the tensor, not a layer or a list of tensors"),
             )
         self.passed += 1
         return value
@@ -257,10 +285,10 @@ class Task:
 
         if not isinstance(value, keras.Model):
             self.fail(
-                f"{what} should return a keras.Model",
+                _("{what} should return a keras.Model").format(what=what),
                 "keras.Model(inputs, outputs)",
                 type(value).__name__,
-                "end with `return keras.Model(inputs, outputs)`",
+                _("end with `return keras.Model(inputs, outputs)`"),
             )
         self.passed += 1
         return value
@@ -288,9 +316,9 @@ def refuse_applications(t, fn, what, advice):
     )
     t.expect(
         not found,
-        f"{what}: keras.applications builds this model, not your code",
-        "a model built from your own blocks",
-        "a call to keras.applications",
+        _("{what}: keras.applications builds this model, not your code").format(what=what),
+        _("a model built from your own blocks"),
+        _("a call to keras.applications"),
         advice,
     )
 
@@ -305,4 +333,6 @@ def probe_model(task, build, input_shape, what, hint=None):
     try:
         return keras.Model(inputs, output)
     except Exception as err:
-        task.fail(f"{what}: its output cannot be made into a model", got=first_line(err), hint=error_hint(err))
+        task.fail(
+            _("{what}: its output cannot be made into a model").format(what=what), got=first_line(err), hint=error_hint(err)
+        )
