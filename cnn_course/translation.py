@@ -279,6 +279,33 @@ def translate_notebook(nb, known, source):
     return ja, missing
 
 
+LANGUAGE_LINE = "**日本語版:** [README.ja.md](README.ja.md)"
+"""The README's pointer to the Japanese edition; README.ja.md points back with ``ENGLISH_LINE``."""
+ENGLISH_LINE = "**English:** [README.md](README.md)"
+_COURSE_LINK = re.compile(r"\]\((notebooks|solutions|exercises)/")
+
+
+def readme_messages(text, source="README.md"):
+    """The README's translatable blocks (cell 0: the README is one cell)."""
+    return [Message(block, source, 0) for block in split_blocks(text) if is_translatable(block)]
+
+
+def translate_readme(text, known):
+    """(README.ja.md's text, [untranslated blocks]): its links open the ja/ notebooks."""
+    missing = []
+    parts = []
+    for block in split_blocks(text):
+        if block.startswith(LANGUAGE_LINE):
+            block = ENGLISH_LINE
+        elif is_translatable(block):
+            if block in known:
+                block = known[block]
+            else:
+                missing.append(block)
+        parts.append(block)
+    return _COURSE_LINK.sub(rf"]({LANG}/\g<1>/", "\n".join(parts)), missing
+
+
 def notebook_text(nb):
     return nbformat.writes(nb) + "\n"
 

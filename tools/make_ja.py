@@ -2,6 +2,7 @@
 
 python tools/make_ja.py        (or: make ja)
 python tools/make_ja.py --lint [CATALOG.po ...]   what translations changed that they must keep
+python tools/make_ja.py --catalog CATALOG.po ...   update only these catalogs from the English
 
 1. Every English walkthrough and solution's markdown blocks go into its catalog,
    locale/ja/<folder>/<notebook>.po; the helper package's messages (``_()``) into
@@ -46,24 +47,44 @@ def module_catalog(path):
     return LOCALE / translation.LANG / f"{name}.po"
 
 
-def update_catalogs():
-    """Bring every catalog up to date with the English; return {catalog path: catalog}."""
-    catalogs = {}
+README_CATALOG = ROOT / "locale" / translation.LANG / "README.po"
+
+
+def update_catalogs(only=None):
+    """Bring the catalogs up to date with the English; return {catalog path: catalog}.
+
+    A catalog is written only when the update changed it, so a translator's unsaved-by-us edits are
+    never replaced by an older text. `only`: a set of catalog paths to update, the rest left alone.
+    """
+    catalogs, read = {}, {}
+
+    def merged(target, messages):
+        read[target] = translation.read_catalog(target)
+        return translation.merge_catalog(read[target], messages)
+
+    readme = [(m.text, [(m.source, str(m.cell))], None) for m in translation.readme_messages(_readme())]
+    catalogs[README_CATALOG] = merged(README_CATALOG, readme)
     for folder in translation.FOLDERS:
         for path in sorted((ROOT / folder).glob("*.ipynb")):
             messages = translation.notebook_messages(nbformat.read(path, as_version=4), f"{folder}/{path.name}")
             target = translation.catalog_path(ROOT, folder, path.name)
             entries = [(m.text, [(m.source, str(m.cell))], None) for m in messages]
-            catalogs[target] = translation.merge_catalog(translation.read_catalog(target), entries)
+            catalogs[target] = merged(target, entries)
     for path in sorted(PACKAGE.rglob("*.py")):
         messages = package_messages(path)
         if messages:
             target = module_catalog(path)
-            catalogs[target] = translation.merge_catalog(translation.read_catalog(target), messages)
+            catalogs[target] = merged(target, messages)
+    if only is not None:
+        catalogs = {target: po for target, po in catalogs.items() if target in only}
     for target, po in catalogs.items():
-        if translation.write_catalog(po, target):
+        if str(po) != str(read[target]) and translation.write_catalog(po, target):
             print(f"catalog    {target.relative_to(ROOT)}")
     return catalogs
+
+
+def _readme():
+    return (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def write_edition(catalogs):
@@ -81,6 +102,12 @@ def write_edition(catalogs):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
                 print(f"written    {target.relative_to(ROOT)}")
+    text, missing = translation.translate_readme(_readme(), translation.translations(catalogs[README_CATALOG]))
+    missing_count += len(missing)
+    target = ROOT / f"README.{translation.LANG}.md"
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+        print(f"written    {target.relative_to(ROOT)}")
     ja = ROOT / translation.LANG
     written, _unchanged, kept = write_exercises(ja / "solutions", ja / "exercises", f"{translation.LANG}/solutions")
     for path in written:
@@ -109,6 +136,9 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--lint"]:
         return lint([Path(p) for p in argv[1:]] or sorted((ROOT / "locale").rglob("*.po")) + sorted(LOCALE.rglob("*.po")))
+    if argv[:1] == ["--catalog"]:
+        update_catalogs(only={Path(p).resolve() for p in argv[1:]})
+        return 0
     catalogs = update_catalogs()
     missing_count, kept = write_edition(catalogs)
     todo = {target: translation.untranslated(po) for target, po in catalogs.items()}
