@@ -13,6 +13,9 @@ DEV_VENV := .venv-dev
 COMPAT_VENV := .venv-compat
 # Where make lab puts the learner's copies of the exercises.
 WORK ?= work
+# The language of the exercises make lab copies there: en, or ja for the Japanese edition (ja/, README.ja.md).
+# (Not LANG, which is the system's locale.)
+COURSE_LANG ?= en
 LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; containers and cloud VMs often are root.
 ROOT_ARG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
@@ -30,12 +33,13 @@ COURSE ?= course
 COMPAT_TESTS := tests/test_checks_*.py tests/test_session.py tests/test_costs.py tests/test_data.py \
   tests/test_data_audio.py tests/test_plots.py tests/test_quiz.py
 
-.PHONY: help python-check venv dev-venv compat-venv lab work save update check test test-compat browser-test screenshots \
-	exercises release grading-test notebooks colab quiz-bank drill benchmark lint clean
+.PHONY: help python-check venv dev-venv compat-venv lab lab-ja work save update check test test-compat browser-test screenshots \
+	exercises ja release grading-test notebooks colab quiz-bank drill benchmark lint clean
 
 help:
 	@echo "Learners:"
 	@echo "  make lab        set up .venv (first time), copy new exercises into work/ and open JupyterLab"
+	@echo "  make lab COURSE_LANG=ja  (or make lab-ja) the same with the Japanese edition's exercises (ja/exercises/)"
 	@echo "  make check      run your work/ notebooks headless and list each task's ✓ or ✗ (UNIT=09 for one)"
 	@echo "  make save       save your work/ in its own history (git -C work log shows it)"
 	@echo "  make update     update the course; whatever you ran or wrote is kept"
@@ -44,6 +48,7 @@ help:
 	@echo "  make test       set up .venv-dev (first time) and run the whole validation"
 	@echo "  make test-compat  the checks' tests and the solutions on the oldest supported TensorFlow/Keras (.venv-compat)"
 	@echo "  make exercises  write the solutions' nbgrader metadata, then regenerate exercises/ from them"
+	@echo "  make ja         update the Japanese catalogs (locale/ja/) from the English, then write ja/ and README.ja.md"
 	@echo "  make release    nbgrader: set up COURSE=course/ from the solutions and generate the 11 assignments"
 	@echo "  make grading-test  opt-in: generate and autograde all 11 units with three submissions each"
 	@echo "  make notebooks  re-run notebooks/ and solutions/ in full mode to refresh their stored outputs"
@@ -80,7 +85,10 @@ lab: venv work
 
 # The learner's copies of the exercises (what make lab does before it starts JupyterLab).
 work: python-check
-	@$(PY) tools/learner.py --work $(WORK) copies
+	@$(PY) tools/learner.py --work $(WORK) copies --lang $(COURSE_LANG)
+
+lab-ja:
+	@$(MAKE) --no-print-directory lab COURSE_LANG=ja
 
 # A timed drill of the 確認テスト in the terminal (docs/drill.ipynb is the notebook's): UNITS="5 6 7" for some units.
 UNITS ?=
@@ -121,6 +129,11 @@ screenshots:
 
 exercises: dev-venv
 	$(DEV_VENV)/bin/python tools/make_exercises.py
+
+# The Japanese edition: catalogs updated from the English, then ja/ and README.ja.md written from them
+# (docs/instructors.md, "The Japanese edition"). Run it after make exercises, make notebooks or make quiz-bank.
+ja: dev-venv
+	$(DEV_VENV)/bin/python tools/make_ja.py
 
 # nbgrader's course directory (docs/grading.md): its config from docs/nbgrader_config.py the first time,
 # the solutions as its source, the student versions in $(COURSE)/release/. PATH: nbgrader runs `alembic`.

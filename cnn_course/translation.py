@@ -316,6 +316,7 @@ _LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.DOTALL)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _TAG = re.compile(r"</?([a-z]+)")
+_PLACEHOLDER = re.compile(r"\{\w*\}")
 _ITEM = re.compile(r"^\s*(?:[-*]|\d+\.)\s", re.MULTILINE)
 _ROW = re.compile(r"^\s*\|", re.MULTILINE)
 _TASK = re.compile(r"^## Task (\d+) · .* · (\d+) points?\s*$")
@@ -335,7 +336,7 @@ def glossary_pairs(root):
 def translation_problems(english, japanese, glossary=()):
     """What a translation changed that it must keep, as sentences (empty when it is faithful).
 
-    Kept exactly: inline code, link targets, math, HTML tags, the numbers, a heading's level, the
+    Kept exactly: inline code, link targets, math, HTML tags, a message's ``{placeholders}``, the numbers, a heading's level, the
     items of a list and the rows of a table, an exercise heading's task number, stars and points
     (``## 課題 N · … · ★ · P 点``). A glossary term written ``term（用語）`` in the English is 用語 in
     the Japanese. And the translation is Japanese.
@@ -353,6 +354,7 @@ def translation_problems(english, japanese, glossary=()):
     same(_LINK_TARGET, "link targets", as_set=True)
     same(_MATH, "math")
     same(_TAG, "HTML tags")
+    same(_PLACEHOLDER, "{placeholders}")
     missing_numbers = set(_NUMBER.findall(_CODE.sub("", english))) - set(_NUMBER.findall(japanese))
     if missing_numbers:
         problems.append(f"numbers lost: {sorted(missing_numbers)}")

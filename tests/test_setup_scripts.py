@@ -180,10 +180,24 @@ def executed_exercise():
 
 def test_self_check_reads_each_task_result():
     assert self_check.task_results(executed_exercise()) == [
-        ("1 · Channels", True, ""),
-        ("2 · The dense block", False, "dense_block(x, k=6): layers in order: item 0 of 21"),
-        ("3 · Drill", False, "NameError: name 'f' is not defined yet: run ..."),
+        ("Task 1 · Channels", True, ""),
+        ("Task 2 · The dense block", False, "dense_block(x, k=6): layers in order: item 0 of 21"),
+        ("Task 3 · Drill", False, "NameError: name 'f' is not defined yet: run ..."),
     ]
+
+
+def test_self_check_reads_the_japanese_editions_tasks():
+    nb = executed_exercise()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = cell.source.replace("## Task", "## 課題")
+    nb.cells[3].outputs[0].evalue = "課題 2 · dense_block — dense_block(x, k=6): 層の順序: 21 個中 0 番目\n  期待値: BN"
+    assert [(task, ok) for task, ok, _ in self_check.task_results(nb)] == [
+        ("課題 1 · Channels", True),
+        ("課題 2 · The dense block", False),
+        ("課題 3 · Drill", False),
+    ]
+    assert self_check.task_results(nb)[1][2] == "dense_block(x, k=6): 層の順序: 21 個中 0 番目"
 
 
 def test_self_check_runs_a_learners_notebook_without_writing_it(tmp_path, capsys):

@@ -1,6 +1,6 @@
 """The learner's side of the course: exercise copies, a history of answers, safe updates.
 
-    python tools/learner.py copies [--work work]      (make lab runs this)
+    python tools/learner.py copies [--work work] [--lang ja]   (make lab [COURSE_LANG=ja] runs this)
     python tools/learner.py save [MESSAGE]            (make save)
     python tools/learner.py update                    (make update)
 
@@ -12,7 +12,10 @@ overwrites a file the learner changed:
 - copies: copies each exercise the learner does not have yet. When an exercise
   changed upstream since the learner's copy was made, an unchanged copy is
   replaced, and an edited one gets the new version beside it
-  (`work/09_densenet.updated.ipynb`), with one line saying so.
+  (`work/09_densenet.updated.ipynb`), with one line saying so. `--lang ja` copies
+  the Japanese edition's exercises (ja/exercises/) instead; where the learner already
+  has the other language's copy of a unit, the new one comes beside it
+  (`work/09_densenet.ja.ipynb`).
 - save: commits everything in work/ to its history (make lab and make update
   also commit a snapshot before they change anything).
 - update: brings the course up to date with its upstream whatever the learner
@@ -35,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ".course-exercises.json"  # in work/: which version of each exercise the learner's copy started from
 KEPT = "kept"  # in work/: course files the learner had changed, kept aside by `update`
+EXERCISES = {"en": Path("exercises"), "ja": Path("ja") / "exercises"}  # the exercises of each language
 
 
 class LearnerError(Exception):
@@ -64,8 +68,13 @@ def _free_name(work, stem):
     raise LearnerError(f"too many {stem}.updated-N.ipynb files in {work}/: delete the ones you no longer need")
 
 
-def sync_copies(exercises, work, record_only=False):
-    """Bring work/ in step with exercises/ without overwriting anything the learner changed.
+def languages(work):
+    """The languages of the learner's copies in work/ (English when there are none yet)."""
+    return sorted({entry.get("lang", "en") for entry in _read_manifest(work).values()}) or ["en"]
+
+
+def sync_copies(exercises, work, record_only=False, lang="en"):
+    """Bring work/ in step with exercises/ (in `lang`) without overwriting anything the learner changed.
 
     Returns one line per thing that happened. With `record_only`, copies already in
     work/ that the manifest does not know yet are recorded as made from the current
@@ -76,26 +85,30 @@ def sync_copies(exercises, work, record_only=False):
     lines = []
     for source in sorted(exercises.glob("*.ipynb")):
         name, current = source.name, digest(source)
-        target, entry = work / source.name, manifest.get(source.name)
+        other = manifest.get(name)
+        if other is not None and other.get("lang", "en") != lang:  # the other language's copy keeps its name
+            name = f"{source.stem}.{lang}.ipynb"
+        target, entry = work / name, manifest.get(name)
         if not target.exists():
             if not record_only:
                 shutil.copy2(source, target)
-                manifest[name] = {"base": current, "base_copy": current}
-                lines.append(f"new exercise copy: {target}")
+                manifest[name] = {"base": current, "base_copy": current, "lang": lang}
+                beside = f" (beside your {other.get('lang', 'en')} copy {work / source.name})" if name != source.name else ""
+                lines.append(f"new exercise copy: {target}{beside}")
             continue
         if entry is None:  # a copy made before the manifest existed: assume it started from this version
-            manifest[name] = {"base": current, "base_copy": digest(target)}
+            manifest[name] = {"base": current, "base_copy": digest(target), "lang": lang}
             continue
         if record_only or current == entry.get("offered", entry["base"]):
             continue
         if digest(target) == entry["base_copy"]:  # the learner never changed it: take the new version
             shutil.copy2(source, target)
-            manifest[name] = {"base": current, "base_copy": current}
+            manifest[name] = {"base": current, "base_copy": current, "lang": lang}
             lines.append(f"updated {target} to the new version (you had not changed your copy)")
             continue
         offered = work / entry["offered_as"] if "offered_as" in entry else None
         if offered is None or not offered.exists() or digest(offered) != entry["offered"]:
-            offered = _free_name(work, source.stem)
+            offered = _free_name(work, Path(name).stem)
         shutil.copy2(source, offered)
         entry.update(offered=current, offered_as=offered.name)
         lines.append(f"{source} changed upstream: the new version is {offered}; your {target} is untouched")
@@ -173,7 +186,8 @@ def update(root, work, now=None):
         )
     if any((root / ".git" / marker).exists() for marker in ("MERGE_HEAD", "rebase-merge", "rebase-apply")):
         raise LearnerError("a git merge or rebase is in progress: finish it or run `git merge --abort` first")
-    sync_copies(root / "exercises", work, record_only=True)
+    for lang in languages(work):
+        sync_copies(root / EXERCISES[lang], work, record_only=True, lang=lang)
     save(work, "before updating the course")
     upstream = _upstream(root)
     remote = upstream.split("/")[0]
@@ -202,7 +216,8 @@ def update(root, work, now=None):
         git("reset", "--quiet", "--hard", upstream, cwd=root)
         lines.append(f"your own commits conflicted with the update: they are kept on the branch {backup}")
     after = git("rev-parse", "--short", "HEAD", cwd=root).stdout.strip()
-    lines += sync_copies(root / "exercises", work)
+    for lang in languages(work):
+        lines += sync_copies(root / EXERCISES[lang], work, lang=lang)
     save(work, f"after updating the course to {after}")
     news = f"updated the course from {before} to {after}" if after != before else "the course was already up to date"
     return [news, *lines]
@@ -212,7 +227,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", default="work", help="the learner's folder (default: work)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("copies", help="copy new exercises into work/ and offer updated ones (make lab)")
+    copying = commands.add_parser("copies", help="copy new exercises into work/ and offer updated ones (make lab)")
+    copying.add_argument("--lang", default="en", help="en, or ja for the Japanese edition (make lab COURSE_LANG=ja)")
     saving = commands.add_parser("save", help="commit work/ to its own history (make save)")
     saving.add_argument("message", nargs="?", default="my answers")
     commands.add_parser("update", help="bring the course up to date, keeping everything you ran or wrote")
@@ -221,7 +237,9 @@ def main(argv=None):
     work = Path(args.work)
     try:
         if args.command == "copies":
-            for line in sync_copies(ROOT / "exercises", work):
+            if args.lang not in EXERCISES:
+                raise LearnerError(f"COURSE_LANG={args.lang}: the course comes in en (English) and ja (日本語)")
+            for line in sync_copies(ROOT / EXERCISES[args.lang], work, lang=args.lang):
                 print(line)
             try:
                 save(work, "snapshot when the course was opened")

@@ -6,7 +6,8 @@ Each notebook runs top to bottom in a fresh kernel, in memory and in FAST mode
 (as `make test` runs the solutions): the learner's file is never written. For
 every check cell the table shows ✓, or ✗ with the first line of the check's
 message (a task whose cell was not filled in reads "not written yet").
-Copies of updated exercises (NN_topic.updated.ipynb) are skipped.
+Copies of updated exercises (NN_topic.updated.ipynb) are skipped. The Japanese edition's
+exercises (課題) are listed as they are headed.
 """
 
 import os
@@ -22,7 +23,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from cnn_course.authoring import is_check_cell
 
-TASK_HEADING = re.compile(r"^## Task (\d+) · (.+?)(?:（.*）)?\s*$", re.MULTILINE)
+TASK_HEADING = re.compile(r"^## (Task|課題) (\d+) · (.+?)(?:（.*）)?\s*$", re.MULTILINE)
+"""A task's heading, in English or in the Japanese edition (課題)."""
 CELL_TIMEOUT = 600
 
 
@@ -41,10 +43,10 @@ def _first_line(text):
 
 def task_results(nb):
     """[(task, passed, message)] for an executed notebook, one per check cell, in order."""
-    results, task = [], "?"
+    results, task = [], "Task ?"
     for cell in nb.cells:
         if cell.cell_type == "markdown" and (heading := TASK_HEADING.search(cell.source)):
-            task = f"{heading.group(1)} · {heading.group(2)}"
+            task = f"{heading.group(1)} {heading.group(2)} · {heading.group(3)}"
         if not is_check_cell(cell):
             continue
         printed = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
@@ -88,7 +90,7 @@ def main(work="work", unit=None):
             f"{time.perf_counter() - start:.0f} s)"
         )
         for task, ok, message in results:
-            print(f"  {'✓' if ok else '✗'} Task {task}" + ("" if ok else f"\n      {message}"))
+            print(f"  {'✓' if ok else '✗'} {task}" + ("" if ok else f"\n      {message}"))
         passed += sum(ok for _, ok, _ in results)
         total += len(results)
     print(f"\n{passed} of {total} tasks pass in {len(paths)} notebook(s). Your files were not changed.")
