@@ -112,7 +112,9 @@ def write_exercises(solutions_dir, exercises_dir, source_folder="solutions"):
     exercises_dir.mkdir(exist_ok=True)
     for source in sorted(Path(solutions_dir).glob("*.ipynb")):
         target = exercises_dir / source.name
-        text = nbformat.writes(make_exercise(nbformat.read(source, as_version=4), f"{source_folder}/{source.name}")) + "\n"
+        text = (
+            nbformat.writes(make_exercise(nbformat.read(source, as_version=4), f"{source_folder}/{source.name}")) + "\n"
+        )
         if target.exists():
             current = target.read_text(encoding="utf-8")
             if current == text:

@@ -323,21 +323,27 @@ _TASK = re.compile(r"^## Task (\d+) · .* · (\d+) points?\s*$")
 _TASK_JA = r"^## 課題 {number} · .* · {points} 点\s*$"
 
 
-def glossary_pairs(root):
-    """[(English names, 日本語)] from docs/glossary.md's table."""
-    pairs = []
+def glossary_rows(root):
+    """(English names, Japanese, units, other name or "") per row of docs/glossary.md's table."""
+    rows = []
     for line in (Path(root) / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 4 and re.fullmatch(r"\d\d(, \d\d)*", cells[2]):
-            pairs.append((tuple(cells[0].split(", ")), cells[1]))
-    return pairs
+            rows.append((tuple(cells[0].split(", ")), cells[1], cells[2].split(", "), cells[3]))
+    return rows
+
+
+def glossary_pairs(root):
+    """[(English names, 日本語)] from docs/glossary.md's table."""
+    return [(names, japanese) for names, japanese, *_ in glossary_rows(root)]
 
 
 def translation_problems(english, japanese, glossary=()):
     """What a translation changed that it must keep, as sentences (empty when it is faithful).
 
-    Kept exactly: inline code, link targets, math, HTML tags, a message's ``{placeholders}``, the numbers, a heading's level, the
-    items of a list and the rows of a table, an exercise heading's task number, stars and points
+    Kept exactly: inline code, link targets, math, HTML tags, a message's ``{placeholders}``, the
+    numbers, a heading's level, the items of a list and the rows of a table, an exercise heading's
+    task number, stars and points
     (``## 課題 N · … · ★ · P 点``). A glossary term written ``term（用語）`` in the English is 用語 in
     the Japanese. And the translation is Japanese.
     """

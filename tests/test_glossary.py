@@ -5,22 +5,14 @@ import re
 import nbformat
 import pytest
 
+from cnn_course.translation import glossary_rows
+
 PAIR = re.compile(r"（([^）]*)）")
 
 
 def glossary(root):
     """(English names, Japanese, units) per row of the glossary's table."""
     return [row[:3] for row in glossary_rows(root)]
-
-
-def glossary_rows(root):
-    """(English names, Japanese, units, other name or "") per row of the glossary's table."""
-    rows = []
-    for line in (root / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and re.fullmatch(r"\d\d(, \d\d)*", cells[2]):
-            rows.append((tuple(cells[0].split(", ")), cells[1], cells[2].split(", "), cells[3]))
-    return rows
 
 
 def markdown(path, headings=True):
@@ -100,3 +92,12 @@ def test_the_pairing_check_catches_a_different_translation(terms):
     name = english_before(text.replace("*", "")[: match.start()], japanese)
     assert name == "receptive field" and not match.group(1).startswith(japanese[name])
     assert english_before("a depthwise separable convolution", japanese) == "depthwise separable convolution"
+
+
+def test_the_japanese_edition_uses_the_glossarys_terms(root, terms):
+    """Each unit's Japanese walkthrough writes the term in Japanese as the glossary gives it (the translations
+    of `term（用語）` are checked one by one in tests/test_japanese.py)."""
+    for names, ja, units in terms:
+        for unit in units:
+            (path,) = (root / "ja" / "notebooks").glob(f"{unit}_*.ipynb")
+            assert ja in markdown(path), f"ja/notebooks/{path.name} should use the glossary's 「{ja}」 ({names[0]})"

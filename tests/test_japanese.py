@@ -17,7 +17,8 @@ UNTRANSLATED = "# not a message"
 def english_literals(path):
     """(line, text) of the module's string literals that read as English sentences outside _(), N_(), ngettext().
 
-    Docstrings (of modules, functions, classes and attributes), and lines marked ``# not a message`` (a pattern, a layer name), are left out.
+    Docstrings (of modules, functions, classes and attributes), and lines marked ``# not a message``
+    (a pattern, a layer name), are left out.
     """
     source = path.read_text(encoding="utf-8")
     tree = ast.parse(source)
@@ -145,7 +146,9 @@ def test_every_message_has_a_current_translation(make_ja):
         for m in messages:
             if m.text not in current:
                 state = "fuzzy" if m.text in fuzzy else "missing"
-                problems.append(f"{target.relative_to(ROOT)}: {state} for {m.source} cell/line {m.cell}: {m.text[:60]!r}")
+                problems.append(
+                    f"{target.relative_to(ROOT)}: {state} for {m.source} cell/line {m.cell}: {m.text[:60]!r}"
+                )
     assert not problems, f"{len(problems)} messages need a translator (`make ja` lists them):\n" + "\n".join(
         problems[:40]
     )
@@ -257,7 +260,8 @@ def test_the_other_languages_copy_comes_beside_the_learners_own(tmp_path):
     learner.sync_copies(english, work)
     (work / "01_convolution.ipynb").write_text("my answers", encoding="utf-8")
     lines = learner.sync_copies(japanese, work, lang="ja")
-    assert lines[0] == f"new exercise copy: {work / '01_convolution.ja.ipynb'} (beside your en copy {work / '01_convolution.ipynb'})"
+    beside = f"(beside your en copy {work / '01_convolution.ipynb'})"
+    assert lines[0] == f"new exercise copy: {work / '01_convolution.ja.ipynb'} {beside}"
     assert (work / "01_convolution.ipynb").read_text(encoding="utf-8") == "my answers"
     assert (work / "01_convolution.ja.ipynb").read_text(encoding="utf-8").startswith("課題")
     assert learner.languages(work) == ["en", "ja"]
@@ -268,4 +272,6 @@ def test_an_unknown_course_lang_is_refused_in_one_sentence(tmp_path, capsys):
     from tests.conftest import load_tool
 
     assert load_tool("learner").main(["--work", str(tmp_path / "work"), "copies", "--lang", "fr"]) == 1
-    assert capsys.readouterr().err.strip() == "make lab: COURSE_LANG=fr: the course comes in en (English) and ja (日本語)"
+    assert (
+        capsys.readouterr().err.strip() == "make lab: COURSE_LANG=fr: the course comes in en (English) and ja (日本語)"
+    )

@@ -93,7 +93,9 @@ def sync_copies(exercises, work, record_only=False, lang="en"):
             if not record_only:
                 shutil.copy2(source, target)
                 manifest[name] = {"base": current, "base_copy": current, "lang": lang}
-                beside = f" (beside your {other.get('lang', 'en')} copy {work / source.name})" if name != source.name else ""
+                beside = (
+                    f" (beside your {other.get('lang', 'en')} copy {work / source.name})" if name != source.name else ""
+                )
                 lines.append(f"new exercise copy: {target}{beside}")
             continue
         if entry is None:  # a copy made before the manifest existed: assume it started from this version

@@ -135,7 +135,9 @@ def lint(paths):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--lint"]:
-        return lint([Path(p) for p in argv[1:]] or sorted((ROOT / "locale").rglob("*.po")) + sorted(LOCALE.rglob("*.po")))
+        return lint(
+            [Path(p) for p in argv[1:]] or sorted((ROOT / "locale").rglob("*.po")) + sorted(LOCALE.rglob("*.po"))
+        )
     if argv[:1] == ["--catalog"]:
         update_catalogs(only={Path(p).resolve() for p in argv[1:]})
         return 0
