@@ -8,7 +8,8 @@ cells as a learner would from the Run menu, and checks that the first check's
 message is on the page; then fills in Task 1 and sees its ✓ line. It also opens a
 walkthrough's 確認テスト: the answer and its 解説 are nowhere on the page (the proof cell is
 collapsed) until the learner runs the answer cell with a choice; and it runs the drill,
-typing answers into JupyterLab's input box. Screenshots go to browser-test-screenshots/
+typing answers into JupyterLab's input box. Last, `make work COURSE_LANG=ja` copies the
+Japanese edition's exercises, whose check fails and then passes in Japanese. Screenshots go to browser-test-screenshots/
 (ignored by git), or to docs/images/ with
 `make screenshots` (CNN_COURSE_SCREENSHOTS=1). Needs Debian's chromium and chromium-driver
 (`apt install chromium chromium-driver`); skipped unless CNN_COURSE_BROWSER=1.
@@ -299,3 +300,30 @@ def test_the_drill_asks_in_jupyterlab(lab, browser):
     assert "復習するトピック" in scored.text
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", scored)
     browser.save_screenshot(str(SCREENSHOTS / "quiz-drill.png"))
+
+
+def test_the_japanese_edition_answers_in_japanese(lab, browser):
+    """`make lab COURSE_LANG=ja` copies the Japanese exercises; their checks fail and pass in Japanese."""
+    copied = subprocess.run(
+        ["make", "--no-print-directory", "work", "COURSE_LANG=ja", f"WORK={WORK}/ja"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"new exercise copy: {WORK}/ja/{EXERCISE}" in copied.stdout
+    name = f"ja/{EXERCISE}"
+    open_notebook(browser, lab, name)
+    assert "課題 1" in visible_text(browser, name), "the Japanese exercise's headings"
+    click_menu(browser, "Run", "Run All Cells")
+    failed = wait_for_text(browser, "課題 1 · densenet_channels")
+    assert "CheckFailed" in failed.text and "ヒント" in failed.text and "Traceback" not in failed.text
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", failed)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "exercise-check-failed-ja.png"))
+    select_cell(browser, name, "def densenet_channels", TASK_1)
+    click_menu(browser, "Run", "Run Selected Cell")
+    click_menu(browser, "Run", "Run Selected Cell")
+    passed = wait_for_text(browser, "✓ 課題 1 · densenet_channels")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", passed)
+    browser.save_screenshot(str(SCREENSHOTS / "exercise-check-passed-ja.png"))
