@@ -105,7 +105,7 @@ def error_hint(err, call=None, fallback=None):
     `fallback` (a string, or ``fallback(err) -> str | None``) knows its task and comes before the general hints.
     """
     text = str(err)
-    duplicate = re.search(r'name "([^"]+)" is used (\d+) times', text)
+    duplicate = re.search(r'name "([^"]+)" is used (\d+) times', text)  # not a message
     if duplicate:
         return _("two layers share the name {name}: build names from the `name` argument").format(
             name=repr(duplicate.group(1))
@@ -113,11 +113,11 @@ def error_hint(err, call=None, fallback=None):
     fallback = fallback(err) if callable(fallback) else fallback
     if fallback:
         return fallback
-    if isinstance(err, TypeError) and re.search(r"argument|positional|unexpected keyword", text):
+    if isinstance(err, TypeError) and re.search(r"argument|positional|unexpected keyword", text):  # not a message
         return _("your function's parameters do not fit {call}: compare its signature with the task's").format(
             call=call or _("the call")
         )
-    if "not connected" in text or "Graph disconnected" in text:
+    if "not connected" in text or "Graph disconnected" in text:  # not a message
         return _("build every layer on the tensor passed in (x), not on a new keras.Input")
     if isinstance(err, NameError):
         return _("a name is not defined: run the cells above first, or define it in your answer")
@@ -286,7 +286,7 @@ class Task:
         if not isinstance(value, keras.Model):
             self.fail(
                 _("{what} should return a keras.Model").format(what=what),
-                "keras.Model(inputs, outputs)",
+                "keras.Model(inputs, outputs)",  # not a message
                 type(value).__name__,
                 _("end with `return keras.Model(inputs, outputs)`"),
             )

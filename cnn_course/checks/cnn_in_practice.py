@@ -28,11 +28,12 @@ from cnn_course.checks.compare import (
     softmax,
     steps,
 )
+from cnn_course.i18n import N_, _
 
 INPUT_SHAPE = (28, 28, 1)
 FILTERS = (32, 64)
 KERNEL = 3
-SOFTMAX_HINT = "end with softmax: Dense(n_class, activation='softmax') gives probabilities, not logits"
+SOFTMAX_HINT = N_("end with softmax: Dense(n_class, activation='softmax') gives probabilities, not logits")
 
 
 # -- Task 1 · build_cnn ----------------------------------------------------------------
@@ -48,35 +49,35 @@ def _cnn_hint(kinds):
 
     def hint(e, g):
         if e is None:
-            return "the task ends with Dense(n_class) and its softmax: remove what comes after"
+            return _("the task ends with Dense(n_class) and its softmax: remove what comes after")
         if g is None:
-            return SOFTMAX_HINT if e.kind == "Softmax" else "end with Dense(n_class) and softmax"
+            return _(SOFTMAX_HINT) if e.kind == "Softmax" else _("end with Dense(n_class) and softmax")
         if (e.kind, g.kind) == ("Conv2D", "Conv2D"):
             if e.settings["kernel"] != g.settings["kernel"]:
-                return "3×3 kernels in both convolutions"
+                return _("3×3 kernels in both convolutions")
             if e.settings["filters"] != g.settings["filters"]:
-                return "32 filters in the first convolution, 64 in the second"
+                return _("32 filters in the first convolution, 64 in the second")
             if e.settings["strides"] != g.settings["strides"]:
-                return "the convolutions have stride 1: the 2×2 max pooling after each one halves the size"
+                return _("the convolutions have stride 1: the 2×2 max pooling after each one halves the size")
             if e.settings["padding"] != g.settings["padding"]:
-                return "padding='same' in both convolutions (global pooling hides the smaller maps, not the values)"
+                return _("padding='same' in both convolutions (global pooling hides the smaller maps, not the values)")
         if (e.kind, g.kind) == ("Dense", "Dense"):
             if "Flatten" in kinds and "GlobalAveragePooling" not in kinds:
-                return "global average pooling, not Flatten: the Dense layer sees 64 features, not 7×7×64"
+                return _("global average pooling, not Flatten: the Dense layer sees 64 features, not 7×7×64")
             if kinds.count("Dense") > 1:
-                return "one Dense layer only: Dense(n_class) right after global average pooling"
+                return _("one Dense layer only: Dense(n_class) right after global average pooling")
         if e.kind == "ReLU":
-            return "each convolution is followed by a ReLU (activation='relu' counts)"
+            return _("each convolution is followed by a ReLU (activation='relu' counts)")
         if (e.kind, g.kind) == ("MaxPooling", "AveragePooling"):
-            return "max pooling, not average pooling, after each convolution"
+            return _("max pooling, not average pooling, after each convolution")
         if e.kind == "MaxPooling":
-            return "2×2 max pooling (stride 2) after each convolution's ReLU"
+            return _("2×2 max pooling (stride 2) after each convolution's ReLU")
         if e.kind == "GlobalAveragePooling":
-            return "global average pooling, not Flatten, before the classifier"
+            return _("global average pooling, not Flatten, before the classifier")
         if e.kind == "Softmax" and g.kind == "ReLU":
-            return "no ReLU on the classifier: Dense(n_class) is followed by softmax only"
+            return _("no ReLU on the classifier: Dense(n_class) is followed by softmax only")
         if e.kind == "Softmax":
-            return SOFTMAX_HINT
+            return _(SOFTMAX_HINT)
         return None
 
     return hint
@@ -95,7 +96,7 @@ def build_cnn(fn):
                 cnn_reference(n_class),
                 what,
                 hint=_cnn_hint([s.kind for s in steps(model)]),
-                shape_hint=lambda got: "the last Dense layer has n_class units (use the argument, not 10)",
+                shape_hint=lambda got: _("the last Dense layer has n_class units (use the argument, not 10)"),
             )
 
 
@@ -126,23 +127,23 @@ def _factor_hint(kind, key, got):
     low, high = got
     if kind == "RandomRotation":
         if max(abs(low), abs(high)) >= 1:
-            return "RandomRotation's factor is a fraction of a full turn, not degrees: 18° = 18/360 = 0.05"
+            return _("RandomRotation's factor is a fraction of a full turn, not degrees: 18° = 18/360 = 0.05")
         if np.isclose(high, 0.1) or np.isclose(low, -0.1):
-            return "0.1 of a turn is 36°; ±18° is 0.05"
+            return _("0.1 of a turn is 36°; ±18° is 0.05")
     if kind == "RandomTranslation" and max(abs(low), abs(high)) >= 1:
-        return "RandomTranslation takes fractions of the image size, not pixels: ±10 % is 0.1"
+        return _("RandomTranslation takes fractions of the image size, not pixels: ±10 % is 0.1")
     if np.isclose(low, 0) or np.isclose(high, 0):
-        return f"{kind} should go both ways: a single number f means (−f, f)"
+        return _("{kind} should go both ways: a single number f means (−f, f)").format(kind=kind)
     if kind == "RandomTranslation":
-        return "RandomTranslation(0.1, 0.1): ±10 % of the height and of the width"
+        return _("RandomTranslation(0.1, 0.1): ±10 % of the height and of the width")
     if kind == "RandomZoom":
-        return "RandomZoom(0.1) zooms in and out by up to 10 % (the width follows the height when not given)"
-    return "RandomRotation(0.05): up to ±0.05 of a full turn, ±18°"
+        return _("RandomZoom(0.1) zooms in and out by up to 10 % (the width follows the height when not given)")
+    return _("RandomRotation(0.05): up to ±0.05 of a full turn, ±18°")
 
 
 def _construction_hint(err):
     if "factor" in str(err):
-        return "Keras takes fractions, not degrees or pixels: RandomRotation(0.05) is ±18°, 0.1 is ±10 % of the size"
+        return _("Keras takes fractions, not degrees or pixels: RandomRotation(0.05) is ±18°, 0.1 is ±10 % of the size")
     return None
 
 
@@ -155,29 +156,34 @@ def make_augmentation(fn):
         augmentation = t.call(fn, (), what="make_augmentation()", hint=_construction_hint)
         t.expect(
             isinstance(augmentation, layers.Layer),
-            "make_augmentation() should return a Keras layer",
-            "keras.Sequential([...the three layers...])",
+            _("make_augmentation() should return a Keras layer"),
+            _("keras.Sequential([...the three layers...])"),
             type(augmentation).__name__,
-            "wrap the layers in keras.Sequential([...]): a Python function or list is no layer",
+            _("wrap the layers in keras.Sequential([...]): a Python function or list is no layer"),
         )
         parts = _parts(augmentation)
         kinds = [type(p).__name__ for p in parts]
         for kind in AUGMENTATIONS:
             t.expect(
                 kind in kinds,
-                f"the augmentation should contain a {kind} layer",
+                _("the augmentation should contain a {kind} layer").format(kind=kind),
                 kind,
                 kinds or type(augmentation).__name__,
-                "three Keras layers: RandomRotation, RandomZoom and RandomTranslation",
+                _("three Keras layers: RandomRotation, RandomZoom and RandomTranslation"),
             )
         extra = [k for k in kinds if k not in AUGMENTATIONS or kinds.count(k) > 1]
-        flip = "no RandomFlip: a mirrored 2, 5 or 7 is no longer the same digit; " if "RandomFlip" in extra else ""
+        advice = _("rotation, zoom and translation only, once each")
+        if "RandomFlip" in extra:
+            advice = _(
+                "no RandomFlip: a mirrored 2, 5 or 7 is no longer the same digit; "
+                "rotation, zoom and translation only, once each"
+            )
         t.expect(
             not extra,
-            "exactly the three augmentation layers, one of each",
+            _("exactly the three augmentation layers, one of each"),
             sorted(AUGMENTATIONS),
             kinds,
-            flip + "rotation, zoom and translation only, once each",
+            advice,
         )
         for part in parts:
             kind, config = type(part).__name__, part.get_config()
@@ -186,20 +192,26 @@ def make_augmentation(fn):
                 if value is None:  # RandomZoom's width follows its height
                     value = config["height_factor"]
                 got = _range(value)
-                t.expect(np.allclose(got, expected), f"{kind}'s {key}", expected, got, _factor_hint(kind, key, got))
+                t.expect(
+                    np.allclose(got, expected),
+                    _("{kind}'s {key}").format(kind=kind, key=key),
+                    expected,
+                    got,
+                    _factor_hint(kind, key, got),
+                )
         images = np.random.default_rng(0).uniform(size=(4, 28, 28, 1)).astype("float32")
         t.expect(
             np.array_equal(np.asarray(augmentation(images, training=False)), images),
-            "at inference (training=False) the augmentation should return the images unchanged",
-            "the same images",
-            "changed images",
-            "use Keras's Random… layers: they are active only in training",
+            _("at inference (training=False) the augmentation should return the images unchanged"),
+            _("the same images"),
+            _("changed images"),
+            _("use Keras's Random… layers: they are active only in training"),
         )
         t.expect(
             not np.allclose(np.asarray(augmentation(images, training=True)), images),
-            "in training (training=True) the augmentation should change the images",
-            "changed images",
-            "the same images",
+            _("in training (training=True) the augmentation should change the images"),
+            _("changed images"),
+            _("the same images"),
         )
 
 
@@ -223,12 +235,15 @@ def _first_channel_only(images, dx, dy):
 
 
 SHIFT_MISTAKES = [  # a wrong shift, and the hint when it explains every configuration
-    (lambda im, dx, dy: np.roll(im, (dy, dx), axis=(1, 2)), "np.roll wraps the pixels that leave one edge around"),
-    (lambda im, dx, dy: _shift(im, -dx, -dy), "both shifts go the wrong way: positive dx moves right, dy down"),
-    (lambda im, dx, dy: _shift(im, dx, -dy), "dy goes the wrong way: positive dy moves the content down (rows +dy)"),
-    (lambda im, dx, dy: _shift(im, -dx, dy), "dx goes the wrong way: positive dx moves the content right"),
-    (lambda im, dx, dy: _shift(im, dy, dx), "dx is horizontal (along the width, axis 2), dy vertical (axis 1)"),
-    (_first_channel_only, "shift every channel, not only the first: index images[:, rows, cols] with all channels"),
+    (lambda im, dx, dy: np.roll(im, (dy, dx), axis=(1, 2)), N_("np.roll wraps the pixels that leave one edge around")),
+    (lambda im, dx, dy: _shift(im, -dx, -dy), N_("both shifts go the wrong way: positive dx moves right, dy down")),
+    (
+        lambda im, dx, dy: _shift(im, dx, -dy),
+        N_("dy goes the wrong way: positive dy moves the content down (rows +dy)"),
+    ),
+    (lambda im, dx, dy: _shift(im, -dx, dy), N_("dx goes the wrong way: positive dx moves the content right")),
+    (lambda im, dx, dy: _shift(im, dy, dx), N_("dx is horizontal (along the width, axis 2), dy vertical (axis 1)")),
+    (_first_channel_only, N_("shift every channel, not only the first: index images[:, rows, cols] with all channels")),
 ]
 SHIFT_CASES = [  # images (n, H, W, C), dx, dy: both signs, both axes, dx ≠ dy, shifts past half the size
     ((3, 6, 7, 1), 2, 0),
@@ -247,13 +262,21 @@ def _shift_hint(results):
     """The mistake that explains every result, if one does."""
     for mistake, hint in SHIFT_MISTAKES:
         if all(got.shape == image.shape and np.allclose(got, mistake(image, dx, dy)) for image, dx, dy, got in results):
-            return hint
-    return "positive dx moves the content right, positive dy down; the uncovered edge is zero"
+            return _(hint)
+    return _("positive dx moves the content right, positive dy down; the uncovered edge is zero")
+
+
+def _shift_what(images, dx, dy):
+    """What a check calls: the call and the images it shifts."""
+    n, h, w, c = images.shape
+    return _("shift_images(images, dx={dx}, dy={dy}) on {count} images of {height}×{width}×{channels}").format(
+        dx=dx, dy=dy, count=n, height=h, width=w, channels=c
+    )
 
 
 def _slicing_hint(err):
     if "broadcast" in str(err):
-        return "the source and target slices differ in size: write them for negative shifts and large shifts too"
+        return _("the source and target slices differ in size: write them for negative shifts and large shifts too")
     return None
 
 
@@ -265,31 +288,33 @@ def shift_images(fn):
         results = []
         for shape, dx, dy in SHIFT_CASES:
             images = (rng.uniform(0.1, 1.0, size=shape) * rng.choice([-1, 1], size=shape)).astype("float32")
-            n, h, w, c = shape
-            what = f"shift_images(images, dx={dx}, dy={dy}) on {n} images of {h}×{w}×{c}"
+            what = _shift_what(images, dx, dy)
             argument = images.copy()
             got = t.call(fn, (argument, dx, dy), what=what, hint=_slicing_hint)
             t.expect(
                 np.array_equal(argument, images),
-                f"{what} should leave its input unchanged",
-                "a new array, the input as it was",
-                "the input was changed in place",
-                "start from np.zeros_like(images) and copy the shifted content into it",
+                _("{what} should leave its input unchanged").format(what=what),
+                _("a new array, the input as it was"),
+                _("the input was changed in place"),
+                _("start from np.zeros_like(images) and copy the shifted content into it"),
             )
             t.expect(
                 isinstance(got, np.ndarray),
-                f"{what} should return a NumPy array",
+                _("{what} should return a NumPy array").format(what=what),
                 "np.ndarray",
                 type(got).__name__,
             )
-            t.equal(f"{what}: shape", got.shape, images.shape, "the shifted images keep their shape (n, H, W, C)")
-            t.equal(f"{what}: dtype", str(got.dtype), str(images.dtype), "keep the dtype: start from np.zeros_like")
+            t.equal(
+                _("{what}: shape").format(what=what),
+                got.shape,
+                images.shape,
+                _("the shifted images keep their shape (n, H, W, C)"),
+            )
+            t.equal(f"{what}: dtype", str(got.dtype), str(images.dtype), _("keep the dtype: start from np.zeros_like"))
             results.append((images, dx, dy, got))
         hint = _shift_hint(results)
         for images, dx, dy, got in results:
-            n, h, w, c = images.shape
-            what = f"shift_images(images, dx={dx}, dy={dy}) on {n} images of {h}×{w}×{c}"
-            t.close(f"{what}: pixels", got, _shift(images, dx, dy), hint)
+            t.close(_("{what}: pixels").format(what=_shift_what(images, dx, dy)), got, _shift(images, dx, dy), hint)
 
 
 # -- Task 4 · accuracy_under_shift ------------------------------------------------------------
@@ -327,26 +352,26 @@ def _evaluation_cases():
 def _evaluation_mistakes(model, images, labels, shifts):
     right = _accuracies(model, images, labels, shifts)
     return [
-        (_accuracies(model, images, labels, [0] * len(shifts)), "shift the images before predicting"),
+        (_accuracies(model, images, labels, [0] * len(shifts)), _("shift the images before predicting")),
         (
             _accuracies(model, images, labels, [-s for s in shifts]),
-            "shift right: positive shifts move the content right (dx = shift); yours went left",
+            _("shift right: positive shifts move the content right (dx = shift); yours went left"),
         ),
         (
             _accuracies(model, images, labels, shifts, lambda im, s: _shift(im, 0, s)),
-            "shift along the width (dx = shift, dy = 0), not down",
+            _("shift along the width (dx = shift, dy = 0), not down"),
         ),
         (
             _accuracies(model, images, labels, shifts, lambda im, s: np.roll(im, s, axis=2)),
-            "use your shift_images (zeros come in), not np.roll, which wraps around",
+            _("use your shift_images (zeros come in), not np.roll, which wraps around"),
         ),
-        ([100 * a for a in right], "return fractions between 0 and 1, not percentages"),
+        ([100 * a for a in right], _("return fractions between 0 and 1, not percentages")),
         (
             [a * len(labels) for a in right],
-            "the fraction predicted correctly: divide the count by the number of images",
+            _("the fraction predicted correctly: divide the count by the number of images"),
         ),
-        ([1 - a for a in right], "the fraction predicted correctly, not the error rate"),
-        (_accuracies(model, images, labels, shifts, axis=None), "argmax over the classes: .argmax(axis=1)"),
+        ([1 - a for a in right], _("the fraction predicted correctly, not the error rate")),
+        (_accuracies(model, images, labels, shifts, axis=None), _("argmax over the classes: .argmax(axis=1)")),
     ]
 
 
@@ -356,28 +381,35 @@ def accuracy_under_shift(fn):
     with Task(4, "accuracy_under_shift") as t:
         t.function(fn, "accuracy_under_shift")
         for images, labels, shifts in cases:
-            what = f"accuracy_under_shift(model, {len(images)} images, labels, shifts={shifts})"
+            what = _("accuracy_under_shift(model, {count} images, labels, shifts={shifts})").format(
+                count=len(images), shifts=shifts
+            )
             got = t.call(
                 fn,
                 (model, images, labels, list(shifts)),
                 what=what,
                 hint=lambda err: (
-                    "argmax over the classes (axis=1), one prediction per image" if "broadcast" in str(err) else None
+                    _("argmax over the classes (axis=1), one prediction per image") if "broadcast" in str(err) else None
                 ),
             )
             ok = isinstance(got, (list, tuple, np.ndarray)) and np.ndim(got) == 1 and len(got) == len(shifts)
-            t.expect(ok, f"{what}: one accuracy per shift", f"a list of {len(shifts)} numbers", got)
+            t.expect(
+                ok,
+                _("{what}: one accuracy per shift").format(what=what),
+                _("a list of {count} numbers").format(count=len(shifts)),
+                got,
+            )
             try:
                 got = np.asarray(got, dtype="float64")
             except (TypeError, ValueError):
-                t.fail(f"{what}: the accuracies should be numbers", got=got)
+                t.fail(_("{what}: the accuracies should be numbers").format(what=what), got=got)
             expected = _accuracies(model, images, labels, shifts)
-            hint = "for each shift: shift the images right, predict, count the predictions equal to the labels"
+            hint = _("for each shift: shift the images right, predict, count the predictions equal to the labels")
             for wrong, mistake_hint in _evaluation_mistakes(model, images, labels, shifts):
                 if np.allclose(got, wrong, atol=1e-6):
                     hint = mistake_hint
                     break
-            t.close(f"{what}: accuracies", got, expected, hint, atol=1e-6)
+            t.close(_("{what}: accuracies").format(what=what), got, expected, hint, atol=1e-6)
 
 
 # -- Task 5 · feature_maps --------------------------------------------------------------------
@@ -408,11 +440,14 @@ def _feature_hint(model, name, images, got):
     names = [layer.name for layer in model.layers]
     layer, before = model.get_layer(name), model.layers[names.index(name) - 1]
     candidates = [
-        (lambda: model(images), "that is the model's final output; end the new model at the named layer"),
-        (lambda: _outputs_of(model, before.name, images), f"that is the output of the layer before ({before.name!r})"),
+        (lambda: model(images), _("that is the model's final output; end the new model at the named layer")),
+        (
+            lambda: _outputs_of(model, before.name, images),
+            _("that is the output of the layer before ({name})").format(name=repr(before.name)),
+        ),
         (
             lambda: layer(images),
-            "the layer's output inside the model: its input is the previous layer's output, not the images",
+            _("the layer's output inside the model: its input is the previous layer's output, not the images"),
         ),
     ]
     for compute, hint in candidates:
@@ -423,8 +458,8 @@ def _feature_hint(model, name, images, got):
         if value.shape == got.shape and np.allclose(value, got, atol=1e-5):
             return hint
     if any(got.shape == tuple(w.shape) for w in layer.weights):
-        return "those are the layer's weights; the task asks for its output on the images"
-    return "keras.Model(model.input, model.get_layer(layer_name).output) on the images, with the model's own weights"
+        return _("those are the layer's weights; the task asks for its output on the images")
+    return _("keras.Model(model.input, model.get_layer(layer_name).output) on the images, with the model's own weights")
 
 
 def feature_maps(fn):
@@ -436,30 +471,30 @@ def feature_maps(fn):
         t.function(fn, "feature_maps")
         for name, n in [("block2", 3), ("relu1", 2), ("conv1", 2)]:
             images = np.random.default_rng(len(name)).normal(size=(n, 9, 11, 2)).astype("float32")
-            what = f"feature_maps(model, {name!r}, {n} images)"
-            alone = "the layer alone expects the previous layer's output, not the images: end a keras.Model at it"
+            what = _("feature_maps(model, {name}, {count} images)").format(name=repr(name), count=n)
+            alone = _("the layer alone expects the previous layer's output, not the images: end a keras.Model at it")
             got = t.call(
                 fn, (model, name, images), what=what, hint=lambda err, h=alone: h if "shape" in str(err) else None
             )
             t.expect(
                 not isinstance(got, keras.KerasTensor),
-                f"{what} returned a symbolic Keras tensor",
-                "the values for these images, as a NumPy array",
-                "a KerasTensor (a layer's .output)",
-                "layer.output only describes the graph: build keras.Model(model.input, layer.output) and call it",
+                _("{what} returned a symbolic Keras tensor").format(what=what),
+                _("the values for these images, as a NumPy array"),
+                _("a KerasTensor (a layer's .output)"),
+                _("layer.output only describes the graph: build keras.Model(model.input, layer.output) and call it"),
             )
             t.expect(
                 isinstance(got, np.ndarray),
-                f"{what} should return a NumPy array",
+                _("{what} should return a NumPy array").format(what=what),
                 "np.ndarray",
                 type(got).__name__,
-                "convert the model's output with np.asarray(...) (or keras.ops.convert_to_numpy)",
+                _("convert the model's output with np.asarray(...) (or keras.ops.convert_to_numpy)"),
             )
             expected = _outputs_of(model, name, images)
             if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-5):
                 hint = _feature_hint(model, name, images, got)
-                t.equal(f"{what}: shape", got.shape, expected.shape, hint)
-                t.close(f"{what}: values", got, expected, hint)
+                t.equal(_("{what}: shape").format(what=what), got.shape, expected.shape, hint)
+                t.close(_("{what}: values").format(what=what), got, expected, hint)
             t.passed += 1
 
 
@@ -480,22 +515,20 @@ def cnn_params(value):
         t.value(value, "cnn_params", (int, np.integer))
         expected = spec_params()
         hints = {
-            spec_params(bias=False): "add the biases: one per filter and one per output unit",
-            spec_params(gap_features=False): "global average pooling leaves 64 values, not 7×7×64",
-            spec_params(kernel=5): "the kernels are 3×3, not 5×5",
-            expected
-            - KERNEL
-            * KERNEL
-            * (FILTERS[0] - 1)
-            * FILTERS[1]: "the second convolution's kernels span the 32 channels of the first",
-            expected - 10: "the Dense layer has a bias too: 64·10 + 10",
-            expected - 96: "each convolution has one bias per filter: 32 and 64",
+            spec_params(bias=False): _("add the biases: one per filter and one per output unit"),
+            spec_params(gap_features=False): _("global average pooling leaves 64 values, not 7×7×64"),
+            spec_params(kernel=5): _("the kernels are 3×3, not 5×5"),
+            expected - KERNEL * KERNEL * (FILTERS[0] - 1) * FILTERS[1]: _(
+                "the second convolution's kernels span the 32 channels of the first"
+            ),
+            expected - 10: _("the Dense layer has a bias too: 64·10 + 10"),
+            expected - 96: _("each convolution has one bias per filter: 32 and 64"),
         }
         t.equal(
             "cnn_params",
             int(value),
             expected,
-            hints.get(int(value), "conv: 3·3·C_in·C_out + C_out; dense: 64·10 + 10; pooling: 0"),
+            hints.get(int(value), _("conv: 3·3·C_in·C_out + C_out; dense: 64·10 + 10; pooling: 0")),
         )
 
 
@@ -534,28 +567,28 @@ def _change_variants(model, name, images, dx, dy):
         return float(np.mean(_norms(shifted - a) / _norms(a)))
 
     return right, [
-        (float(np.mean(_norms(b - a) / _norms(b))), "divide by the norm of the unshifted images' features, ‖A_i‖"),
-        (float(np.mean(_norms(b - a))), "divide each image's change by ‖A_i‖: the change relative to the features"),
+        (float(np.mean(_norms(b - a) / _norms(b))), _("divide by the norm of the unshifted images' features, ‖A_i‖")),
+        (float(np.mean(_norms(b - a))), _("divide each image's change by ‖A_i‖: the change relative to the features")),
         (
             float(np.linalg.norm(b - a) / np.linalg.norm(a)),
-            "one ratio per image, then their mean: not one ratio of the whole batch",
+            _("one ratio per image, then their mean: not one ratio of the whole batch"),
         ),
         (
             float(np.mean(np.abs(b - a).reshape(len(a), -1).sum(1) / np.abs(a).reshape(len(a), -1).sum(1))),
-            "the Euclidean norm of each image's values (square root of the sum of squares), not absolute values",
+            _("the Euclidean norm of each image's values (square root of the sum of squares), not absolute values"),
         ),
-        (float(np.mean(_norms(b - a) ** 2 / _norms(a) ** 2)), "the norms themselves, not their squares"),
+        (float(np.mean(_norms(b - a) ** 2 / _norms(a) ** 2)), _("the norms themselves, not their squares")),
         (
             float(np.mean(_norms(last_shifted - last) / _norms(last))),
-            "the features of the named layer, not the model's output",
+            _("the features of the named layer, not the model's output"),
         ),
         (
             moved(lambda im: np.roll(im, (dy, dx), axis=(1, 2))),
-            "shift with your shift_images (zeros come in), not np.roll",
+            _("shift with your shift_images (zeros come in), not np.roll"),
         ),
-        (moved(lambda im: _shift(im, dy, dx)), "dx moves the content right (along the width), dy down"),
-        (moved(lambda im: _shift(im, -dx, -dy)), "positive dx moves the content right, positive dy down"),
-        (moved(lambda im: _shift(im, dx, 0)), "shift by dy too"),
+        (moved(lambda im: _shift(im, dy, dx)), _("dx moves the content right (along the width), dy down")),
+        (moved(lambda im: _shift(im, -dx, -dy)), _("positive dx moves the content right, positive dy down")),
+        (moved(lambda im: _shift(im, dx, 0)), _("shift by dy too")),
     ]
 
 
@@ -570,19 +603,26 @@ def feature_change(fn):
         t.function(fn, "feature_change")
         for name, dx, dy, n in FEATURE_CHANGE_CASES:
             images = rng.uniform(0, 1, size=(n, 12, 14, 1)).astype("float32")
-            what = f"feature_change(model, {name!r}, {n} images of 12×14×1, dx={dx}, dy={dy})"
+            what = _("feature_change(model, {name}, {count} images of 12×14×1, dx={dx}, dy={dy})").format(
+                name=repr(name), count=n, dx=dx, dy=dy
+            )
             got = t.call(fn, (model, name, images.copy(), dx, dy), what=what)
             if np.ndim(got) != 0:
                 t.fail(
-                    f"{what} should be one number",
-                    "a float",
-                    f"an array of shape {np.shape(got)}",
-                    "return the mean over the images of the per-image ratios: one float",
+                    _("{what} should be one number").format(what=what),
+                    _("a float"),
+                    _("an array of shape {shape}").format(shape=np.shape(got)),
+                    _("return the mean over the images of the per-image ratios: one float"),
                 )
             if isinstance(got, (str, bytes, bool)) or not np.issubdtype(np.asarray(got).dtype, np.number):
-                t.fail(f"{what} should be a number", "a float", type(got).__name__, "return float(...) of the mean")
+                t.fail(
+                    _("{what} should be a number").format(what=what),
+                    _("a float"),
+                    type(got).__name__,
+                    _("return float(...) of the mean"),
+                )
             got = float(got)
             right, variants = _change_variants(model, name, images, dx, dy)
             hint = next((h for value, h in variants if np.isclose(got, value, rtol=1e-4, atol=1e-7)), None)
-            hint = hint or "the mean over the images of ‖B_i − A_i‖ / ‖A_i‖"
+            hint = hint or _("the mean over the images of ‖B_i − A_i‖ / ‖A_i‖")
             t.expect(np.isclose(got, right, rtol=1e-4, atol=1e-6), what, round(right, 6), round(got, 6), hint)

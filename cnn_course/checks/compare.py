@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from cnn_course.i18n import _
+
 SKIPPED = {"InputLayer", "Dropout", "SpatialDropout2D", "Identity"}
 ACTIVATIONS = {"relu": "ReLU", "relu6": "ReLU6", "softmax": "Softmax", "sigmoid": "Sigmoid", "tanh": "Tanh"}
 OP_ACTIVATIONS = {"Relu": "ReLU", "Relu6": "ReLU6", "Softmax": "Softmax", "Sigmoid": "Sigmoid", "Tanh": "Tanh"}
@@ -49,7 +51,7 @@ class Step:
         return other is not None and (self.kind, self.settings) == (other.kind, other.settings)
 
     def shapes(self):
-        return [(role, shape) for role, _, shape in self.weights]
+        return [(role, shape) for role, _variable, shape in self.weights]
 
     def __str__(self):
         shown = [self.kind] + [_setting(k, v) for k, v in self.settings.items()]
@@ -64,9 +66,9 @@ def _setting(key, value):
     if key == "padding":
         return f"padding='{value}'"
     if key == "bias":
-        return "" if value else "no bias"
+        return "" if value else _("no bias")
     if key == "strides":
-        return "" if value == (1, 1) else f"stride {'×'.join(map(str, value))}"
+        return "" if value == (1, 1) else _("stride {strides}").format(strides="×".join(map(str, value)))
     return f"{key}={value}"
 
 
@@ -304,10 +306,10 @@ def canonical_steps(model):
 
     alias = {}
     nodes = _flat_nodes(model, alias, [], set())
-    producer = {out: i for i, (_, _, outs) in enumerate(nodes) for out in outs}
-    node_steps = [_node_steps(op) for op, _, _ in nodes]
+    producer = {out: i for i, (_op, _ins, outs) in enumerate(nodes) for out in outs}
+    node_steps = [_node_steps(op) for op, _ins, _outs in nodes]
     depth, key = [], []
-    for i, (op, ins, _) in enumerate(nodes):  # nodes come in topological order
+    for i, (op, ins, _outs) in enumerate(nodes):  # nodes come in topological order
         before = [producer[v] for v in ins if v in producer]
         depth.append(len(node_steps[i]) + max((depth[j] for j in before), default=0))
         inner = [key[producer[v]] if v in producer else "input" for v in ins]
@@ -395,7 +397,7 @@ def statistics_from_data(reference, x, seed=0):
 def copy_weights(source, target):
     """Copy the weights of matched weighted steps (same kinds and canonical shapes, checked by the caller)."""
     for s, t in zip(source, target, strict=True):
-        for (_, v_from, _), (_, v_to, _) in zip(s.weights, t.weights, strict=True):
+        for (_role, v_from, _shape), (_role_to, v_to, _shape_to) in zip(s.weights, t.weights, strict=True):
             v_to.assign(np.reshape(np.asarray(v_from), v_to.shape))
 
 
@@ -555,14 +557,19 @@ def _explain(expected, got, hint, wiring_hint):
     """The first differing step as evidence, and the task's hint for it."""
     found = first_difference(expected, got)
     if found is None:
-        return None, wiring_hint or "the layers match the task, but not how they are connected: check each input"
+        return None, wiring_hint or _("the layers match the task, but not how they are connected: check each input")
     i, e, g = found
     if g is None:
-        where, advice = f"step {i + 1}: missing {e}", f"your model ends before {e}"
+        where = _("step {number}: missing {step}").format(number=i + 1, step=e)
+        advice = _("your model ends before {step}").format(step=e)
     elif e is None:
-        where, advice = f"step {i + 1} (`{g.name}`): extra {g}", f"the task has nothing after step {i}"
+        where = _("step {number} (`{name}`): extra {step}").format(number=i + 1, name=g.name, step=g)
+        advice = _("the task has nothing after step {number}").format(number=i)
     else:
-        where, advice = f"step {i + 1} (`{g.name}`): expected {e}, got {g}", "compare this step with the task"
+        where = _("step {number} (`{name}`): expected {expected}, got {got}").format(
+            number=i + 1, name=g.name, expected=e, got=g
+        )
+        advice = _("compare this step with the task")
     return where, (hint(e, g) if hint else None) or advice
 
 
@@ -680,10 +687,10 @@ def compare_with_reference(
     """
     t.expect(
         not _shares_layers(model, reference),
-        f"{what}: this is the check's own reference model",
-        "a model built from your own layers",
-        "the reference",
-        "build the model yourself, from the blocks of the earlier tasks",
+        _("{what}: this is the check's own reference model").format(what=what),
+        _("a model built from your own layers"),
+        _("the reference"),
+        _("build the model yourself, from the blocks of the earlier tasks"),
     )
     expected, got = read(reference), read(model)
 
@@ -692,19 +699,25 @@ def compare_with_reference(
         t.fail(f"{what}: {stage}", e, g, advice or explained, differs=where)
 
     if _shape(model.inputs[0]) != _shape(reference.inputs[0]):
-        fail("input shape", _shape(reference.inputs[0]), _shape(model.inputs[0]), "use the input shape of the task")
+        fail(
+            _("input shape"),
+            _shape(reference.inputs[0]),
+            _shape(model.inputs[0]),
+            _("use the input shape of the task"),
+        )
     t.passed += 1
     if _shape(model.outputs[0]) != _shape(reference.outputs[0]):
         got_shape = _shape(model.outputs[0])
-        fail("output shape", _shape(reference.outputs[0]), got_shape, shape_hint and shape_hint(got_shape))
+        fail(_("output shape"), _shape(reference.outputs[0]), got_shape, shape_hint and shape_hint(got_shape))
     t.passed += 1
     ref_w, got_w = weighted(expected), weighted(got)
     for i in range(max(len(ref_w), len(got_w))):
         e = ref_w[i] if i < len(ref_w) else None
         g = got_w[i] if i < len(got_w) else None
         if e is None or g is None or e.kind != g.kind or e.shapes() != g.shapes():
-            shown = [f"{s} {[shape for _, shape in s.shapes()]}" if s else "nothing" for s in (e, g)]
-            fail(f"layer with weights number {i + 1} of {len(ref_w)}", *shown, hint and hint(e, g))
+            shown = [f"{s} {[shape for _role, shape in s.shapes()]}" if s else _("nothing") for s in (e, g)]
+            stage = _("layer with weights number {number} of {count}").format(number=i + 1, count=len(ref_w))
+            fail(stage, *shown, hint and hint(e, g))
     t.passed += 1
     randomize(expected, seed)
     x = np.random.default_rng(seed + 1).normal(0, input_scale, size=(3, *_shape(reference.inputs[0])))
@@ -719,6 +732,10 @@ def compare_with_reference(
         scale = max(1.0, float(np.abs(want).max()))
         if not np.allclose(have, want, rtol=1e-3, atol=1e-4 * scale):
             worst = np.unravel_index(np.argmax(np.abs(have - want)), want.shape)
-            stage = f"outputs differ in {'training' if mode else 'inference'} mode at index {tuple(map(int, worst))}"
+            index = tuple(map(int, worst))
+            if mode:
+                stage = _("outputs differ in training mode at index {index}").format(index=index)
+            else:
+                stage = _("outputs differ in inference mode at index {index}").format(index=index)
             fail(stage, float(want[worst]), float(have[worst]))
         t.passed += 1

@@ -16,6 +16,7 @@ import re
 import numpy as np
 
 from cnn_course.checks import CheckFailed, Task, error_hint, first_line, is_whole_number
+from cnn_course.i18n import N_, _
 
 CONV_CASES = [  # H, W, C, M, K, padding, stride: (n + 2p − k) is not a multiple of s on most sides
     (8, 10, 3, 5, 3, 1, 2),
@@ -42,48 +43,51 @@ def _correlate(x, kernels, bias, pads, stride):
 
 
 SIZE_SLIPS = [  # (size of one side from n, k, p, s, the hint), the usual mistakes first
-    (lambda n, k, p, s: (n + p - k) // s + 1, "padding adds p zeros on both sides: n + 2p"),
-    (lambda n, k, p, s: (n - k) // s + 1, "pad the input first: n + 2p"),
-    (lambda n, k, p, s: (n + 2 * p - k) // s, "add 1: a kernel that fits once gives one output"),
-    (lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1, "round down: a window that does not fit is dropped (use //)"),
-    (lambda n, k, p, s: round((n + 2 * p - k) / s) + 1, "round down (//), not to the nearest whole number"),
-    (lambda n, k, p, s: n // s + (2 * p - k) // s + 1, "floor once, after adding: (n + 2p − k) // s, not n // s + …"),
-    (lambda n, k, p, s: (n + 2 * p) // s - k // s + 1, "floor once, after subtracting: (n + 2p − k) // s"),
-    (lambda n, k, p, s: n + 2 * p - k + 1, "divide by the stride: the window moves s pixels at a time"),
-    (lambda n, k, p, s: (n + 2 * p - k + 1) // s + 1, "the count is ⌊(n + 2p − k)/s⌋ + 1"),
+    (lambda n, k, p, s: (n + p - k) // s + 1, N_("padding adds p zeros on both sides: n + 2p")),
+    (lambda n, k, p, s: (n - k) // s + 1, N_("pad the input first: n + 2p")),
+    (lambda n, k, p, s: (n + 2 * p - k) // s, N_("add 1: a kernel that fits once gives one output")),
+    (lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1, N_("round down: a window that does not fit is dropped (use //)")),
+    (lambda n, k, p, s: round((n + 2 * p - k) / s) + 1, N_("round down (//), not to the nearest whole number")),
+    (
+        lambda n, k, p, s: n // s + (2 * p - k) // s + 1,
+        N_("floor once, after adding: (n + 2p − k) // s, not n // s + …"),
+    ),
+    (lambda n, k, p, s: (n + 2 * p) // s - k // s + 1, N_("floor once, after subtracting: (n + 2p − k) // s")),
+    (lambda n, k, p, s: n + 2 * p - k + 1, N_("divide by the stride: the window moves s pixels at a time")),
+    (lambda n, k, p, s: (n + 2 * p - k + 1) // s + 1, N_("the count is ⌊(n + 2p − k)/s⌋ + 1")),
 ]
 
 
 def _size_hint(got, n, k, p, s, fallback="⌊(n + 2p − k)/s⌋ + 1"):
-    return next((hint for size, hint in SIZE_SLIPS if size(n, k, p, s) == got), fallback)
+    return next((_(hint) for size, hint in SIZE_SLIPS if size(n, k, p, s) == got), fallback)
 
 
 def _conv_shape_hint(got, H, W, C, M, K, p, s):
     if got == (M, (H + 2 * p - K) // s + 1, (W + 2 * p - K) // s + 1):
-        return "channels last: the result has shape (H', W', M)"
+        return _("channels last: the result has shape (H', W', M)")
     if len(got) == 4 or got[-1:] == (M * C,) != (M,):
-        return "sum the products over the C input channels too: the result has M channels, not M·C"
+        return _("sum the products over the C input channels too: the result has M channels, not M·C")
     if len(got) == 3 and got[-1] == M:
         side = (H, got[0]) if got[0] != (H + 2 * p - K) // s + 1 else (W, got[1])
-        return _size_hint(side[1], side[0], K, p, s, "(H', W') = ⌊(n + 2p − k)/s⌋ + 1 on each side")
-    return "one output value per position and kernel: shape (H', W', M)"
+        return _size_hint(side[1], side[0], K, p, s, _("(H', W') = ⌊(n + 2p − k)/s⌋ + 1 on each side"))
+    return _("one output value per position and kernel: shape (H', W', M)")
 
 
 def _conv_hint(got, x, kernels, bias, p, s):
     C, (oh, ow) = x.shape[-1], _correlate(x, kernels, bias, ((p, p), (p, p)), s).shape[:2]
     right = ((p, p), (p, p))
     variants = {
-        "do not flip the kernel: Conv2D computes cross-correlation": (kernels[::-1, ::-1], bias, right, s),
-        "kernels[i, j] multiplies x[row + i, col + j]: do not swap the kernel's rows and columns": (
+        _("do not flip the kernel: Conv2D computes cross-correlation"): (kernels[::-1, ::-1], bias, right, s),
+        _("kernels[i, j] multiplies x[row + i, col + j]: do not swap the kernel's rows and columns"): (
             kernels.transpose(1, 0, 2, 3),
             bias,
             right,
             s,
         ),
-        "add the bias of each output channel": (kernels, 0 * bias, right, s),
-        "add each bias once per output value, not once per input channel": (kernels, C * bias, right, s),
-        "pad p zeros on every side, not 2p on one side": (kernels, bias, ((2 * p, 0), (2 * p, 0)), s),
-        "step the window by the stride: output (i, j) reads the window at (i·s, j·s)": (kernels, bias, right, 1),
+        _("add the bias of each output channel"): (kernels, 0 * bias, right, s),
+        _("add each bias once per output value, not once per input channel"): (kernels, C * bias, right, s),
+        _("pad p zeros on every side, not 2p on one side"): (kernels, bias, ((2 * p, 0), (2 * p, 0)), s),
+        _("step the window by the stride: output (i, j) reads the window at (i·s, j·s)"): (kernels, bias, right, 1),
     }
     for hint, (k, b, pads, step) in variants.items():
         values = _correlate(x, k, b, pads, step)[:oh, :ow]
@@ -91,8 +95,8 @@ def _conv_hint(got, x, kernels, bias, p, s):
             return hint
     first = _correlate(x[..., :1], kernels[:, :, :1], bias, right, s)
     if np.allclose(got, first, atol=1e-3):
-        return "sum the products over all input channels, not only the first"
-    return "each output value: Σ over the K×K window and all C channels of window × kernel, plus the bias"
+        return _("sum the products over all input channels, not only the first")
+    return _("each output value: Σ over the K×K window and all C channels of window × kernel, plus the bias")
 
 
 def conv2d(fn):
@@ -104,15 +108,20 @@ def conv2d(fn):
             x = rng.normal(size=(H, W, C)).astype("float32")
             kernels = rng.normal(size=(K, K, C, M)).astype("float32")
             bias = rng.uniform(0.5, 2.0, M).astype("float32") * np.resize([1, -1], M).astype("float32")
-            what = f"conv2d(x {H}×{W}×{C}, kernels {K}×{K}×{C}×{M}, bias, padding={p}, stride={s})"
-            size_hint = "⌊(n + 2p − k)/s⌋ + 1 positions per side: pad both sides, then step by the stride"
+            what = f"conv2d(x {H}×{W}×{C}, kernels {K}×{K}×{C}×{M}, bias, padding={p}, stride={s})"  # not a message
+            size_hint = _("⌊(n + 2p − k)/s⌋ + 1 positions per side: pad both sides, then step by the stride")
             got = t.array(t.call(fn, (x, kernels, bias, p, s), what=what, hint=size_hint), what)
             expected = _keras_conv(x, kernels, bias, p, s)
             if got.shape != expected.shape:
                 t.fail(
-                    f"{what}: output shape", expected.shape, got.shape, _conv_shape_hint(got.shape, H, W, C, M, K, p, s)
+                    _("{what}: output shape").format(what=what),
+                    expected.shape,
+                    got.shape,
+                    _conv_shape_hint(got.shape, H, W, C, M, K, p, s),
                 )
-            t.close(f"{what}: values", got, expected, _conv_hint(got, x, kernels, bias, p, s), atol=1e-3)
+            t.close(
+                _("{what}: values").format(what=what), got, expected, _conv_hint(got, x, kernels, bias, p, s), atol=1e-3
+            )
 
 
 IM2COL_CASES = [  # H, W, C, K, padding, stride, M: non-square, odd channels, sizes that do not divide evenly
@@ -138,17 +147,17 @@ def _im2col(x, K, pads, stride, order="hwc", rows="ij", crop=None):
 def _im2col_hint(got, x, K, p, s):
     right = ((p, p), (p, p))
     variants = {
-        "flatten each window as (row, column, channel), like kernels.reshape(K·K·C, M): channels last": (
+        _("flatten each window as (row, column, channel), like kernels.reshape(K·K·C, M): channels last"): (
             right,
             s,
             "chw",
             "ij",
         ),
-        "flatten each window row by row: (row, column, channel), not column by column": (right, s, "whc", "ij"),
-        "row r = i·W' + j: go along an output row first (j), then down (i)": (right, s, "hwc", "ji"),
-        "pad p zeros on every side, not 2p on one side": (((2 * p, 0), (2 * p, 0)), s, "hwc", "ij"),
-        "pad the image with p zeros on every side first": (((0, 0), (0, 0)), s, "hwc", "ij"),
-        "step the window by the stride: row (i, j) is the window at (i·s, j·s)": (right, 1, "hwc", "ij"),
+        _("flatten each window row by row: (row, column, channel), not column by column"): (right, s, "whc", "ij"),
+        _("row r = i·W' + j: go along an output row first (j), then down (i)"): (right, s, "hwc", "ji"),
+        _("pad p zeros on every side, not 2p on one side"): (((2 * p, 0), (2 * p, 0)), s, "hwc", "ij"),
+        _("pad the image with p zeros on every side first"): (((0, 0), (0, 0)), s, "hwc", "ij"),
+        _("step the window by the stride: row (i, j) is the window at (i·s, j·s)"): (right, 1, "hwc", "ij"),
     }
     crop = ((x.shape[0] + 2 * p - K) // s + 1, (x.shape[1] + 2 * p - K) // s + 1)
     for hint, (pads, step, order, rows) in variants.items():
@@ -157,8 +166,10 @@ def _im2col_hint(got, x, K, p, s):
             return hint
     flipped = _im2col(x[::-1, ::-1], K, right, s)[::-1]
     if flipped.shape == got.shape and np.allclose(got, flipped, atol=1e-5):
-        return "take each window as it is (no flipping), top-left corner at (i·s, j·s)"
-    return "row i·W' + j holds the K×K×C window at (i·s, j·s) of the padded image, flattened as (row, column, channel)"
+        return _("take each window as it is (no flipping), top-left corner at (i·s, j·s)")
+    return _(
+        "row i·W' + j holds the K×K×C window at (i·s, j·s) of the padded image, flattened as (row, column, channel)"
+    )
 
 
 def im2col(fn):
@@ -170,24 +181,29 @@ def im2col(fn):
             x = rng.normal(size=(H, W, C)).astype("float32")
             kernels = rng.normal(size=(K, K, C, M)).astype("float32")
             bias = rng.uniform(0.5, 2.0, M).astype("float32") * np.resize([1, -1], M).astype("float32")
-            what = f"im2col(x {H}×{W}×{C}, K={K}, padding={p}, stride={s})"
+            what = f"im2col(x {H}×{W}×{C}, K={K}, padding={p}, stride={s})"  # not a message
             got = t.array(t.call(fn, (x.copy(), K, p, s), what=what), what)
             oh, ow = (H + 2 * p - K) // s + 1, (W + 2 * p - K) // s + 1
             shape = (oh * ow, K * K * C)
             if got.shape != shape:
-                hint = "one row per output position (H'·W' rows), one column per window value (K·K·C columns)"
+                hint = _("one row per output position (H'·W' rows), one column per window value (K·K·C columns)")
                 if got.shape == shape[::-1]:
-                    hint = "rows are output positions, columns window values: transpose your matrix"
+                    hint = _("rows are output positions, columns window values: transpose your matrix")
                 elif got.shape == (oh, ow, K * K * C):
-                    hint = "reshape to two axes: row i·W' + j for output position (i, j)"
+                    hint = _("reshape to two axes: row i·W' + j for output position (i, j)")
                 elif got.ndim == 2 and got.shape[1] == K * K * C:
                     hint = _size_hint(got.shape[0] // ow if got.shape[0] % ow == 0 else -1, H, K, p, s)
-                    hint = f"H'·W' rows with H' = ⌊(H + 2p − K)/s⌋ + 1 ({oh}) and W' ({ow}); {hint}"
-                t.fail(f"{what}: shape", shape, got.shape, hint)
+                    hint = _("H'·W' rows with H' = ⌊(H + 2p − K)/s⌋ + 1 ({rows}) and W' ({columns}); {hint}").format(
+                        rows=oh, columns=ow, hint=hint
+                    )
+                t.fail(_("{what}: shape").format(what=what), shape, got.shape, hint)
             t.passed += 1
             product = (got @ kernels.reshape(K * K * C, M) + bias).reshape(oh, ow, M)
             t.close(
-                f"{what} @ kernels.reshape({K * K * C}, {M}) + bias, reshaped to ({oh}, {ow}, {M}), against Conv2D",
+                _(
+                    "{what} @ kernels.reshape({size}, {filters}) + bias, reshaped to ({rows}, {columns}, {filters}),"
+                    " against Conv2D"
+                ).format(what=what, size=K * K * C, filters=M, rows=oh, columns=ow),
                 product,
                 _keras_conv(x, kernels, bias, p, s),
                 _im2col_hint(got, x, K, p, s),
@@ -217,7 +233,7 @@ PADDING_CASES = [  # n, k, s, target
 ]
 
 
-UNREACHED = "not every padding reaches the target: check ⌊(n + 2p − k)/s⌋ + 1 == target, else return None"
+UNREACHED = N_("not every padding reaches the target: check ⌊(n + 2p − k)/s⌋ + 1 == target, else return None")
 
 
 def _padding_slips(n, k, s, target):
@@ -228,17 +244,17 @@ def _padding_slips(n, k, s, target):
         if n + 2 * p >= k and (n + 2 * p - k) // s + 1 == target:
             largest = p
     return [
-        ((k - 1) // 2, "that is the padding that keeps the size for an odd k at stride 1: solve for `target`"),
-        (closed, "return an int (or None): the padding is a whole number of pixels"),
-        (int(closed), "not every padding reaches the target: check ⌊(n + 2p − k)/s⌋ + 1 == target, else None"),
+        ((k - 1) // 2, _("that is the padding that keeps the size for an odd k at stride 1: solve for `target`")),
+        (closed, _("return an int (or None): the padding is a whole number of pixels")),
+        (int(closed), _("not every padding reaches the target: check ⌊(n + 2p − k)/s⌋ + 1 == target, else None")),
         (
             -(-int(2 * closed) // 2),
-            "not every padding reaches the target: check ⌊(n + 2p − k)/s⌋ + 1 == target, else None",
+            _("not every padding reaches the target: check ⌊(n + 2p − k)/s⌋ + 1 == target, else None"),
         ),
-        (largest, "the smallest padding that works: stop at the first"),
-        ((target - 1) * s + k - n, "the padding goes on both sides: n + 2p"),
-        (0, "if no padding p ≥ 0 gives `target`, return None"),
-        (k - 1, "p zeros on each side of the image: solve ⌊(n + 2p − k)/s⌋ + 1 == target for p"),
+        (largest, _("the smallest padding that works: stop at the first")),
+        ((target - 1) * s + k - n, _("the padding goes on both sides: n + 2p")),
+        (0, _("if no padding p ≥ 0 gives `target`, return None")),
+        (k - 1, _("p zeros on each side of the image: solve ⌊(n + 2p − k)/s⌋ + 1 == target for p")),
     ]
 
 
@@ -248,12 +264,17 @@ def _call_allowing_none(t, fn, args, what):
         return fn(*args)
     except NotImplementedError:
         t.fail(
-            f"{what}: not written yet", hint="replace `raise NotImplementedError()` with your code and run that cell"
+            _("{what}: not written yet").format(what=what),
+            hint=_("replace `raise NotImplementedError()` with your code and run that cell"),
         )
     except CheckFailed:
         raise
     except Exception as err:
-        t.fail(f"{what} raised {type(err).__name__}", got=first_line(err), hint=error_hint(err, what))
+        t.fail(
+            _("{what} raised {error}").format(what=what, error=type(err).__name__),
+            got=first_line(err),
+            hint=error_hint(err, what),
+        )
 
 
 def padding_for(fn):
@@ -261,18 +282,20 @@ def padding_for(fn):
     with Task(4, "padding_for") as t:
         t.function(fn, "padding_for")
         for n, k, s, target in PADDING_CASES:
-            what = f"padding_for(n={n}, k={k}, s={s}, target={target})"
+            what = f"padding_for(n={n}, k={k}, s={s}, target={target})"  # not a message
             got = _call_allowing_none(t, fn, (n, k, s, target), what)
             right = _padding_search(n, k, s, target)
             if right is None:
                 if got is not None:
                     reached = (n + 2 * got - k) // s + 1 if is_whole_number(got) and got >= 0 else None
-                    hint = "if no padding p ≥ 0 gives `target`, return None"
+                    hint = _("if no padding p ≥ 0 gives `target`, return None")
                     if is_whole_number(got) and got < 0:
-                        hint = "a negative padding does not exist: no padding shrinks the output, return None"
+                        hint = _("a negative padding does not exist: no padding shrinks the output, return None")
                     elif reached is not None:
-                        hint = f"padding {got} gives {reached}, not {target}: when no p ≥ 0 works, return None"
-                    t.fail(what, "None (no padding gives this size)", got, hint)
+                        hint = _(
+                            "padding {padding} gives {size}, not {target}: when no p ≥ 0 works, return None"
+                        ).format(padding=got, size=reached, target=target)
+                    t.fail(what, _("None (no padding gives this size)"), got, hint)
                 t.passed += 1
                 continue
             if got is None:
@@ -280,17 +303,27 @@ def padding_for(fn):
                     what,
                     right,
                     "None",
-                    f"padding {right} gives {target}: search from p = 0 up, and return the first that gives `target`",
+                    _(
+                        "padding {padding} gives {target}: search from p = 0 up,"
+                        " and return the first that gives `target`"
+                    ).format(padding=right, target=target),
                 )
             if not is_whole_number(got):
-                t.fail(f"{what} should be an int", right, got, "a whole number of pixels (or None if none exists)")
+                t.fail(
+                    _("{what} should be an int").format(what=what),
+                    right,
+                    got,
+                    _("a whole number of pixels (or None if none exists)"),
+                )
             if got != right:
                 reached = (n + 2 * got - k) // s + 1 if got >= 0 and n + 2 * got >= k else None
                 hint = next((h for value, h in _padding_slips(n, k, s, target) if value == got), None)
                 if hint is None and reached == target:
-                    hint = "the smallest padding that works: stop at the first"
+                    hint = _("the smallest padding that works: stop at the first")
                 if hint is None:
-                    hint = f"padding {got} gives ⌊(n + 2p − k)/s⌋ + 1 = {reached}, not {target}"
+                    hint = _("padding {padding} gives ⌊(n + 2p − k)/s⌋ + 1 = {size}, not {target}").format(
+                        padding=got, size=reached, target=target
+                    )
                 t.fail(what, right, got, hint)
             t.passed += 1
 
@@ -301,7 +334,13 @@ def _formula_task(t, fn, name, cases, right, slips, fallback):
     for case in cases:
         what = f"{name}({', '.join(f'{k}={v}' for k, v in case.items())})"
         got = t.call(fn, tuple(case.values()), what=what)
-        t.expect(is_whole_number(got), f"{what} should be an int", "an int", got, "a whole number: use //, not /")
+        t.expect(
+            is_whole_number(got),
+            _("{what} should be an int").format(what=what),
+            _("an int"),
+            got,
+            _("a whole number: use //, not /"),
+        )
         answers.append((what, got, right(*case.values())))
     wrong = [answer for answer in answers if answer[1] != answer[2]]
     if wrong:
@@ -323,54 +362,57 @@ def output_size(fn):
         cases += [(9, 5, 0, 3)]
         cases = [dict(zip("nkps", case, strict=True)) for case in cases]
         right = lambda n, k, p, s: (n + 2 * p - k) // s + 1  # noqa: E731
-        _formula_task(t, fn, "output_size", cases, right, SIZE_SLIPS, "⌊(n + 2p − k)/s⌋ + 1")
+        slips = [(size, _(hint)) for size, hint in SIZE_SLIPS]
+        _formula_task(t, fn, "output_size", cases, right, slips, "⌊(n + 2p − k)/s⌋ + 1")
 
 
 def conv_params(fn):
     """Task 2 (with output_size): K·K·C_in·C_out + C_out, on cases where the usual slips give other numbers."""
     slips = [
-        (lambda k, c_in, c_out: k * k * c_in * c_out + 1, "one bias per output channel, not one in all"),
+        (lambda k, c_in, c_out: k * k * c_in * c_out + 1, _("one bias per output channel, not one in all")),
         (
             lambda k, c_in, c_out: k * k * c_in * c_out + c_in,
-            "one bias per output channel (c_out), not per input channel",
+            _("one bias per output channel (c_out), not per input channel"),
         ),
         (
             lambda k, c_in, c_out: k * k * (c_in + c_out) + c_out,
-            "each of the c_out kernels has K·K·c_in weights: multiply",
+            _("each of the c_out kernels has K·K·c_in weights: multiply"),
         ),
         (
             lambda k, c_in, c_out: (k * k * c_in + 1) * (c_out + 1),
-            "c_out kernels of K·K·c_in weights, plus c_out biases",
+            _("c_out kernels of K·K·c_in weights, plus c_out biases"),
         ),
         (
             lambda k, c_in, c_out: k * c_in * c_out + c_out,
-            "the kernel is K×K: K·K weights per input and output channel",
+            _("the kernel is K×K: K·K weights per input and output channel"),
         ),
-        (lambda k, c_in, c_out: k * k * c_out + c_out, "each kernel spans all c_in input channels"),
-        (lambda k, c_in, c_out: k * k * c_in * c_out, "each output channel also has a bias"),
+        (lambda k, c_in, c_out: k * k * c_out + c_out, _("each kernel spans all c_in input channels")),
+        (lambda k, c_in, c_out: k * k * c_in * c_out, _("each output channel also has a bias")),
     ]
     cases = [(3, 1, 32), (3, 32, 64), (5, 3, 16), (1, 64, 128), (7, 3, 64), (2, 5, 3)]
     with Task(2, "conv_params") as t:
         t.function(fn, "conv_params")
         cases = [dict(zip(("k", "c_in", "c_out"), case, strict=True)) for case in cases]
         right = lambda k, c_in, c_out: k * k * c_in * c_out + c_out  # noqa: E731
-        _formula_task(t, fn, "conv_params", cases, right, slips, "K·K·c_in weights per output channel, plus its bias")
+        _formula_task(
+            t, fn, "conv_params", cases, right, slips, _("K·K·c_in weights per output channel, plus its bias")
+        )
 
 
 def dense_params(fn):
     """Task 2 (with output_size): n_in·n_out + n_out, on cases where the usual slips give other numbers."""
     slips = [
-        (lambda n_in, n_out: n_in * n_out + 1, "one bias per output unit, not one in all"),
-        (lambda n_in, n_out: n_in * n_out + n_in, "one bias per output unit (n_out), not per input"),
-        (lambda n_in, n_out: (n_in + 1) * (n_out + 1), "n_out units of n_in weights, plus n_out biases"),
-        (lambda n_in, n_out: n_in + n_out, "every input connects to every output: multiply"),
-        (lambda n_in, n_out: n_in * n_out, "each output unit also has a bias"),
+        (lambda n_in, n_out: n_in * n_out + 1, _("one bias per output unit, not one in all")),
+        (lambda n_in, n_out: n_in * n_out + n_in, _("one bias per output unit (n_out), not per input")),
+        (lambda n_in, n_out: (n_in + 1) * (n_out + 1), _("n_out units of n_in weights, plus n_out biases")),
+        (lambda n_in, n_out: n_in + n_out, _("every input connects to every output: multiply")),
+        (lambda n_in, n_out: n_in * n_out, _("each output unit also has a bias")),
     ]
     with Task(2, "dense_params") as t:
         t.function(fn, "dense_params")
         cases = [dict(n_in=n_in, n_out=n_out) for n_in, n_out in [(784, 10), (128, 64), (3136, 100), (5, 3), (1, 1)]]
         right = lambda n_in, n_out: n_in * n_out + n_out  # noqa: E731
-        _formula_task(t, fn, "dense_params", cases, right, slips, "n_in weights per output unit, plus its bias")
+        _formula_task(t, fn, "dense_params", cases, right, slips, _("n_in weights per output unit, plus its bias"))
 
 
 def _windows(x, size, stride):
@@ -383,50 +425,55 @@ def _pool_hint(got, x, size, mode, stride):
     windows = _windows(x, size, stride)
     reduce = np.max if mode == "max" else np.mean
     variants = {
-        "mode 'average' takes the mean of each window": windows.max(axis=(3, 4)),
-        "mode 'max' takes the maximum of each window": windows.mean(axis=(3, 4)),
-        "the maximum of the values, not of their absolute values": np.abs(windows).max(axis=(3, 4)),
-        "start the maximum from the window's first value (or −∞), not 0: a window may hold negative values only": (
+        _("mode 'average' takes the mean of each window"): windows.max(axis=(3, 4)),
+        _("mode 'max' takes the maximum of each window"): windows.mean(axis=(3, 4)),
+        _("the maximum of the values, not of their absolute values"): np.abs(windows).max(axis=(3, 4)),
+        _("start the maximum from the window's first value (or −∞), not 0: a window may hold negative values only"): (
             np.maximum(windows.max(axis=(3, 4)), 0)
         ),
-        "the mean divides the window's sum by size²": windows.sum(axis=(3, 4)),
-        "pool each channel separately: the channels stay apart": np.repeat(
+        _("the mean divides the window's sum by size²"): windows.sum(axis=(3, 4)),
+        _("pool each channel separately: the channels stay apart"): np.repeat(
             reduce(windows, axis=(2, 3, 4))[..., None], C, -1
         ),
     }
     if stride == size:
         mixed = x[: H // size * size, : W // size * size].reshape(H // size, W // size, size, size, C)
         variants[
-            "a window is `size` consecutive rows and columns: reshape to (H // size, size, W // size, size, C)"
+            _("a window is `size` consecutive rows and columns: reshape to (H // size, size, W // size, size, C)")
         ] = reduce(mixed, axis=(2, 3))
     else:
         moved = reduce(_windows(x, size, size), axis=(3, 4))
-        variants[f"move the window by `stride` ({stride}), not by `size` ({size})"] = moved
-        variants[f"the window is `size`×`size` ({size}×{size}); `stride` ({stride}) is only its step"] = reduce(
-            _windows(x, stride, stride), axis=(3, 4)
-        )
+        variants[
+            _("move the window by `stride` ({stride}), not by `size` ({size})").format(stride=stride, size=size)
+        ] = moved
+        step = _("the window is `size`×`size` ({size}×{size}); `stride` ({stride}) is only its step")
+        variants[step.format(size=size, stride=stride)] = reduce(_windows(x, stride, stride), axis=(3, 4))
     for hint, values in variants.items():
         if values.shape == got.shape and np.allclose(got, values, atol=1e-5):
             return hint
-    return f"each output value is the {mode} of one size×size window of one channel, the windows `stride` apart"
+    if mode == "max":
+        return _("each output value is the max of one size×size window of one channel, the windows `stride` apart")
+    return _("each output value is the average of one size×size window of one channel, the windows `stride` apart")
 
 
 def _pool_shape_hint(got, x, size, stride, default=False):
     H, W, C = x.shape
     if len(got) != 3 or got[-1] != C:
-        return "channels stay apart: the result has shape (H', W', C)"
+        return _("channels stay apart: the result has shape (H', W', C)")
     if default and got[:2] == (H - size + 1, W - size + 1):
-        return "stride=None means stride = size: the windows then do not overlap"
+        return _("stride=None means stride = size: the windows then do not overlap")
     if got[:2] == (H // size, W // size) != ((H - size) // stride + 1, (W - size) // stride + 1):
-        return f"move the window by `stride` ({stride}), not by `size`: ⌊(H − size)/stride⌋ + 1 rows"
+        return _("move the window by `stride` ({stride}), not by `size`: ⌊(H − size)/stride⌋ + 1 rows").format(
+            stride=stride
+        )
     if got[:2] == ((H - 1) // stride + 1, (W - 1) // stride + 1):
-        return "a window that does not fit is dropped: start positions 0, stride, … up to H − size"
-    return "windows `stride` apart that fit inside the image: ⌊(H − size)/stride⌋ + 1 rows, the same for columns"
+        return _("a window that does not fit is dropped: start positions 0, stride, … up to H − size")
+    return _("windows `stride` apart that fit inside the image: ⌊(H − size)/stride⌋ + 1 rows, the same for columns")
 
 
 def _missing_stride(err):
-    if isinstance(err, TypeError) and re.search(r"argument|positional", str(err)):
-        return "pool2d takes a fourth parameter `stride=None` (None: the same as size), after `mode`"
+    if isinstance(err, TypeError) and re.search(r"argument|positional", str(err)):  # not a message
+        return _("pool2d takes a fourth parameter `stride=None` (None: the same as size), after `mode`")
     return None
 
 
@@ -452,37 +499,48 @@ def pool2d(fn):
             step = stride or size
             for mode, kind in [("max", layers.MaxPooling2D), ("average", layers.AveragePooling2D)]:
                 args = (x.copy(), size, mode) if stride is None else (x.copy(), size, mode, stride)
-                what = f"pool2d(x {H}×{W}×{C}, size={size}, mode={mode!r}" + (f", stride={stride})" if stride else ")")
+                what = f"pool2d(x {H}×{W}×{C}, size={size}, mode={mode!r}"  # not a message
+                what += f", stride={stride})" if stride else ")"
                 got = t.array(t.call(fn, args, what=what, hint=_missing_stride if stride else None), what)
                 expected = np.asarray(kind(size, strides=step)(x[np.newaxis]))[0]
                 if got.shape != expected.shape:
                     hint = _pool_shape_hint(got.shape, x, size, step, default=stride is None)
-                    t.fail(f"{what}: output shape", expected.shape, got.shape, hint)
-                t.close(f"{what}: values", got, expected, _pool_hint(got, x, size, mode, step), atol=1e-5)
+                    t.fail(_("{what}: output shape").format(what=what), expected.shape, got.shape, hint)
+                t.close(
+                    _("{what}: values").format(what=what),
+                    got,
+                    expected,
+                    _pool_hint(got, x, size, mode, step),
+                    atol=1e-5,
+                )
 
 
 def drill(out_size, n_params, pooled_size):
     """Task 6: a 64×64×3 input, 32 filters of 5×5, padding 2, stride 2; then 2×2 max pooling."""
     n, c, m, k, p, s = 64, 3, 32, 5, 2, 2
     size = (n + 2 * p - k) // s + 1
-    with Task(6, "exam drill") as t:
+    with Task(6, _("exam drill")) as t:
         for value, name in [(out_size, "out_size"), (n_params, "n_params"), (pooled_size, "pooled_size")]:
             t.value(value, name, (int, np.integer))
         t.equal("out_size", out_size, size, _size_hint(out_size, n, k, p, s))
         hints = {
-            k * k * c * m: f"add the {m} biases",
-            k * k * m + m: f"each kernel spans the {c} input channels",
-            k * k * c * m + c: f"one bias per filter: {m}, not {c}",
-            k * c * m + m: "each filter is 5×5: 25 weights per input channel",
+            k * k * c * m: _("add the {filters} biases").format(filters=m),
+            k * k * m + m: _("each kernel spans the {channels} input channels").format(channels=c),
+            k * k * c * m + c: _("one bias per filter: {filters}, not {channels}").format(filters=m, channels=c),
+            k * c * m + m: _("each filter is 5×5: 25 weights per input channel"),
         }
-        t.equal("n_params", n_params, k * k * c * m + m, hints.get(n_params, "K·K·C_in·C_out + C_out"))
+        formula = "K·K·C_in·C_out + C_out"  # not a message
+        t.equal("n_params", n_params, k * k * c * m + m, hints.get(n_params, formula))
         hints = {
-            size - 1: "2×2 pooling with stride 2: windows do not overlap",
-            size: "the pooling halves the side",
-            size // 4: "one 2×2 pooling with stride 2 halves the side once",
+            size - 1: _("2×2 pooling with stride 2: windows do not overlap"),
+            size: _("the pooling halves the side"),
+            size // 4: _("one 2×2 pooling with stride 2 halves the side once"),
         }
         t.equal(
-            "pooled_size", pooled_size, size // 2, hints.get(pooled_size, "2×2 pooling with stride 2 halves the side")
+            "pooled_size",
+            pooled_size,
+            size // 2,
+            hints.get(pooled_size, _("2×2 pooling with stride 2 halves the side")),
         )
 
 
@@ -497,34 +555,40 @@ def _field_by_intervals(stack):
 def _jumps(stack, which):
     out, product = [], 1
     for _k, s in stack:
-        out.append(product * (s if which == "with own" else 1))
+        out.append(product * (s if which == "with_own" else 1))
         product *= s
     return out
 
 
 FIELD_SLIPS = [  # (the receptive field a mistake gives, its hint)
-    (lambda st: 1 + sum(k - 1 for k, s in st), "a stride spreads the later layers' windows: multiply by the strides"),
     (
-        lambda st: 1 + sum((k - 1) * j for (k, s), j in zip(st, _jumps(st, "with own"), strict=True)),
-        "a layer's own stride does not widen its own window: use the product of the strides *below* it",
+        lambda st: 1 + sum(k - 1 for k, s in st),
+        N_("a stride spreads the later layers' windows: multiply by the strides"),
     ),
     (
-        lambda st: 1 + sum((k - 1) * int(np.prod([s for _, s in st[i + 1 :]])) for i, (k, _) in enumerate(st)),
-        "the strides of the layers *below* (closer to the input) spread a layer's window, not those above",
+        lambda st: 1 + sum((k - 1) * j for (k, s), j in zip(st, _jumps(st, "with_own"), strict=True)),
+        N_("a layer's own stride does not widen its own window: use the product of the strides *below* it"),
+    ),
+    (
+        lambda st: 1 + sum((k - 1) * int(np.prod([s for _k, s in st[i + 1 :]])) for i, (k, _s) in enumerate(st)),
+        N_("the strides of the layers *below* (closer to the input) spread a layer's window, not those above"),
     ),
     (
         lambda st: sum(k * j for (k, s), j in zip(st, _jumps(st, ""), strict=True)),
-        "each layer adds k − 1 (times the strides below), on top of the 1 pixel you start from",
+        N_("each layer adds k − 1 (times the strides below), on top of the 1 pixel you start from"),
     ),
     (
         lambda st: sum((k - 1) * j for (k, s), j in zip(st, _jumps(st, ""), strict=True)),
-        "start from 1: one output pixel of a 1×1 window sees 1 input pixel",
+        N_("start from 1: one output pixel of a 1×1 window sees 1 input pixel"),
     ),
-    (lambda st: int(np.prod([k for k, _ in st])), "windows of stacked layers overlap: add (k − 1)·jump, not multiply"),
-    (lambda st: sum(k for k, _ in st), "stacked windows overlap: each adds k − 1 times the strides below it"),
     (
-        lambda st: 1 + sum((k - 1) * (1 + sum(s for _, s in st[:i]) - i) for i, (k, _) in enumerate(st)),
-        "multiply the strides below a layer, do not add them",
+        lambda st: int(np.prod([k for k, _s in st])),
+        N_("windows of stacked layers overlap: add (k − 1)·jump, not multiply"),
+    ),
+    (lambda st: sum(k for k, _s in st), N_("stacked windows overlap: each adds k − 1 times the strides below it")),
+    (
+        lambda st: 1 + sum((k - 1) * (1 + sum(s for _k, s in st[:i]) - i) for i, (k, _s) in enumerate(st)),
+        N_("multiply the strides below a layer, do not add them"),
     ),
 ]
 
@@ -548,13 +612,20 @@ def receptive_field(fn):
         for stack in FIELD_CASES:
             what = f"receptive_field({stack})"
             got = t.call(fn, ([tuple(layer) for layer in stack],), what=what)
-            t.expect(is_whole_number(got), f"{what} should be an int", "an int", got, "a count of input pixels")
+            t.expect(
+                is_whole_number(got),
+                _("{what} should be an int").format(what=what),
+                _("an int"),
+                got,
+                _("a count of input pixels"),
+            )
             answers.append((stack, got))
-        every = [h for slip, h in FIELD_SLIPS if all(slip(st) == got for st, got in answers)]
+        every = [_(h) for slip, h in FIELD_SLIPS if all(slip(st) == got for st, got in answers)]
         for stack, got in answers:
             right = _field_by_intervals(stack)
             if got != right:
-                this = [h for slip, h in FIELD_SLIPS if slip(stack) == got]
-                hint = (every + this + ["r = 1 + Σ (kᵢ − 1) · (product of the strides of the layers below layer i)"])[0]
+                this = [_(h) for slip, h in FIELD_SLIPS if slip(stack) == got]
+                fallback = _("r = 1 + Σ (kᵢ − 1) · (product of the strides of the layers below layer i)")
+                hint = (every + this + [fallback])[0]
                 t.fail(f"receptive_field({stack})", right, got, hint)
             t.passed += 1

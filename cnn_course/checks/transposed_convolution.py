@@ -24,6 +24,7 @@ from cnn_course.checks.compare import (
     reference_model,
     relu,
 )
+from cnn_course.i18n import N_, _
 
 
 # -- references measured on Keras ---------------------------------------------------------
@@ -63,13 +64,13 @@ def _size_hints(n, k, s, p, a):
     """The value each usual mistake gives → its hint (the first listed wins where two coincide)."""
     hints = {}
     for value, hint in [
-        ((n - 1) * s + k + a, "padding p crops p rows from each side of the output: subtract 2p"),
-        ((n - 1) * s + 2 * p + k + a, "in a transposed convolution padding removes rows: −2p, not +2p"),
-        ((n - 1) * s - p + k + a, "p is cropped on both sides: −2p, not −p"),
-        ((n + 2 * p - k) // s + 1, "that is the convolution's formula (it shrinks); run it backwards"),
-        (n * s - 2 * p + k + a, "the first stamp starts at 0 and the last at (n − 1)·s: use n − 1, not n"),
-        ((n - 1) * s - 2 * p + k, "add the output padding: extra rows at the bottom (and columns at the right)"),
-        ((n - 1) * s - 2 * p + k + 2 * a, "the output padding adds rows on one side only: + output_padding, not 2×"),
+        ((n - 1) * s + k + a, _("padding p crops p rows from each side of the output: subtract 2p")),
+        ((n - 1) * s + 2 * p + k + a, _("in a transposed convolution padding removes rows: −2p, not +2p")),
+        ((n - 1) * s - p + k + a, _("p is cropped on both sides: −2p, not −p")),
+        ((n + 2 * p - k) // s + 1, _("that is the convolution's formula (it shrinks); run it backwards")),
+        (n * s - 2 * p + k + a, _("the first stamp starts at 0 and the last at (n − 1)·s: use n − 1, not n")),
+        ((n - 1) * s - 2 * p + k, _("add the output padding: extra rows at the bottom (and columns at the right)")),
+        ((n - 1) * s - 2 * p + k + 2 * a, _("the output padding adds rows on one side only: + output_padding, not 2×")),
     ]:
         hints.setdefault(value, hint)
     return hints
@@ -89,14 +90,21 @@ def transposed_output_size(fn):
     with Task(1, "transposed_output_size") as t:
         t.function(fn, "transposed_output_size")
         for n, k, s, p, a in SIZE_CASES:
-            what = f"transposed_output_size(n={n}, k={k}, s={s}, p={p}, output_padding={a})"
+            what = f"transposed_output_size(n={n}, k={k}, s={s}, p={p}, output_padding={a})"  # not a message
             got = t.call(fn, (n, k, s, p, a), what=what)
-            t.expect(is_whole_number(got), f"{what} should be an int", "an int", got, "a size is a whole number")
-            hint = _size_hints(n, k, s, p, a).get(int(got), "(n − 1)·s − 2p + k + output_padding")
+            t.expect(
+                is_whole_number(got),
+                _("{what} should be an int").format(what=what),
+                _("an int"),
+                got,
+                _("a size is a whole number"),
+            )
+            formula = "(n − 1)·s − 2p + k + output_padding"  # not a message
+            hint = _size_hints(n, k, s, p, a).get(int(got), formula)
             t.equal(what, int(got), _keras_size(n, k, s, p, a), hint)
-        what = "transposed_output_size(7, 3, 2) (p and output_padding left at their defaults)"
-        got = t.call(fn, (7, 3, 2), what=what, hint="give p and output_padding the default value 0")
-        t.equal(what, got, _keras_size(7, 3, 2), "with p = 0 and output_padding = 0 the size is (n − 1)·s + k")
+        what = _("transposed_output_size(7, 3, 2) (p and output_padding left at their defaults)")
+        got = t.call(fn, (7, 3, 2), what=what, hint=_("give p and output_padding the default value 0"))
+        t.equal(what, got, _keras_size(7, 3, 2), _("with p = 0 and output_padding = 0 the size is (n − 1)·s + k"))
 
 
 # -- Task 2 ---------------------------------------------------------------------------------
@@ -113,25 +121,25 @@ SCATTER_CASES = [  # H, W, K, stride; the first on all ones
 def _scatter_shape_hint(got, H, W, K, s):
     """The usual wrong sizes → their hints (a wrong size equal to the right one never matches `got`)."""
     return {
-        ((W - 1) * s + K, (H - 1) * s + K): "rows come from H = x.shape[0], columns from W: is it transposed?",
-        ((H - 1) + K, (W - 1) + K): "the stamps of neighbouring pixels start `stride` pixels apart",
-        (H * K, W * K): "the stamps start `stride` pixels apart, not K: they overlap where K > stride",
-        (H * s + K, W * s + K): "the last stamp starts at (H − 1)·stride: (H − 1)·stride + K rows, not H·stride + K",
-        (H * s, W * s) if K < s else None: "Conv2DTranspose with K < stride gives H·stride: keep the task's size",
-    }.get(got, "(H − 1)·stride + K rows and (W − 1)·stride + K columns")
+        ((W - 1) * s + K, (H - 1) * s + K): _("rows come from H = x.shape[0], columns from W: is it transposed?"),
+        ((H - 1) + K, (W - 1) + K): _("the stamps of neighbouring pixels start `stride` pixels apart"),
+        (H * K, W * K): _("the stamps start `stride` pixels apart, not K: they overlap where K > stride"),
+        (H * s + K, W * s + K): _("the last stamp starts at (H − 1)·stride: (H − 1)·stride + K rows, not H·stride + K"),
+        (H * s, W * s) if K < s else None: _("Conv2DTranspose with K < stride gives H·stride: keep the task's size"),
+    }.get(got, _("(H − 1)·stride + K rows and (W − 1)·stride + K columns"))
 
 
 def _scatter_hint(got, x, kernel, stride):
     for k, hint in [
-        (kernel[::-1, ::-1], "do not flip the kernel: kernel[a, b] goes to row i·s + a, column j·s + b"),
-        (kernel.T, "kernel[a, b] goes to row i·s + a and column j·s + b (rows first): do not transpose it"),
+        (kernel[::-1, ::-1], _("do not flip the kernel: kernel[a, b] goes to row i·s + a, column j·s + b")),
+        (kernel.T, _("kernel[a, b] goes to row i·s + a and column j·s + b (rows first): do not transpose it")),
     ]:
         if np.allclose(got, _keras_conv_transpose(x, k, stride), atol=1e-4):
             return hint
-    return "out[i·s : i·s + K, j·s : j·s + K] += x[i, j] · kernel, for every input pixel (i, j)"
+    return _("out[i·s : i·s + K, j·s : j·s + K] += x[i, j] · kernel, for every input pixel (i, j)")
 
 
-COUNTS = "each output pixel counts the stamps that cover it (1, 2 or 4)"
+COUNTS = N_("each output pixel counts the stamps that cover it (1, 2 or 4)")
 
 
 def conv_transpose2d(fn):
@@ -143,14 +151,21 @@ def conv_transpose2d(fn):
             ones = number == 0  # all ones first: the output counts the stamps that cover each pixel
             x = np.ones((H, W)) if ones else rng.normal(size=(H, W)).astype("float32")
             kernel = np.ones((K, K)) if ones else rng.normal(size=(K, K)).astype("float32")
-            what = f"conv_transpose2d({'np.ones' if ones else 'x'} {H}×{W}, kernel {K}×{K}, stride={s})"
+            what = (
+                f"conv_transpose2d({'np.ones' if ones else 'x'} {H}×{W}, kernel {K}×{K}, stride={s})"  # not a message
+            )
             got = t.array(t.call(fn, (x, kernel, s), what=what), what)
             expected = _keras_conv_transpose(x, kernel, s)
-            t.equal(f"{what}: output shape", got.shape, expected.shape, _scatter_shape_hint(got.shape, H, W, K, s))
+            t.equal(
+                _("{what}: output shape").format(what=what),
+                got.shape,
+                expected.shape,
+                _scatter_shape_hint(got.shape, H, W, K, s),
+            )
             hint = _scatter_hint(got, x, kernel, s)
             if ones:
-                hint = "overlapping stamps add up: use +=, not =" if np.allclose(got, 1) else COUNTS
-            t.close(f"{what}: values", got, expected, hint, atol=1e-4)
+                hint = _("overlapping stamps add up: use +=, not =") if np.allclose(got, 1) else _(COUNTS)
+            t.close(_("{what}: values").format(what=what), got, expected, hint, atol=1e-4)
 
 
 # -- Task 3 ---------------------------------------------------------------------------------
@@ -167,19 +182,22 @@ MATRIX_CASES = [  # K, n, stride, padding: (n + 2p − K) not divisible by s in 
 def _matrix_shape_hint(shape, n, K, s, p, m):
     hints = {}
     if p:  # first: where a padding slip and another slip give the same shape, the padding is the likelier
-        hints[(m * m, (n + 2 * p) ** 2)] = "the padded zeros are not inputs: keep only the n² real pixels' columns"
+        hints[(m * m, (n + 2 * p) ** 2)] = _("the padded zeros are not inputs: keep only the n² real pixels' columns")
         for side in ((n - K) // s + 1, (n + p - K) // s + 1):
             hints.setdefault(
-                (side**2, n * n), "pad p zeros on each side first: m = ⌊(n + 2p − k)/s⌋ + 1, not n or n + p"
+                (side**2, n * n), _("pad p zeros on each side first: m = ⌊(n + 2p − k)/s⌋ + 1, not n or n + p")
             )
     for wrong, hint in [
-        ((n * n, m * m), "C has one row per output pixel and one column per input pixel: shape (m², n²)"),
-        (((n + 2 * p - K + 1) ** 2, n * n), "windows start `stride` pixels apart: m = ⌊(n + 2p − k)/s⌋ + 1 per side"),
-        (((m - 1) ** 2, n * n), "the first window counts too: m = ⌊(n + 2p − k)/s⌋ + 1, not ⌊(n + 2p − k)/s⌋"),
-        ((m, m, n, n), "reshape to 2-D: one row per output pixel (m²), one column per input pixel (n²)"),
+        ((n * n, m * m), _("C has one row per output pixel and one column per input pixel: shape (m², n²)")),
+        (
+            ((n + 2 * p - K + 1) ** 2, n * n),
+            _("windows start `stride` pixels apart: m = ⌊(n + 2p − k)/s⌋ + 1 per side"),
+        ),
+        (((m - 1) ** 2, n * n), _("the first window counts too: m = ⌊(n + 2p − k)/s⌋ + 1, not ⌊(n + 2p − k)/s⌋")),
+        ((m, m, n, n), _("reshape to 2-D: one row per output pixel (m²), one column per input pixel (n²)")),
     ]:
         hints.setdefault(wrong, hint)
-    general = "one row per output pixel (m² with m = ⌊(n + 2p − k)/s⌋ + 1), one column per input pixel (n²)"
+    general = _("one row per output pixel (m² with m = ⌊(n + 2p − k)/s⌋ + 1), one column per input pixel (n²)")
     return hints.get(shape, general)
 
 
@@ -187,34 +205,45 @@ def _matrix_hint(C, x, kernel, stride, p):
     pad = np.pad(x, p)
     result, m = C @ x.ravel(), _keras_conv(pad, kernel, stride).shape[0]
     for expected, hint in [
-        (_keras_conv(pad, kernel[::-1, ::-1], stride), "do not flip the kernel: Conv2D computes cross-correlation"),
-        (_keras_conv(pad, kernel.T, stride), "put kernel[a, b] at input pixel (i·s + a, j·s + b): do not transpose it"),
+        (_keras_conv(pad, kernel[::-1, ::-1], stride), _("do not flip the kernel: Conv2D computes cross-correlation")),
+        (
+            _keras_conv(pad, kernel.T, stride),
+            _("put kernel[a, b] at input pixel (i·s + a, j·s + b): do not transpose it"),
+        ),
         (
             _keras_conv(pad, kernel, stride).T,
-            "row r = i·m + j belongs to output pixel (i, j): order the rows like conv(x).ravel()",
+            _("row r = i·m + j belongs to output pixel (i, j): order the rows like conv(x).ravel()"),
         ),
-        (_keras_conv(pad.T, kernel, stride), "flatten each window row by row (ravel's default order), like x.ravel()"),
-        (_keras_conv(pad, kernel, 1)[:m, :m], "output pixel (i, j)'s window starts at row i·s, column j·s: × stride"),
+        (
+            _keras_conv(pad.T, kernel, stride),
+            _("flatten each window row by row (ravel's default order), like x.ravel()"),
+        ),
+        (
+            _keras_conv(pad, kernel, 1)[:m, :m],
+            _("output pixel (i, j)'s window starts at row i·s, column j·s: × stride"),
+        ),
         (
             _keras_conv(np.pad(x, ((0, 2 * p), (0, 2 * p))), kernel, stride),
-            "the image sits p rows and p columns into the padded grid: window row i·s + a is image row i·s + a − p",
+            _("the image sits p rows and p columns into the padded grid: window row i·s + a is image row i·s + a − p"),
         ),
     ]:
         if np.allclose(result, expected.ravel(), atol=1e-4):
             return hint
     K = kernel.shape[0]
     if not p and np.allclose(C[0, : K * K], kernel.ravel()):
-        return "the window's rows lie n apart in x.ravel(): kernel row a starts at column (i·s + a)·n + j·s"
+        return _("the window's rows lie n apart in x.ravel(): kernel row a starts at column (i·s + a)·n + j·s")
     if p:
-        return "kernel[a, b] of output pixel (i, j) meets image pixel (i·s + a − p, j·s + b − p), if inside the image"
-    return "row r of C holds the kernel at the place of output pixel r's window, zeros everywhere else"
+        return _(
+            "kernel[a, b] of output pixel (i, j) meets image pixel (i·s + a − p, j·s + b − p), if inside the image"
+        )
+    return _("row r of C holds the kernel at the place of output pixel r's window, zeros everywhere else")
 
 
 def _past_the_grid(err):
     if "broadcast" in str(err):
-        return "a window runs past the grid: m = ⌊(n + 2p − k)/s⌋ + 1 windows fit (floor, not ceil or round)"
+        return _("a window runs past the grid: m = ⌊(n + 2p − k)/s⌋ + 1 windows fit (floor, not ceil or round)")
     if isinstance(err, TypeError) and "positional" in str(err):
-        return "conv_matrix takes a fourth parameter `padding=0`, after `stride`"
+        return _("conv_matrix takes a fourth parameter `padding=0`, after `stride`")
     return None
 
 
@@ -225,16 +254,24 @@ def conv_matrix(fn):
         t.function(fn, "conv_matrix")
         for K, n, s, p in MATRIX_CASES:
             kernel = rng.normal(size=(K, K)).astype("float32")
-            what = f"conv_matrix(kernel {K}×{K}, n={n}, stride={s}" + (f", padding={p})" if p else ")")
+            what = f"conv_matrix(kernel {K}×{K}, n={n}, stride={s}"  # not a message
+            what += f", padding={p})" if p else ")"
             args = (kernel, n, s, p) if p else (kernel, n, s)
             C = t.array(t.call(fn, args, what=what, hint=_past_the_grid), what)
             m = (n + 2 * p - K) // s + 1
-            t.equal(f"{what}: shape", C.shape, (m * m, n * n), _matrix_shape_hint(C.shape, n, K, s, p, m))
+            t.equal(
+                _("{what}: shape").format(what=what),
+                C.shape,
+                (m * m, n * n),
+                _matrix_shape_hint(C.shape, n, K, s, p, m),
+            )
             for trial in range(2):
                 x = rng.normal(size=(n, n)).astype("float32")
                 conv = "Conv2D(ZeroPadding2D(p)(x))" if p else "Conv2D(x)"
                 t.close(
-                    f"{what}: C @ x.ravel() against {conv}.ravel() (random x no. {trial + 1})",
+                    _("{what}: C @ x.ravel() against {conv}.ravel() (random x no. {number})").format(
+                        what=what, conv=conv, number=trial + 1
+                    ),
                     C @ x.ravel(),
                     _keras_conv(np.pad(x, p), kernel, s).ravel(),
                     _matrix_hint(C, x, kernel, s, p),
@@ -242,12 +279,20 @@ def conv_matrix(fn):
                 )
             y = rng.normal(size=(m, m)).astype("float32")
             a = n + 2 * p - ((m - 1) * s + K)  # the output padding that leads back to n + 2p
-            crop = f", then Cropping2D({p})" if p else ""
+            if p:
+                against = _(
+                    "{what}: C.T @ y.ravel() against Conv2DTranspose(y, output_padding={output_padding}),"
+                    " then Cropping2D({padding})"
+                ).format(what=what, output_padding=a, padding=p)
+            else:
+                against = _(
+                    "{what}: C.T @ y.ravel() against Conv2DTranspose(y, output_padding={output_padding})"
+                ).format(what=what, output_padding=a)
             t.close(
-                f"{what}: C.T @ y.ravel() against Conv2DTranspose(y, output_padding={a}){crop}",
+                against,
                 C.T @ y.ravel(),
                 _keras_conv_transpose(y, kernel, s, a)[p : p + n, p : p + n].ravel(),
-                "C is right for the convolution, so Cᵀ should be the transposed convolution: check the dtype",
+                _("C is right for the convolution, so Cᵀ should be the transposed convolution: check the dtype"),
                 atol=1e-4,
             )
 
@@ -263,20 +308,24 @@ GRADIENT_CASES = [  # K, n, stride: K ≠ m, and (n − K) not divisible by s in
 
 
 def _gradient_shape_hint(shape, n, K, m):
-    kernel_shape = "that is the kernel's shape: take the gradient with respect to x, not the kernel"
+    kernel_shape = _("that is the kernel's shape: take the gradient with respect to x, not the kernel")
     return {
-        (1, n, n, 1): "return an (n, n) array: drop the batch and channel axes with [0, :, :, 0]",
+        (1, n, n, 1): _("return an (n, n) array: drop the batch and channel axes with [0, :, :, 0]"),
         (K, K): kernel_shape,
         (K, K, 1, 1): kernel_shape,
-        (m, m): "that is y's shape: take the gradient with respect to x, whose shape is (n, n)",
-    }.get(shape, "the gradient has the shape of the input x: (n, n)")
+        (m, m): _("that is y's shape: take the gradient with respect to x, whose shape is (n, n)"),
+    }.get(shape, _("the gradient has the shape of the input x: (n, n)"))
 
 
 def _gradient_hint(got, y, kernel, s, a):
     for variant, k, hint in [
-        (np.ones_like(y), kernel, "weight conv(x) by y before summing: the gradient of Σ conv(x)·y, not of Σ conv(x)"),
-        (y, kernel[::-1, ::-1], "copy the kernel into the Conv2D as it is, without flipping it"),
-        (y, kernel.T, "copy the kernel into the Conv2D as it is (kernel.reshape(K, K, 1, 1)), not transposed"),
+        (
+            np.ones_like(y),
+            kernel,
+            _("weight conv(x) by y before summing: the gradient of Σ conv(x)·y, not of Σ conv(x)"),
+        ),
+        (y, kernel[::-1, ::-1], _("copy the kernel into the Conv2D as it is, without flipping it")),
+        (y, kernel.T, _("copy the kernel into the Conv2D as it is (kernel.reshape(K, K, 1, 1)), not transposed")),
     ]:
         if np.allclose(got, _keras_conv_transpose(variant, k, s, a), atol=1e-4):
             return hint
@@ -284,19 +333,21 @@ def _gradient_hint(got, y, kernel, s, a):
     factor = np.sum(got * expected) / np.sum(expected * expected)
     if np.allclose(got, factor * expected, atol=1e-4):
         if np.isclose(factor, 1 / y.size):
-            return "sum the products (tf.reduce_sum), not their mean"
+            return _("sum the products (tf.reduce_sum), not their mean")
         if np.isclose(factor, -1):
-            return "the gradient of +⟨conv(x), y⟩: no minus sign"
-        return f"yours is {factor:.3g} × the gradient of Σ conv(x)·y: differentiate that sum itself, not a loss"
-    return "the gradient of Σ conv(x)·y with respect to x, with the kernel copied into the Conv2D as it is"
+            return _("the gradient of +⟨conv(x), y⟩: no minus sign")
+        return _("yours is {factor} × the gradient of Σ conv(x)·y: differentiate that sum itself, not a loss").format(
+            factor=f"{factor:.3g}"
+        )
+    return _("the gradient of Σ conv(x)·y with respect to x, with the kernel copied into the Conv2D as it is")
 
 
 def _tape_error(err):
     text = str(err)
     if "NoneType" in text:
-        return "the tape gave None: compute conv(x) inside `with tf.GradientTape()`, on x a tf.Variable"
-    if "ncompatible shapes" in text or "broadcast" in text:
-        return "conv(x) must have y's shape (m, m): a 'valid' Conv2D (the default) with strides=stride"
+        return _("the tape gave None: compute conv(x) inside `with tf.GradientTape()`, on x a tf.Variable")
+    if "ncompatible shapes" in text or "broadcast" in text:  # not a message
+        return _("conv(x) must have y's shape (m, m): a 'valid' Conv2D (the default) with strides=stride")
     return None
 
 
@@ -309,12 +360,17 @@ def input_gradient(fn):
             kernel = rng.normal(size=(K, K)).astype("float32")
             m = _keras_conv(np.zeros((n, n)), kernel, s).shape[0]
             y = rng.normal(size=(m, m)).astype("float32")
-            what = f"input_gradient(kernel {K}×{K}, y {m}×{m}, n={n}, stride={s})"
+            what = f"input_gradient(kernel {K}×{K}, y {m}×{m}, n={n}, stride={s})"  # not a message
             got = t.array(t.call(fn, (kernel, y, n, s), what=what, hint=_tape_error), what)
-            t.equal(f"{what}: shape", got.shape, (n, n), _gradient_shape_hint(got.shape, n, K, m))
+            t.equal(_("{what}: shape").format(what=what), got.shape, (n, n), _gradient_shape_hint(got.shape, n, K, m))
             a = n - ((m - 1) * s + K)
             expected = _keras_conv_transpose(y, kernel, s, a)
-            t.close(f"{what}: values against Conv2DTranspose(y)", got, expected, _gradient_hint(got, y, kernel, s, a))
+            t.close(
+                _("{what}: values against Conv2DTranspose(y)").format(what=what),
+                got,
+                expected,
+                _gradient_hint(got, y, kernel, s, a),
+            )
 
 
 # -- Task 5 ---------------------------------------------------------------------------------
@@ -346,22 +402,28 @@ def _pair_hint(got, n, k, s, target, right):
     p, a = got
     size = (n - 1) * s - 2 * p + k + a
     if right is not None and (a, p) == tuple(right) and a != p:
-        return "return (padding, output_padding): the padding first"
+        return _("return (padding, output_padding): the padding first")
     if a < 0 or p < 0:
-        return "neither padding nor output padding can be negative: increase p until a ≥ 0"
+        return _("neither padding nor output padding can be negative: increase p until a ≥ 0")
     if a >= s:
         if right is None:
-            return f"output padding must be smaller than the stride ({s}): no pair reaches {target}, return None"
-        return f"output padding must be smaller than the stride ({s}), as Keras requires: crop more (a larger p)"
+            return _(
+                "output padding must be smaller than the stride ({stride}): no pair reaches {target}, return None"
+            ).format(stride=s, target=target)
+        return _(
+            "output padding must be smaller than the stride ({stride}), as Keras requires: crop more (a larger p)"
+        ).format(stride=s)
     if size != target:
         if (n - 1) * s - p + k + a == target:
-            return "the padding crops p rows from each side: −2p, not −p"
+            return _("the padding crops p rows from each side: −2p, not −p")
         if (n + 2 * p - k) // s + 1 == target:
-            return "that pair suits a convolution; a transposed convolution gives (n − 1)·s − 2p + k + a"
-        return f"(n − 1)·s − 2p + k + output_padding = {size} with your pair, not {target}"
+            return _("that pair suits a convolution; a transposed convolution gives (n − 1)·s − 2p + k + a")
+        return _("(n − 1)·s − 2p + k + output_padding = {size} with your pair, not {target}").format(
+            size=size, target=target
+        )
     if right is None:
-        return "return None where no pair exists"
-    return "the smallest padding that works: start from p = 0"
+        return _("return None where no pair exists")
+    return _("the smallest padding that works: start from p = 0")
 
 
 def transposed_padding(fn):
@@ -369,28 +431,46 @@ def transposed_padding(fn):
     with Task(5, "transposed_padding") as t:
         t.function(fn, "transposed_padding")
         for n, k, s, target in PADDING_CASES:
-            what = f"transposed_padding(n={n}, k={k}, s={s}, target={target})"
+            what = f"transposed_padding(n={n}, k={k}, s={s}, target={target})"  # not a message
             got = _call_allowing_none(t, fn, (n, k, s, target), what)
             right = _transposed_padding_search(n, k, s, target)
             if got is None:
                 if right is not None:
                     p, a = right
-                    t.fail(what, right, "None", f"padding {p} and output padding {a} give {target}: return that pair")
+                    t.fail(
+                        what,
+                        right,
+                        "None",
+                        _(
+                            "padding {padding} and output padding {output_padding} give {target}: return that pair"
+                        ).format(padding=p, output_padding=a, target=target),
+                    )
                 t.passed += 1
                 continue
             pair = isinstance(got, (tuple, list)) and len(got) == 2 and all(is_whole_number(v) for v in got)
             if not pair:
-                t.fail(f"{what} should be a pair of ints", right or "None", got, "return (padding, output_padding)")
+                t.fail(
+                    _("{what} should be a pair of ints").format(what=what),
+                    right or "None",
+                    got,
+                    _("return (padding, output_padding)"),
+                )
             got = tuple(int(v) for v in got)
             if got != right:
                 t.fail(
                     what,
-                    right if right is not None else "None (no pair gives this size)",
+                    right if right is not None else _("None (no pair gives this size)"),
                     got,
                     _pair_hint(got, n, k, s, target, right),
                 )
             reached = _keras_size(n, k, s, *got)
-            t.equal(f"{what}: Conv2DTranspose(output_padding={got[1]}) then Cropping2D({got[0]})", reached, target)
+            t.equal(
+                _("{what}: Conv2DTranspose(output_padding={output_padding}) then Cropping2D({padding})").format(
+                    what=what, output_padding=got[1], padding=got[0]
+                ),
+                reached,
+                target,
+            )
 
 
 def _call_allowing_none(t, fn, args, what):
@@ -398,11 +478,18 @@ def _call_allowing_none(t, fn, args, what):
     try:
         return fn(*args)
     except NotImplementedError:
-        t.fail(f"{what}: not written yet", hint="replace `raise NotImplementedError()` with your code and run the cell")
+        t.fail(
+            _("{what}: not written yet").format(what=what),
+            hint=_("replace `raise NotImplementedError()` with your code and run the cell"),
+        )
     except CheckFailed:
         raise
     except Exception as err:
-        t.fail(f"{what} raised {type(err).__name__}", got=first_line(err), hint=error_hint(err, what))
+        t.fail(
+            _("{what} raised {error}").format(what=what, error=type(err).__name__),
+            got=first_line(err),
+            hint=error_hint(err, what),
+        )
 
 
 # -- Task 6 ---------------------------------------------------------------------------------
@@ -416,32 +503,36 @@ def _decoder_hint(e, g):
         return None
     if e.kind == "Conv2DTranspose" and g.kind != "Conv2DTranspose":
         if g.kind == "UpSampling2D" or g.kind == "Conv2D":
-            return "learn the upsampling: Conv2DTranspose(…, 4, strides=2, padding='same'), not UpSampling2D + Conv2D"
-        return "two Conv2DTranspose layers come first, each followed by a ReLU"
+            return _(
+                "learn the upsampling: Conv2DTranspose(…, 4, strides=2, padding='same'), not UpSampling2D + Conv2D"
+            )
+        return _("two Conv2DTranspose layers come first, each followed by a ReLU")
     if e.kind == g.kind == "Conv2DTranspose":
         for key, advice in [
-            ("kernel", "kernel_size=4: divisible by the stride 2, so the stamps overlap evenly"),
-            ("strides", "strides=2: each transposed convolution doubles height and width"),
-            ("filters", "32 filters in the first transposed convolution, 16 in the second"),
-            ("padding", "padding='same' (or 'valid' then a crop of 1 on every side): 7 → 14 → 28"),
+            ("kernel", _("kernel_size=4: divisible by the stride 2, so the stamps overlap evenly")),
+            ("strides", _("strides=2: each transposed convolution doubles height and width")),
+            ("filters", _("32 filters in the first transposed convolution, 16 in the second")),
+            ("padding", _("padding='same' (or 'valid' then a crop of 1 on every side): 7 → 14 → 28")),
         ]:
             if e.settings.get(key) != g.settings.get(key):
                 return advice
     if e.kind == "ReLU":
-        return "each transposed convolution is followed by a ReLU (activation='relu' counts)"
+        return _("each transposed convolution is followed by a ReLU (activation='relu' counts)")
     if e.kind == "Sigmoid":
-        return "the output needs a sigmoid" + (", not a ReLU" if g.kind == "ReLU" else "") + ": pixels lie in [0, 1]"
+        if g.kind == "ReLU":
+            return _("the output needs a sigmoid, not a ReLU: pixels lie in [0, 1]")
+        return _("the output needs a sigmoid: pixels lie in [0, 1]")
     if e.kind == "Conv2D":
-        return "end with Conv2D(1, 3, padding='same') and a sigmoid"
+        return _("end with Conv2D(1, 3, padding='same') and a sigmoid")
     return None
 
 
 def _decoder_shape_hint(shape):
     if shape[:2] == (34, 34):
-        return "padding 'valid' adds k − s rows: use padding='same', which gives exactly 2× (7 → 14 → 28)"
+        return _("padding 'valid' adds k − s rows: use padding='same', which gives exactly 2× (7 → 14 → 28)")
     if shape[-1:] != (1,):
-        return "the output has one channel: a grey image"
-    return "two stride-2 transposed convolutions with padding='same': 7 → 14 → 28"
+        return _("the output has one channel: a grey image")
+    return _("two stride-2 transposed convolutions with padding='same': 7 → 14 → 28")
 
 
 def decoder(fn):
@@ -464,7 +555,7 @@ def drill(out_valid, out_same, n_params):
     from keras import layers
 
     n, k, s, c_in, c_out = 7, 3, 2, 64, 32
-    with Task(7, "exam drill") as t:
+    with Task(7, _("exam drill")) as t:
         for value, name in [(out_valid, "out_valid"), (out_same, "out_same"), (n_params, "n_params")]:
             t.value(value, name, (int, np.integer))
         inputs = keras.Input((n, n, c_in))
@@ -476,10 +567,10 @@ def drill(out_valid, out_same, n_params):
                 out_valid,
                 valid(inputs).shape[1],
                 {
-                    n * s + k: "(n − 1)·s + k: the last stamp starts at (7 − 1)·2",
-                    n * s: "that is the 'same' size; 'valid' keeps the whole overlap: (n − 1)·s + k",
-                    (n - k) // s + 1: "that is the convolution's formula; the transposed convolution enlarges",
-                    (n - 1) * s: "each stamp is k wide: add k to (n − 1)·s",
+                    n * s + k: _("(n − 1)·s + k: the last stamp starts at (7 − 1)·2"),
+                    n * s: _("that is the 'same' size; 'valid' keeps the whole overlap: (n − 1)·s + k"),
+                    (n - k) // s + 1: _("that is the convolution's formula; the transposed convolution enlarges"),
+                    (n - 1) * s: _("each stamp is k wide: add k to (n − 1)·s"),
                 },
                 "(n − 1)·s + k",
             ),
@@ -488,23 +579,23 @@ def drill(out_valid, out_same, n_params):
                 out_same,
                 same(inputs).shape[1],
                 {
-                    (n - 1) * s + k: "that is the 'valid' size; 'same' gives exactly n·s",
-                    n: "'same' keeps the size only at stride 1: a transposed convolution gives n·s",
-                    -(-n // s): "that is the convolution's 'same' (⌈n/s⌉); the transposed one gives n·s",
+                    (n - 1) * s + k: _("that is the 'valid' size; 'same' gives exactly n·s"),
+                    n: _("'same' keeps the size only at stride 1: a transposed convolution gives n·s"),
+                    -(-n // s): _("that is the convolution's 'same' (⌈n/s⌉); the transposed one gives n·s"),
                 },
-                "'same' gives n·s",
+                _("'same' gives n·s"),
             ),
             (
                 "n_params",
                 n_params,
                 valid.count_params(),
                 {
-                    k * k * c_in * c_out: "add the 32 biases",
-                    k * k * c_in * c_out + c_in: "one bias per output channel (32 filters), not per input channel",
-                    k * k * c_out + c_out: "each kernel spans all 64 input channels",
-                    c_in * c_out + c_out: "each filter is k×k = 3×3 per input channel",
+                    k * k * c_in * c_out: _("add the 32 biases"),
+                    k * k * c_in * c_out + c_in: _("one bias per output channel (32 filters), not per input channel"),
+                    k * k * c_out + c_out: _("each kernel spans all 64 input channels"),
+                    c_in * c_out + c_out: _("each filter is k×k = 3×3 per input channel"),
                 },
-                "k·k·C_in·C_out + C_out, as for Conv2D",
+                _("k·k·C_in·C_out + C_out, as for Conv2D"),
             ),
         ]:
             t.equal(name, got, expected, hints.get(got, default))
