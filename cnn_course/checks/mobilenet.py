@@ -40,6 +40,7 @@ from cnn_course.checks.compare import (
     steps,
     weighted,
 )
+from cnn_course.i18n import N_, _
 
 COST_GRID = [(7, 9, 3, 4, 6), (14, 14, 1, 8, 3), (5, 12, 5, 3, 10), (28, 28, 3, 32, 64)]  # H, W, K, C, M
 TABLE = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), *[(512, 1)] * 5, (1024, 2), (1024, 1)]
@@ -60,7 +61,7 @@ def _number(t, value, what):
     """An int, a NumPy integer or a float with an integer value, as an int."""
     whole = is_whole_number(value)
     whole = whole or isinstance(value, (float, np.floating)) and float(value).is_integer()
-    t.expect(whole, f"{what} should be a whole number", "an int such as 903168", value)
+    t.expect(whole, _("{what} should be a whole number").format(what=what), _("an int such as 903168"), value)
     return int(value)
 
 
@@ -68,10 +69,13 @@ def _cost_task(number, name, fn, arguments, layer, hints):
     from keras import layers
 
     hints = hints + [
-        (lambda H, W, K, C, M, r: r // (H * W), "that is the cost of one output pixel: multiply by H·W"),
-        (lambda H, W, K, C, M, r: r // (H * W) * (H - K + 1) * (W - K + 1), "'same' padding keeps all H·W outputs"),
-        (lambda H, W, K, C, M, r: 2 * r, "count one multiply-add per product, not a multiply and an add"),
-        (lambda H, W, K, C, M, r: r + H * W * M, "biases are not counted"),
+        (lambda H, W, K, C, M, r: r // (H * W), _("that is the cost of one output pixel: multiply by H·W")),
+        (
+            lambda H, W, K, C, M, r: r // (H * W) * (H - K + 1) * (W - K + 1),
+            _("'same' padding keeps all H·W outputs"),
+        ),
+        (lambda H, W, K, C, M, r: 2 * r, _("count one multiply-add per product, not a multiply and an add")),
+        (lambda H, W, K, C, M, r: r + H * W * M, _("biases are not counted")),
     ]
     with Task(number, name) as t:
         t.function(fn, name)
@@ -81,8 +85,8 @@ def _cost_task(number, name, fn, arguments, layer, hints):
             got = _number(t, t.call(fn, tuple(args.values()), what=shown), shown)
             expected = _keras_macs(layer(layers, K, M), (H, W, C))
             wrong = [hint for formula, hint in hints if formula(H, W, K, C, M, expected) == got]
-            hint = (wrong + ["count the products for one output, times the number of outputs"])[0]
-            t.equal(f"{shown}: multiply-adds", got, expected, hint)
+            hint = (wrong + [_("count the products for one output, times the number of outputs")])[0]
+            t.equal(_("{what}: multiply-adds").format(what=shown), got, expected, hint)
 
 
 def standard_conv_cost(fn, depthwise_conv_cost=None, pointwise_conv_cost=None):
@@ -101,10 +105,10 @@ def _standard_cost(fn):
         lambda H, W, K, C, M: dict(H=H, W=W, K=K, C=C, M=M),
         lambda layers, K, M: layers.Conv2D(M, K, padding="same"),
         [
-            (lambda H, W, K, C, M, r: H * W * K * C * M, "the kernel is K×K: the factor K appears twice"),
-            (lambda H, W, K, C, M, r: H * W * K * K * M, "each output reads all C input channels: multiply by C"),
-            (lambda H, W, K, C, M, r: H * W * K * K * C, "there are M output channels: multiply by M"),
-            (lambda H, W, K, C, M, r: K * K * C * M + M, "that counts the weights, not the multiply-adds"),
+            (lambda H, W, K, C, M, r: H * W * K * C * M, _("the kernel is K×K: the factor K appears twice")),
+            (lambda H, W, K, C, M, r: H * W * K * K * M, _("each output reads all C input channels: multiply by C")),
+            (lambda H, W, K, C, M, r: H * W * K * K * C, _("there are M output channels: multiply by M")),
+            (lambda H, W, K, C, M, r: K * K * C * M + M, _("that counts the weights, not the multiply-adds")),
         ],
     )
 
@@ -122,11 +126,11 @@ def _depthwise_cost(number, fn):
         lambda H, W, K, C, M: dict(H=H, W=W, C=C, K=K),
         lambda layers, K, M: layers.DepthwiseConv2D(K, padding="same"),
         [
-            (lambda H, W, K, C, M, r: H * W * C * K, "the kernel is K×K: the factor K appears twice"),
-            (lambda H, W, K, C, M, r: H * W * C, "each output reads a K×K window: multiply by K·K"),
-            (lambda H, W, K, C, M, r: H * W * K * K, "one K×K filter for each of the C channels: multiply by C"),
-            (lambda H, W, K, C, M, r: H * W * C * C * K * K, "a depthwise filter reads one channel, not all C"),
-            (lambda H, W, K, C, M, r: r + H * W * C, "biases are not counted"),
+            (lambda H, W, K, C, M, r: H * W * C * K, _("the kernel is K×K: the factor K appears twice")),
+            (lambda H, W, K, C, M, r: H * W * C, _("each output reads a K×K window: multiply by K·K")),
+            (lambda H, W, K, C, M, r: H * W * K * K, _("one K×K filter for each of the C channels: multiply by C")),
+            (lambda H, W, K, C, M, r: H * W * C * C * K * K, _("a depthwise filter reads one channel, not all C")),
+            (lambda H, W, K, C, M, r: r + H * W * C, _("biases are not counted")),
         ],
     )
 
@@ -144,10 +148,10 @@ def _pointwise_cost(number, fn):
         lambda H, W, K, C, M: dict(H=H, W=W, C=C, M=M),
         lambda layers, K, M: layers.Conv2D(M, 1),
         [
-            (lambda H, W, K, C, M, r: H * W * M, "each output reads all C channels at its pixel: multiply by C"),
-            (lambda H, W, K, C, M, r: H * W * C, "there are M output channels: multiply by M"),
-            (lambda H, W, K, C, M, r: H * W * (C + M), "each of the M outputs reads C inputs: C times M, not C + M"),
-            (lambda H, W, K, C, M, r: 9 * H * W * C * M, "a pointwise conv is 1×1: no K×K factor"),
+            (lambda H, W, K, C, M, r: H * W * M, _("each output reads all C channels at its pixel: multiply by C")),
+            (lambda H, W, K, C, M, r: H * W * C, _("there are M output channels: multiply by M")),
+            (lambda H, W, K, C, M, r: H * W * (C + M), _("each of the M outputs reads C inputs: C times M, not C + M")),
+            (lambda H, W, K, C, M, r: 9 * H * W * C * M, _("a pointwise conv is 1×1: no K×K factor")),
         ],
     )
 
@@ -200,80 +204,84 @@ def reference(name, config, input_shape):
 
 # -- hints for the usual mistakes, from the first step that differs ---------------------
 EXTRA = ("ReLU", "ReLU6", "Softmax", "Sigmoid", "Tanh", "BatchNormalization")  # steps a task may not have
-NO_BIAS = "no biases (use_bias=False): the batch normalisation after each conv has its own shift"
+NO_BIAS = N_("no biases (use_bias=False): the batch normalisation after each conv has its own shift")
 
 
 def _depthwise_hint(e, g):
     if g.settings.get("multiplier", 1) != e.settings.get("multiplier", 1) == 1:
-        return "keep depth_multiplier=1: one filter per input channel"
+        return _("keep depth_multiplier=1: one filter per input channel")
     if "dilation" in g.settings:
-        return "the depthwise conv is not dilated: remove dilation_rate"
+        return _("the depthwise conv is not dilated: remove dilation_rate")
     if e.settings["strides"] != g.settings["strides"]:
         if e.settings["strides"] == (1, 1):
-            return "this depthwise conv has stride 1: check the strides against the task (and its table)"
-        return "the stride belongs to the depthwise conv (the 1×1 pointwise conv keeps stride 1)"
+            return _("this depthwise conv has stride 1: check the strides against the task (and its table)")
+        return _("the stride belongs to the depthwise conv (the 1×1 pointwise conv keeps stride 1)")
     if e.settings["bias"] != g.settings["bias"]:
-        return NO_BIAS
-    return "a 3×3 depthwise conv with padding='same'"
+        return _(NO_BIAS)
+    return _("a 3×3 depthwise conv with padding='same'")
 
 
 def _conv_hint(e, g):
     if e.settings["bias"] != g.settings["bias"]:
-        return NO_BIAS
+        return _(NO_BIAS)
     filters = g.settings.get("filters")
     if e.settings["kernel"] == (3, 3):
         if filters == 32 != e.settings["filters"]:
-            return "α scales the first conv too: int(32·α) filters"
-        return "the first conv: 3×3, int(32·α) filters (int rounds down), stride 2, padding='same'"
+            return _("α scales the first conv too: int(32·α) filters")
+        return _("the first conv: 3×3, int(32·α) filters (int rounds down), stride 2, padding='same'")
     if e.settings["strides"] != g.settings["strides"]:
-        return "the stride belongs to the depthwise conv; the 1×1 pointwise conv has stride 1"
-    if filters in {f for f, _ in TABLE} - {e.settings["filters"]}:
-        return "α scales every pointwise conv: int(filters·α) filters"
-    return "each block's 1×1 pointwise conv has int(filters·α) filters (int rounds down)"
+        return _("the stride belongs to the depthwise conv; the 1×1 pointwise conv has stride 1")
+    if filters in {f for f, _strides in TABLE} - {e.settings["filters"]}:
+        return _("α scales every pointwise conv: int(filters·α) filters")
+    return _("each block's 1×1 pointwise conv has int(filters·α) filters (int rounds down)")
 
 
 def _hint(e, g):
     if g is None:
-        return "end with a softmax over the classes: Dense(n_class, activation='softmax')" * (e.kind == "Softmax")
+        return (
+            _("end with a softmax over the classes: Dense(n_class, activation='softmax')")
+            if e.kind == "Softmax"
+            else ""
+        )
     if e is None:
-        return f"the task has nothing more at the end: no {g.kind} here"
+        return _("the task has nothing more at the end: no {kind} here").format(kind=g.kind)
     kinds = (e.kind, g.kind)
     if g.kind == "Pad":
-        return "padding='same' with stride 2 pads one pixel at the bottom and right only: use padding='same'"
+        return _("padding='same' with stride 2 pads one pixel at the bottom and right only: use padding='same'")
     if kinds == ("DepthwiseConv2D", "Conv2D"):
         if g.settings["kernel"] == (1, 1):
-            return "depthwise first (spatial filtering per channel), then the 1×1 pointwise conv (channel mixing)"
-        return "a depthwise conv filters each channel alone: DepthwiseConv2D, not a Conv2D that mixes channels"
+            return _("depthwise first (spatial filtering per channel), then the 1×1 pointwise conv (channel mixing)")
+        return _("a depthwise conv filters each channel alone: DepthwiseConv2D, not a Conv2D that mixes channels")
     if kinds == ("DepthwiseConv2D", "DepthwiseConv2D"):
         return _depthwise_hint(e, g)
     if kinds == ("Conv2D", "Conv2D"):
         return _conv_hint(e, g)
     if kinds == ("BatchNormalization", "BatchNormalization"):
         if not g.settings.get("center", True):
-            return "keep BN's shift (center=True) and drop the conv's bias instead (use_bias=False)"
-        return "normalise over the channels: keep BatchNormalization's default axis=-1 and its other defaults"
+            return _("keep BN's shift (center=True) and drop the conv's bias instead (use_bias=False)")
+        return _("normalise over the channels: keep BatchNormalization's default axis=-1 and its other defaults")
     if kinds == ("ReLU6", "ReLU"):
-        return "MobileNet's activation is ReLU6 (layers.ReLU(6.0)), which clips at 6; a plain ReLU does not"
+        return _("MobileNet's activation is ReLU6 (layers.ReLU(6.0)), which clips at 6; a plain ReLU does not")
     if e.kind == "BatchNormalization" and g.kind in ("ReLU6", "ReLU"):
-        return "batch normalisation comes before the activation: conv → BN → ReLU6"
+        return _("batch normalisation comes before the activation: conv → BN → ReLU6")
     if e.kind == "ReLU6":
-        return "a ReLU6 follows each batch normalisation, after the depthwise and after the pointwise conv"
+        return _("a ReLU6 follows each batch normalisation, after the depthwise and after the pointwise conv")
     if e.kind == "BatchNormalization":
-        return "batch normalisation follows each convolution"
+        return _("batch normalisation follows each convolution")
     if kinds == ("Conv2D", "Dense") or kinds == ("Dense", "Conv2D"):
-        return "the classifier is one Dense(n_class) layer after global average pooling"
+        return _("the classifier is one Dense(n_class) layer after global average pooling")
     if g.kind in EXTRA:
-        return f"the task has no {g.kind} here (check the layers' activation= arguments too)"
+        return _("the task has no {kind} here (check the layers' activation= arguments too)").format(kind=g.kind)
     if e.kind == "GlobalAveragePooling":
-        return "global average pooling comes after the last block"
+        return _("global average pooling comes after the last block")
     return None
 
 
 def _shape_hint(channels):
     return lambda got: (
-        "a depthwise conv keeps the C channels: the 1×1 pointwise conv maps them to `filters`"
+        _("a depthwise conv keeps the C channels: the 1×1 pointwise conv maps them to `filters`")
         if got[-1] == channels
-        else "padding='same', the stride on the depthwise conv, `filters` pointwise filters"
+        else _("padding='same', the stride on the depthwise conv, `filters` pointwise filters")
     )
 
 
@@ -296,17 +304,17 @@ def _separable_hint(e, g):
     if e is not None and g is not None and (e.kind, g.kind) == ("DepthwiseConv2D", "DepthwiseConv2D"):
         want, have = e.settings.get("multiplier", 1), g.settings.get("multiplier", 1)
         if want != have and want != 1:
-            return (
-                f"one DepthwiseConv2D(3, depth_multiplier={want}) makes {want} filters per channel, "
+            return _(
+                "one DepthwiseConv2D(3, depth_multiplier={want}) makes {want} filters per channel, "
                 "each channel's outputs side by side; the 1×1 conv then reads all of them"
-            )
+            ).format(want=want)
     return _hint(e, g)
 
 
 def _pair_shape_hint(model, channels):
     first = weighted(steps(model))[:1]
     if first and first[0].kind == "Conv2D" and first[0].settings["kernel"] == (1, 1):
-        return lambda got: "depthwise first (spatial filtering per channel), then the 1×1 pointwise conv"
+        return lambda got: _("depthwise first (spatial filtering per channel), then the 1×1 pointwise conv")
     return _shape_hint(channels)
 
 
@@ -322,8 +330,9 @@ def separable_conv(fn):
             [(5, 7, 1, 2, (7, 9)), (3, 4, 2, 3, (8, 6))] if current else [(5, 7, 1, 1, (7, 9)), (3, 4, 2, 1, (8, 6))]
         )
         for c, filters, strides, d, size in configs:
-            shown = f", depth_multiplier={d}" if current else ""
-            what = f"separable_conv(x, filters={filters}, strides={strides}{shown}) on a {size[0]}×{size[1]}×{c} input"
+            shown = f", depth_multiplier={d}" if current else ""  # not a message
+            call = f"separable_conv(x, filters={filters}, strides={strides}{shown})"  # not a message
+            what = _("{call} on a {shape} input").format(call=call, shape=f"{size[0]}×{size[1]}×{c}")
             kwargs = {"depth_multiplier": d} if current else {}
             model = probe_model(t, lambda x, f=filters, s=strides, k=kwargs: fn(x, f, s, **k), (*size, c), what)
             biases = _first_bias(model, "DepthwiseConv2D", (3, 3)), _first_bias(model, "Conv2D", (1, 1))
@@ -341,7 +350,8 @@ def mobilenet_block(fn, mobilenet_v1=None):
     with Task(5, "mobilenet_block") as t:
         t.function(fn, "mobilenet_block")
         for c, filters, strides, size in [(5, 3, 1, (7, 9)), (7, 5, 2, (8, 6))]:
-            what = f"mobilenet_block(x, filters={filters}, strides={strides}) on a {size[0]}×{size[1]}×{c} input"
+            call = f"mobilenet_block(x, filters={filters}, strides={strides})"  # not a message
+            what = _("{call} on a {shape} input").format(call=call, shape=f"{size[0]}×{size[1]}×{c}")
             model = probe_model(t, lambda x, f=filters, s=strides: fn(x, f, s), (*size, c), what)
             ref = reference("mobilenet_block", (filters, strides), (*size, c))
             compare_with_reference(t, model, ref, what, _hint, _shape_hint(c), input_scale=INPUT_SCALE)
@@ -363,12 +373,12 @@ def _counting_block_calls(t, fn, kwargs, what):
             names["mobilenet_block"] = block
     t.expect(
         len(calls) == len(TABLE),
-        f"{what}: calls of your mobilenet_block",
-        f"{len(TABLE)}, one per row of MOBILENET_V1",
+        _("{what}: calls of your mobilenet_block").format(what=what),
+        _("{count}, one per row of MOBILENET_V1").format(count=len(TABLE)),
         len(calls),
-        "build the network from your own mobilenet_block, one call per row of the table"
+        _("build the network from your own mobilenet_block, one call per row of the table")
         if calls or not callable(block)
-        else "keras.applications.MobileNet is no answer here: build the network from your own mobilenet_block",
+        else _("keras.applications.MobileNet is no answer here: build the network from your own mobilenet_block"),
     )
     return model
 
@@ -382,26 +392,32 @@ def _mobilenet_v1(number, fn):
     with Task(number, "mobilenet_v1") as t:
         t.function(fn, "mobilenet_v1")
         for alpha, shape, n_class in [(0.3, (64, 40, 3), 7), (0.55, (48, 80, 1), 5)]:
-            what = f"mobilenet_v1(alpha={alpha}, input_shape={shape}, n_class={n_class})"
+            what = f"mobilenet_v1(alpha={alpha}, input_shape={shape}, n_class={n_class})"  # not a message
             model = _counting_block_calls(t, fn, dict(alpha=alpha, input_shape=shape, n_class=n_class), what)
             ref = reference("mobilenet_v1", (alpha, n_class), shape)
-            classes = lambda got: "the classifier has n_class units (α does not apply to it)"  # noqa: E731
+            classes = lambda got: _("the classifier has n_class units (α does not apply to it)")  # noqa: E731
             compare_with_reference(t, model, ref, what, _hint, classes, input_scale=INPUT_SCALE, fit_statistics=True)
 
 
 # -- Task 2 · the cost ratio with a depth multiplier -------------------------------------
 RATIO_GRID = [(3, 8, 16, 1), (3, 32, 64, 2), (5, 3, 10, 3), (7, 16, 8, 4), (1, 4, 6, 2), (3, 512, 512, 1)]  # K C M d
 RATIO_SLIPS = [
-    (lambda K, C, M, d: 1 / M + 1 / K**2, "d multiplies both terms: the depthwise makes C·d maps, the 1×1 reads C·d"),
-    (lambda K, C, M, d: d / K**2 + 1 / M, "the 1×1 conv reads the C·d maps of the depthwise conv: d/M, not 1/M"),
-    (lambda K, C, M, d: 1 / K**2 + d / M, "the depthwise conv makes d maps per channel: its cost has a factor d too"),
-    (lambda K, C, M, d: 1 / (d / M + d / K**2), "separable divided by standard, not standard divided by separable"),
-    (lambda K, C, M, d: d / M + d / K, "a K×K kernel has K·K weights: d/K², not d/K"),
-    (lambda K, C, M, d: d * d / M + d * d / K**2, "d appears once in each term, not squared"),
-    (lambda K, C, M, d: 100 * (d / M + d / K**2), "return the ratio itself, not a percentage"),
-    (lambda K, C, M, d: d / M + d / K**2 - 1, "return the ratio, not the saving (1 − ratio) or the difference"),
-    (lambda K, C, M, d: 1 - d / M - d / K**2, "return the ratio, not the saving (1 − ratio) or the difference"),
-    (lambda K, C, M, d: d / C + d / K**2, "the standard conv maps C to M channels: the 1×1 term is d/M, not d/C"),
+    (
+        lambda K, C, M, d: 1 / M + 1 / K**2,
+        N_("d multiplies both terms: the depthwise makes C·d maps, the 1×1 reads C·d"),
+    ),
+    (lambda K, C, M, d: d / K**2 + 1 / M, N_("the 1×1 conv reads the C·d maps of the depthwise conv: d/M, not 1/M")),
+    (
+        lambda K, C, M, d: 1 / K**2 + d / M,
+        N_("the depthwise conv makes d maps per channel: its cost has a factor d too"),
+    ),
+    (lambda K, C, M, d: 1 / (d / M + d / K**2), N_("separable divided by standard, not standard divided by separable")),
+    (lambda K, C, M, d: d / M + d / K, N_("a K×K kernel has K·K weights: d/K², not d/K")),
+    (lambda K, C, M, d: d * d / M + d * d / K**2, N_("d appears once in each term, not squared")),
+    (lambda K, C, M, d: 100 * (d / M + d / K**2), N_("return the ratio itself, not a percentage")),
+    (lambda K, C, M, d: d / M + d / K**2 - 1, N_("return the ratio, not the saving (1 − ratio) or the difference")),
+    (lambda K, C, M, d: 1 - d / M - d / K**2, N_("return the ratio, not the saving (1 − ratio) or the difference")),
+    (lambda K, C, M, d: d / C + d / K**2, N_("the standard conv maps C to M channels: the 1×1 term is d/M, not d/C")),
 ]
 
 
@@ -410,19 +426,22 @@ def separable_ratio(fn):
     with Task(2, "separable_ratio") as t:
         t.function(fn, "separable_ratio")
         for K, C, M, d in RATIO_GRID:
-            what = f"separable_ratio(K={K}, C={C}, M={M}, d={d})"
+            what = f"separable_ratio(K={K}, C={C}, M={M}, d={d})"  # not a message
             got = t.call(fn, (K, C, M), {"d": d}, what=what)
             t.expect(
                 isinstance(got, numbers.Real) and not isinstance(got, bool),
-                f"{what} should be a number",
-                "a float such as 0.1736",
+                _("{what} should be a number").format(what=what),
+                _("a float such as 0.1736"),
                 got,
-                "return the ratio as a number (a float), not a string or a tuple",
+                _("return the ratio as a number (a float), not a string or a tuple"),
             )
             expected = d / M + d / K**2
             hint = next(
-                (h for slip, h in RATIO_SLIPS if math.isclose(float(got), slip(K, C, M, d), rel_tol=1e-6)),
-                "cost of the depthwise conv (multiplier d) plus the 1×1 conv on its C·d maps, over the standard cost",
+                (_(h) for slip, h in RATIO_SLIPS if math.isclose(float(got), slip(K, C, M, d), rel_tol=1e-6)),
+                _(
+                    "cost of the depthwise conv (multiplier d) plus the 1×1 conv on its C·d maps,"
+                    " over the standard cost"
+                ),
             )
             t.expect(math.isclose(float(got), expected, rel_tol=1e-6), what, round(expected, 6), got, hint)
 
@@ -471,28 +490,28 @@ def mobilenet_budget(fn):
     """Task 3: the (α, resolution) of the paper's grids with the most multiply-adds within the budget."""
     TABLE_TYPO = [*TABLE[:-1], (1024, 2)]
     slips = [
-        (dict(macs=lambda a, r, n: v1_macs(a, r, n, classifier=False)), "count the classifier too: C·n_class"),
-        (dict(macs=lambda a, r, n: v1_macs(a, r, 1000)), "use n_class for the classifier's multiply-adds"),
-        (dict(strict=True), "a network that needs exactly the budget fits: <=, not <"),
-        (dict(pick=min), "of the pairs that fit, take the one with the most multiply-adds, not the fewest"),
+        (dict(macs=lambda a, r, n: v1_macs(a, r, n, classifier=False)), _("count the classifier too: C·n_class")),
+        (dict(macs=lambda a, r, n: v1_macs(a, r, 1000)), _("use n_class for the classifier's multiply-adds")),
+        (dict(strict=True), _("a network that needs exactly the budget fits: <=, not <")),
+        (dict(pick=min), _("of the pairs that fit, take the one with the most multiply-adds, not the fewest")),
         (
             dict(macs=lambda a, r, n: v1_macs(a, r, n, table=TABLE_TYPO)),
-            "the last block has stride 1 (Task 5's table corrects the paper's typo)",
+            _("the last block has stride 1 (Task 5's table corrects the paper's typo)"),
         ),
         (
             dict(macs=lambda a, r, n: v1_macs(a, r, n, stem_stride=1)),
-            "the first convolution has stride 2: the blocks start at half the resolution",
+            _("the first convolution has stride 2: the blocks start at half the resolution"),
         ),
         (
             dict(macs=lambda a, r, n: int(v1_macs(1.0, 224, n) * a * a * (r / 224) ** 2)),
-            "α² and ρ² are only approximate (the first conv and the classifier scale otherwise): count the layers",
+            _("α² and ρ² are only approximate (the first conv and the classifier scale otherwise): count the layers"),
         ),
     ]
     greedy = (
         lambda budget, n_class: next(
             ((a, float(r)) for a in ALPHAS for r in RESOLUTIONS if v1_macs(a, r, n_class) <= budget), None
         ),
-        "the widest α that fits is not always best: compare all 16 pairs by their multiply-adds",
+        _("the widest α that fits is not always best: compare all 16 pairs by their multiply-adds"),
     )
     predictions = [
         (lambda budget, n_class, slip=slip: _best(budget, n_class, **slip), advice) for slip, advice in slips
@@ -502,17 +521,17 @@ def mobilenet_budget(fn):
         t.function(fn, "mobilenet_budget")
         answers = []  # (what, budget, n_class, the learner's answer as a pair of floats or None)
         for budget, n_class in _budget_cases():
-            what = f"mobilenet_budget({budget:_}, n_class={n_class})"
+            what = f"mobilenet_budget({budget:_}, n_class={n_class})"  # not a message
             got = _call_allowing_none(t, fn, budget, n_class, what)
             if got is not None:
                 ok = isinstance(got, (tuple, list)) and len(got) == 2
                 ok = ok and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in got)
                 t.expect(
                     ok,
-                    f"{what} should return a pair of numbers",
-                    "(alpha, resolution)",
+                    _("{what} should return a pair of numbers").format(what=what),
+                    "(alpha, resolution)",  # not a message
                     got,
-                    "return (alpha, resolution)",
+                    _("return (alpha, resolution)"),
                 )
                 got = (float(got[0]), float(got[1]))
             answers.append((what, budget, n_class, got))
@@ -522,14 +541,14 @@ def mobilenet_budget(fn):
                 t.passed += 1
                 continue
             if expected is None:
-                t.fail(what, None, got, "when no pair fits the budget, return None")
+                t.fail(what, None, got, _("when no pair fits the budget, return None"))
             if got is None:
-                t.fail(what, expected, None, "return None only when no pair fits the budget")
+                t.fail(what, expected, None, _("return None only when no pair fits the budget"))
             if got[::-1] == expected:
-                t.fail(what, expected, got, "return (alpha, resolution) in this order")
-            everywhere = [advice for slip, advice in predictions if all(slip(b, n) == g for _, b, n, g in answers)]
+                t.fail(what, expected, got, _("return (alpha, resolution) in this order"))
+            everywhere = [advice for slip, advice in predictions if all(slip(b, n) == g for _what, b, n, g in answers)]
             here = [advice for slip, advice in predictions if slip(budget, n_class) == got]
-            hint = (everywhere + here + ["compute each pair's multiply-adds; keep the most within the budget"])[0]
+            hint = (everywhere + here + [_("compute each pair's multiply-adds; keep the most within the budget")])[0]
             t.fail(what, expected, got, hint)
 
 
@@ -538,9 +557,16 @@ def _call_allowing_none(t, fn, budget, n_class, what):
     try:
         return fn(budget, n_class=n_class)
     except NotImplementedError:
-        t.fail(f"{what}: not written yet", hint="replace `raise NotImplementedError()` with your code and run it")
+        t.fail(
+            _("{what}: not written yet").format(what=what),
+            hint=_("replace `raise NotImplementedError()` with your code and run it"),
+        )
     except Exception as err:  # the learner's code failed: say how, in one line
-        t.fail(f"{what} raised {type(err).__name__}", got=first_line(err), hint=error_hint(err, what))
+        t.fail(
+            _("{what} raised {error}").format(what=what, error=type(err).__name__),
+            got=first_line(err),
+            hint=error_hint(err, what),
+        )
 
 
 # -- Task 6 · a MobileNetV2 stage ----------------------------------------------------------
@@ -551,26 +577,26 @@ def _stage_hint(t_factor):
             and g.kind in ("ReLU6", "ReLU")
             and (e is None or e.kind in ("Add", "Conv2D", "DepthwiseConv2D"))
         ):
-            return "no activation after the projection's BN: the linear bottleneck keeps it linear"
+            return _("no activation after the projection's BN: the linear bottleneck keeps it linear")
         if e is not None and e.kind == "Add" and (g is None or g.kind != "Add"):
-            return "add the block's input to its output when the stride is 1 and the channels stay c (the shortcut)"
+            return _("add the block's input to its output when the stride is 1 and the channels stay c (the shortcut)")
         if g is not None and g.kind == "Add" and (e is None or e.kind != "Add"):
-            return "no shortcut where the stride is 2 or the channels change: only the later blocks add their input"
+            return _("no shortcut where the stride is 2 or the channels change: only the later blocks add their input")
         if e is not None and g is not None:
             kinds = (e.kind, g.kind)
             if kinds == ("DepthwiseConv2D", "Conv2D") and g.settings["kernel"] == (1, 1):
-                return "with t = 1 there is no expansion conv: the block starts with the depthwise conv"
+                return _("with t = 1 there is no expansion conv: the block starts with the depthwise conv")
             if kinds == ("Conv2D", "DepthwiseConv2D"):
-                return "with t ≠ 1 every block starts with a 1×1 expansion conv to t·C_in channels"
+                return _("with t ≠ 1 every block starts with a 1×1 expansion conv to t·C_in channels")
             if kinds == ("DepthwiseConv2D", "DepthwiseConv2D") and e.settings["strides"] != g.settings["strides"]:
                 if e.settings["strides"] == (1, 1):
-                    return "only the first block of the stage has stride s; the others have stride 1"
-                return "the first block has the stride s, on its depthwise conv"
+                    return _("only the first block of the stage has stride s; the others have stride 1")
+                return _("the first block has the stride s, on its depthwise conv")
             if kinds == ("Conv2D", "Conv2D") and e.settings["filters"] != g.settings["filters"]:
                 return (
-                    "the expansion conv has t·C_in filters, C_in being the block's own input channels"
+                    _("the expansion conv has t·C_in filters, C_in being the block's own input channels")
                     if e.settings["filters"] != g.settings["filters"] and g.settings["filters"] % t_factor == 0
-                    else "the projection has c filters"
+                    else _("the projection has c filters")
                 )
         return _hint(e, g)
 
@@ -591,7 +617,8 @@ def inverted_residual_stage(fn):
         t.function(fn, "inverted_residual_stage")
         for c_in, factor, c, n, stride, size in STAGE_CONFIGS:
             shape = f"{size[0]}×{size[1]}×{c_in}"
-            what = f"inverted_residual_stage(x, t={factor}, c={c}, n={n}, s={stride}) on a {shape} input"
+            call = f"inverted_residual_stage(x, t={factor}, c={c}, n={n}, s={stride})"  # not a message
+            what = _("{call} on a {shape} input").format(call=call, shape=shape)
             build = lambda x, a=(factor, c, n, stride): fn(x, *a, name="probe")  # noqa: E731
             model = probe_model(
                 t,
@@ -599,7 +626,7 @@ def inverted_residual_stage(fn):
                 (*size, c_in),
                 what,
                 hint=lambda err: (
-                    "the input joins only blocks whose stride is 1 and whose input has c channels"
+                    _("the input joins only blocks whose stride is 1 and whose input has c channels")
                     if "shape" in str(err).lower()
                     else None
                 ),
@@ -608,8 +635,8 @@ def inverted_residual_stage(fn):
 
             def shape_hint(got, c=c):
                 if got[-1] != c:
-                    return "every block projects to c channels"
-                return "the first block alone has stride s (padding='same'); the others stride 1"
+                    return _("every block projects to c channels")
+                return _("the first block alone has stride s (padding='same'); the others stride 1")
 
             compare_with_reference(
                 t,
@@ -618,8 +645,10 @@ def inverted_residual_stage(fn):
                 what,
                 _stage_hint(factor),
                 shape_hint,
-                "the layers match, but not their wiring: each block reads the previous block's output, "
-                "and its shortcut adds that same input to its projection's BN",
+                _(
+                    "the layers match, but not their wiring: each block reads the previous block's output, "
+                    "and its shortcut adds that same input to its projection's BN"
+                ),
                 input_scale=INPUT_SCALE,
                 read=canonical_steps,
             )
@@ -629,20 +658,20 @@ def p86_drill(depthwise_madds, pointwise_madds, saving):
     """Task 7: the notes' P86 question with numbers: H = W = 28, C = 256, M = 512, D_K = 3."""
     H, W, C, M, K = 28, 28, 256, 512, 3
     numbers = (int, float, np.integer, np.floating)
-    with Task(7, "P86 drill") as t:
+    with Task(7, _("P86 drill")) as t:
         i = _number(t, t.value(depthwise_madds, "depthwise_madds", numbers), "depthwise_madds")
         u = _number(t, t.value(pointwise_madds, "pointwise_madds", numbers), "pointwise_madds")
         t.value(saving, "saving", numbers)
-        swapped = "you swapped them: (い) is the depthwise cost, (う) the pointwise one"
+        swapped = _("you swapped them: (い) is the depthwise cost, (う) the pointwise one")
         t.equal(
-            "(い) depthwise multiply-adds", i, H * W * C * K * K, swapped if i == H * W * C * M else "H·W·C·D_K·D_K"
+            _("(い) depthwise multiply-adds"), i, H * W * C * K * K, swapped if i == H * W * C * M else "H·W·C·D_K·D_K"
         )
-        t.equal("(う) pointwise multiply-adds", u, H * W * C * M, "H·W·C·M")
+        t.equal(_("(う) pointwise multiply-adds"), u, H * W * C * M, "H·W·C·M")
         expected = (H * W * C * K * K + H * W * C * M) / (H * W * K * K * C * M)
-        hint = "separable / standard, a number below 1: 1/M + 1/D_K²" if saving > 1 else "1/M + 1/D_K²"
+        hint = _("separable / standard, a number below 1: 1/M + 1/D_K²") if saving > 1 else "1/M + 1/D_K²"
         t.expect(
             math.isclose(float(saving), expected, rel_tol=1e-6),
-            "saving: (depthwise + pointwise) / standard",
+            _("saving: (depthwise + pointwise) / standard"),
             round(expected, 6),
             saving,
             hint,

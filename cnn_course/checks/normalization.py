@@ -16,6 +16,7 @@ import re
 import numpy as np
 
 from cnn_course.checks import Task, is_whole_number
+from cnn_course.i18n import N_, _
 
 SHAPES = [((3, 5, 7, 6), None, 1e-3), ((4, 3, 5, 9), None, 1e-5)]  # N, H, W, C all different, not all even
 GROUP_CASES = [((3, 5, 7, 6), g, eps) for g, eps in [(2, 1e-3), (3, 1e-5), (1, 1e-3), (6, 1e-5)]] + [
@@ -56,9 +57,9 @@ def _variant(x, gamma, beta, eps, axes, groups=None, ddof=0, eps_inside=True, st
 
 KNOWN_AXES = {(0, 1, 2): "BatchNorm", (1, 2, 3): "LayerNorm", (1, 2): "InstanceNorm", (3,): "LayerNormalization()"}
 GROUP_AXES = {  # axes of x reshaped to (N, H, W, groups, channels per group)
-    (0, 1, 2, 4): "the whole batch for each group",
-    (1, 2): "each channel on its own — that is InstanceNorm",
-    (1, 2, 3, 4): "all channels of a sample — that is LayerNorm",
+    (0, 1, 2, 4): N_("the whole batch for each group"),
+    (1, 2): N_("each channel on its own — that is InstanceNorm"),
+    (1, 2, 3, 4): N_("all channels of a sample — that is LayerNorm"),
 }
 
 
@@ -70,28 +71,38 @@ def _mistakes(right_axes, groups, gamma, beta, c):
     """(changes to the right computation, hint) for the usual mistakes, in the order they are tried."""
     if groups:
         for axes, label in GROUP_AXES.items():
-            yield dict(axes=axes), f"you normalised over {label}; GroupNorm uses H, W and the channels of one group"
-        yield dict(strided=True), "a group is consecutive channels: reshape to (N, H, W, groups, C // groups)"
-        for other in (d for d in range(1, c + 1) if c % d == 0 and d != groups):
-            size = (
-                ": `groups` is the number of groups, not the number of channels in each" if other == c // groups else ""
-            )
-            yield dict(groups=other), f"your answer makes {other} groups where `groups` is {groups}{size}"
-    else:
-        for axes in (a for r in (1, 2, 3, 4) for a in itertools.combinations(range(4), r) if a != right_axes):
-            like = f" — that is {KNOWN_AXES[axes]}" if axes in KNOWN_AXES else ""
             yield (
                 dict(axes=axes),
-                f"you normalised over axes {_axes_name(axes)}{like}; this one uses {_axes_name(right_axes)}",
+                _("you normalised over {label}; GroupNorm uses H, W and the channels of one group").format(
+                    label=_(label)
+                ),
             )
-    yield dict(ddof=1), "use the population variance (divide by the number of values: np.var's default ddof=0)"
-    yield dict(eps_inside=False), "ε goes inside the square root: (x − μ) / sqrt(σ² + ε)"
-    yield dict(eps=1e-3), "use the `eps` argument, not a fixed 1e-3"
-    yield dict(gamma=1.0, beta=0.0), "apply γ and β: γ · x̂ + β"
-    yield dict(gamma=beta, beta=gamma), "γ multiplies, β is added: γ · x̂ + β"
+        yield dict(strided=True), _("a group is consecutive channels: reshape to (N, H, W, groups, C // groups)")
+        for other in (d for d in range(1, c + 1) if c % d == 0 and d != groups):
+            if other == c // groups:
+                hint = _(
+                    "your answer makes {other} groups where `groups` is {groups}:"
+                    " `groups` is the number of groups, not the number of channels in each"
+                )
+            else:
+                hint = _("your answer makes {other} groups where `groups` is {groups}")
+            yield dict(groups=other), hint.format(other=other, groups=groups)
+    else:
+        for axes in (a for r in (1, 2, 3, 4) for a in itertools.combinations(range(4), r) if a != right_axes):
+            if axes in KNOWN_AXES:
+                hint = _("you normalised over axes {axes} — that is {name}; this one uses {right}")
+            else:
+                hint = _("you normalised over axes {axes}; this one uses {right}")
+            names = dict(axes=_axes_name(axes), name=KNOWN_AXES.get(axes), right=_axes_name(right_axes))
+            yield dict(axes=axes), hint.format(**names)
+    yield dict(ddof=1), _("use the population variance (divide by the number of values: np.var's default ddof=0)")
+    yield dict(eps_inside=False), _("ε goes inside the square root: (x − μ) / sqrt(σ² + ε)")
+    yield dict(eps=1e-3), _("use the `eps` argument, not a fixed 1e-3")
+    yield dict(gamma=1.0, beta=0.0), _("apply γ and β: γ · x̂ + β")
+    yield dict(gamma=beta, beta=gamma), _("γ multiplies, β is added: γ · x̂ + β")
     if groups:
         per_group = dict(gamma=np.repeat(gamma[:groups], c // groups), beta=np.repeat(beta[:groups], c // groups))
-        yield per_group, "γ and β have one value per channel (C values), not one per group"
+        yield per_group, _("γ and β have one value per channel (C values), not one per group")
 
 
 def _diagnose(got, x, gamma, beta, eps, right_axes, groups=None):
@@ -100,15 +111,15 @@ def _diagnose(got, x, gamma, beta, eps, right_axes, groups=None):
     for change, hint in _mistakes(right_axes, groups, gamma, beta, x.shape[-1]):
         if np.allclose(got, _variant(x, **(right | change)), atol=1e-4):
             return hint
-    return "(x − mean) / sqrt(variance + ε) over the right axes, then γ · x̂ + β per channel"
+    return _("(x − mean) / sqrt(variance + ε) over the right axes, then γ · x̂ + β per channel")
 
 
 def _broadcast_hint(err):
     """For NumPy's broadcast error: statistics that lost their axes (keepdims), or γ reshaped."""
     text = str(err)
     shapes = [tuple(int(v) for v in s.split(",") if v) for s in re.findall(r"\(([\d,]+)\)", text.replace(" ", ""))]
-    if "cannot reshape" in text:  # a statistic without its axes broadcast x to a larger array
-        return "keep the reduced axes (keepdims=True): the statistics then broadcast against x without growing it"
+    if "cannot reshape" in text:  # not a message: a statistic without its axes broadcast x to a larger array
+        return _("keep the reduced axes (keepdims=True): the statistics then broadcast against x without growing it")
     if "broadcast" not in text or len(shapes) < 2:
         return None
     largest = max(shapes, key=len)
@@ -118,8 +129,8 @@ def _broadcast_hint(err):
         return shape != largest and all(v in rest for v in shape)
 
     if any(map(reduced, shapes)):
-        return "keep the reduced axes (keepdims=True) so that the mean and variance broadcast against x"
-    return "γ and β have one value per channel, shape (C,): they broadcast over the last axis as they are"
+        return _("keep the reduced axes (keepdims=True) so that the mean and variance broadcast against x")
+    return _("γ and β have one value per channel, shape (C,): they broadcast over the last axis as they are")
 
 
 def _array_answer(t, fn, args, what, shape, hint=_broadcast_hint):
@@ -128,21 +139,39 @@ def _array_answer(t, fn, args, what, shape, hint=_broadcast_hint):
     got = t.call(fn, copies, what=what, hint=hint)
     changed = [i for i, (a, b) in enumerate(zip(args, copies, strict=True)) if not np.array_equal(a, b)]
     if changed:
-        hint = "compute on new arrays (x − mean), not in place (x −= mean): the caller's array is changed"
-        t.fail(f"{what} changed its arguments", "x, γ and β untouched", f"argument {changed[0] + 1} changed", hint)
+        hint = _("compute on new arrays (x − mean), not in place (x −= mean): the caller's array is changed")
+        t.fail(
+            _("{what} changed its arguments").format(what=what),
+            _("x, γ and β untouched"),
+            _("argument {number} changed").format(number=changed[0] + 1),
+            hint,
+        )
     got = t.array(got, what)
-    t.equal(f"{what}: output shape", got.shape, shape, "normalisation keeps the input's shape (use keepdims=True)")
+    t.equal(
+        _("{what}: output shape").format(what=what),
+        got.shape,
+        shape,
+        _("normalisation keeps the input's shape (use keepdims=True)"),
+    )
     return got
 
 
-RANK_NAMES = {2: "(N, C) features", 3: "(N, L, C) sequences", 4: "(N, H, W, C) images", 5: "(N, D, H, W, C) volumes"}
+RANK_NAMES = {
+    2: N_("(N, C) features"),
+    3: N_("(N, L, C) sequences"),
+    4: N_("(N, H, W, C) images"),
+    5: N_("(N, D, H, W, C) volumes"),
+}
 
 
 def _rank_hint(err):
     """For an answer that assumes four axes: any number of position axes is allowed."""
     text = str(err)
-    if isinstance(err, ValueError) and "unpack" in text or "out of bounds" in text or "cannot reshape" in text:
-        return "x may have any number of axes, (N, …, C): take N = x.shape[0], C = x.shape[-1] and the axes from x.ndim"
+    numpy_errors = ("out of bounds", "cannot reshape")  # not a message
+    if isinstance(err, ValueError) and "unpack" in text or any(e in text for e in numpy_errors):
+        return _(
+            "x may have any number of axes, (N, …, C): take N = x.shape[0], C = x.shape[-1] and the axes from x.ndim"
+        )
     return _broadcast_hint(err)
 
 
@@ -151,28 +180,30 @@ def _any_rank_diagnosis(got, x, gamma, beta, eps, right_axes, groups):
     n, c = x.shape[0], x.shape[-1]
     if groups:
         grouped = x.reshape(*x.shape[:-1], groups, c // groups)
-        candidates = {(1, 2, 4): "the 4-D axes (1, 2, 4)"} if grouped.ndim > 4 else {}
-        right = "every position axis and the channels of one group"
+        candidates = {(1, 2, 4): _("the 4-D axes (1, 2, 4)")} if grouped.ndim > 4 else {}
+        right = _("every position axis and the channels of one group")
     else:
         grouped = x
         candidates = {
-            tuple(range(1, x.ndim - 1)): "the positions only, that is InstanceNorm",
-            (x.ndim - 1,): "C only, Keras's LayerNormalization() default",
-            (1, 2, 3): "the 4-D axes (1, 2, 3)",
+            tuple(range(1, x.ndim - 1)): _("the positions only, that is InstanceNorm"),
+            (x.ndim - 1,): _("C only, Keras's LayerNormalization() default"),
+            (1, 2, 3): _("the 4-D axes (1, 2, 3)"),
         }
-        right = "every axis but N: range(1, x.ndim)"
+        right = _("every axis but N: range(1, x.ndim)")
     for axes, label in candidates.items():
         if axes and max(axes) < grouped.ndim:
             wrong = _variant_axes(grouped, gamma, beta, eps, axes).reshape(x.shape)
             if np.allclose(got, wrong, atol=1e-4):
-                return f"on {x.ndim}-D x you normalised over axes {axes} ({label}); use {right}"
+                return _("on {ndim}-D x you normalised over axes {axes} ({label}); use {right}").format(
+                    ndim=x.ndim, axes=axes, label=label, right=right
+                )
     flat = x.reshape(n, -1, 1, c)
     hint = _diagnose(np.reshape(got, flat.shape), flat, gamma, beta, eps, right_axes, groups)
     for four_d, any_rank in [
-        ("(N, H, W)", "(N and the positions)"),
-        ("(H, W)", "(the positions)"),
-        ("H, W", "positions"),
-    ]:
+        ("(N, H, W)", _("(N and the positions)")),
+        ("(H, W)", _("(the positions)")),
+        ("H, W", _("positions")),
+    ]:  # the translations keep these 4-D names as they are, so that they are replaced here too
         hint = hint.replace(four_d, any_rank)
     return hint
 
@@ -192,9 +223,10 @@ def _normalisation_task(number, name, fn, layer, right_axes, cases=SHAPES, more=
         for seed, (shape, groups, eps) in enumerate(cases):
             x, gamma, beta = _batch(shape, seed)
             shown = f"groups={groups}, " if groups else ""
-            what = f"{name}(x, {shown}gamma, beta, eps={eps}) on x of shape {shape}"
+            call = f"{name}(x, {shown}gamma, beta, eps={eps})"  # not a message
+            what = _("{call} on x of shape {shape}").format(call=call, shape=shape)
             if len(shape) != 4:
-                what += f" ({RANK_NAMES[len(shape)]})"
+                what = _("{what} ({kind})").format(what=what, kind=_(RANK_NAMES[len(shape)]))
             args = (x, groups, gamma, beta, eps) if groups else (x, gamma, beta, eps)
             got = _array_answer(t, fn, args, what, x.shape, _rank_hint if len(shape) != 4 else _broadcast_hint)
             expected = _keras(layer(eps, groups), x, [gamma, beta])
@@ -205,7 +237,7 @@ def _normalisation_task(number, name, fn, layer, right_axes, cases=SHAPES, more=
                 hint = _diagnose(got, x, gamma, beta, eps, right_axes, groups)
             else:
                 hint = _any_rank_diagnosis(got, x, gamma, beta, eps, right_axes, groups)
-            t.close(f"{what}: values", got, expected, hint, atol=1e-4)
+            t.close(_("{what}: values").format(what=what), got, expected, hint, atol=1e-4)
         if more:
             more(t, fn)
 
@@ -214,7 +246,7 @@ def batch_norm(fn):
     """Task 1: BatchNorm in training mode: statistics over N, H, W for each channel."""
     from keras import layers
 
-    _normalisation_task(1, "batch_norm", fn, lambda eps, _: layers.BatchNormalization(epsilon=eps), (0, 1, 2))
+    _normalisation_task(1, "batch_norm", fn, lambda eps, _groups: layers.BatchNormalization(epsilon=eps), (0, 1, 2))
 
 
 ANY_RANK = [((5, 7), None, 1e-3), ((3, 8, 5), None, 1e-5), ((2, 3, 4, 5, 6), None, 1e-3)]
@@ -224,7 +256,7 @@ def layer_norm(fn):
     """Task 2: LayerNorm: statistics over every axis but N of each sample, for x of any rank (N, …, C)."""
     from keras import layers
 
-    make = lambda eps, _: layers.GroupNormalization(1, epsilon=eps)  # noqa: E731
+    make = lambda eps, _groups: layers.GroupNormalization(1, epsilon=eps)  # noqa: E731
     _normalisation_task(2, "layer_norm", fn, make, (1, 2, 3), SHAPES + ANY_RANK)
 
 
@@ -232,7 +264,7 @@ def instance_norm(fn):
     """Task 3: InstanceNorm: statistics over H, W of each channel of each sample."""
     from keras import layers
 
-    _normalisation_task(3, "instance_norm", fn, lambda eps, _: layers.GroupNormalization(-1, epsilon=eps), (1, 2))
+    _normalisation_task(3, "instance_norm", fn, lambda eps, _groups: layers.GroupNormalization(-1, epsilon=eps), (1, 2))
 
 
 def group_norm(fn):
@@ -252,19 +284,19 @@ def _group_axis_hint(got, x, groups, gamma, beta, eps):
     variants = []
     if x.shape[-1] % groups == 0 and x.shape[-1] == len(gamma):
         ignored = _group_last(x, groups, gamma, beta, eps)  # the channels taken from the last axis
-        variants.append((ignored, "`axis` says where the channels are: with axis=1 they are not the last axis"))
+        variants.append((ignored, _("`axis` says where the channels are: with axis=1 they are not the last axis")))
     normalised = _group_last(moved, groups, np.ones_like(gamma), np.zeros_like(beta), eps)
     back = np.moveaxis(normalised, -1, 1)
     if back.shape[-1] == len(gamma):
         variants.append(
-            (gamma * back + beta, "apply γ and β along the channel axis: before moving it back, or as (1, C, 1, …)")
+            (gamma * back + beta, _("apply γ and β along the channel axis: before moving it back, or as (1, C, 1, …)"))
         )
     for wrong, hint in variants:
         if wrong.shape == np.shape(got) and np.allclose(got, wrong, atol=1e-4):
             return hint
     if np.shape(got) == moved.shape and np.shape(got) != x.shape:
-        return "return the channels to `axis`: np.moveaxis(y, -1, axis)"
-    return "move the channel axis last (np.moveaxis), normalise as before, then move it back"
+        return _("return the channels to `axis`: np.moveaxis(y, -1, axis)")
+    return _("move the channel axis last (np.moveaxis), normalise as before, then move it back")
 
 
 def _group_last(x, groups, gamma, beta, eps):
@@ -280,25 +312,32 @@ def _group_channels_first(t, fn):
     for seed, (shape, groups, eps) in enumerate(GROUP_CHANNELS_FIRST):
         last, gamma, beta = _batch((shape[0], *shape[2:], shape[1]), seed + 50)
         x = np.ascontiguousarray(np.moveaxis(last, -1, 1))
-        what = f"group_norm(x, groups={groups}, gamma, beta, eps={eps}, axis=1) on channels-first x of shape {shape}"
+        call = f"group_norm(x, groups={groups}, gamma, beta, eps={eps}, axis=1)"  # not a message
+        what = _("{call} on channels-first x of shape {shape}").format(call=call, shape=shape)
         copies = [x.copy(), groups, gamma.copy(), beta.copy(), eps]
         got = t.call(fn, copies, dict(axis=1), what=what, hint=_axis_call_hint)
         got = t.array(got, what)
         expected = _keras(layers.GroupNormalization(groups, axis=1, epsilon=eps), x, [gamma, beta])
         ok = got.shape == expected.shape and np.allclose(got, expected, atol=1e-4, rtol=1e-4)
         hint = None if ok else _group_axis_hint(got, x, groups, gamma, beta, eps)
-        t.equal(f"{what}: output shape", got.shape, x.shape, hint)
-        t.close(f"{what}: values", got, expected, hint, atol=1e-4)
-        t.expect(np.array_equal(copies[0], x), f"{what} changed x", "x untouched", "changed", "compute on new arrays")
+        t.equal(_("{what}: output shape").format(what=what), got.shape, x.shape, hint)
+        t.close(_("{what}: values").format(what=what), got, expected, hint, atol=1e-4)
+        t.expect(
+            np.array_equal(copies[0], x),
+            _("{what} changed x").format(what=what),
+            _("x untouched"),
+            _("changed"),
+            _("compute on new arrays"),
+        )
 
 
 def _axis_call_hint(err):
     if isinstance(err, TypeError) and "axis" in str(err):
-        return (
+        return _(
             "add the keyword argument axis=-1 to your function: group_norm(x, groups, gamma, beta, eps=1e-3, axis=-1)"
         )
     if "broadcast" in str(err):
-        return "with axis=1 the channels are on axis 1: move them last (np.moveaxis), normalise, move them back"
+        return _("with axis=1 the channels are on axis 1: move them last (np.moveaxis), normalise, move them back")
     return _rank_hint(err)
 
 
@@ -312,22 +351,22 @@ def _inference_hint(got, x, mean, var, gamma, beta, eps):
 
     with np.errstate(all="ignore"):
         variants = {
-            "at inference BatchNorm uses the moving statistics, not the batch's own": _variant(
+            _("at inference BatchNorm uses the moving statistics, not the batch's own"): _variant(
                 x, gamma, beta, eps, (0, 1, 2)
             ),
-            "ε goes inside the square root: sqrt(moving_variance + ε)": bn(s=np.sqrt(var) + eps),
-            "add ε to the variance: sqrt(moving_variance + ε)": bn(s=np.sqrt(var)),
-            "moving_variance is a variance: divide by its square root": bn(s=var + eps),
-            "the arguments are (x, moving_mean, moving_variance, …): mean and variance swapped": bn(
+            _("ε goes inside the square root: sqrt(moving_variance + ε)"): bn(s=np.sqrt(var) + eps),
+            _("add ε to the variance: sqrt(moving_variance + ε)"): bn(s=np.sqrt(var)),
+            _("moving_variance is a variance: divide by its square root"): bn(s=var + eps),
+            _("the arguments are (x, moving_mean, moving_variance, …): mean and variance swapped"): bn(
                 m=var, s=np.sqrt(mean + eps)
             ),
-            "apply γ and β: γ · x̂ + β": bn(g=1.0, b=0.0),
-            "add β: γ · x̂ + β": bn(b=0.0),
+            _("apply γ and β: γ · x̂ + β"): bn(g=1.0, b=0.0),
+            _("add β: γ · x̂ + β"): bn(b=0.0),
         }
         for hint, values in variants.items():
             if np.allclose(got, values, atol=1e-4, equal_nan=True):
                 return hint
-    return "γ · (x − moving_mean) / sqrt(moving_variance + ε) + β"
+    return _("γ · (x − moving_mean) / sqrt(moving_variance + ε) + β")
 
 
 def batch_norm_inference(fn):
@@ -336,18 +375,17 @@ def batch_norm_inference(fn):
 
     with Task(5, "batch_norm_inference") as t:
         t.function(fn, "batch_norm_inference")
-        for seed, (shape, _, eps) in enumerate(SHAPES):
+        for seed, (shape, _groups, eps) in enumerate(SHAPES):
             x, gamma, beta = _batch(shape, seed)
             rng = np.random.default_rng(seed + 10)
             mean, var = rng.normal(size=shape[-1]).astype("float32"), rng.uniform(0.3, 3.0, shape[-1]).astype("float32")
             var[0] = 1e-3  # ε's place and presence matter there
-            what = (
-                f"batch_norm_inference(x, moving_mean, moving_variance, gamma, beta, eps={eps}) on x of shape {shape}"
-            )
+            call = f"batch_norm_inference(x, moving_mean, moving_variance, gamma, beta, eps={eps})"  # not a message
+            what = _("{call} on x of shape {shape}").format(call=call, shape=shape)
             got = _array_answer(t, fn, (x, mean, var, gamma, beta, eps), what, x.shape)
             expected = _keras(layers.BatchNormalization(epsilon=eps), x, [gamma, beta, mean, var], training=False)
             hint = _inference_hint(got, x.astype("float64"), mean, var, gamma, beta, eps)
-            t.close(f"{what}: values", got, expected, hint)
+            t.close(_("{what}: values").format(what=what), got, expected, hint)
 
 
 STATISTICS_SHAPE, STATISTICS_GROUPS = (32, 14, 14, 64), 16
@@ -358,21 +396,40 @@ def statistics_count(counts):
     n, h, w, c = STATISTICS_SHAPE
     g = STATISTICS_GROUPS
     expected = {"batch": c, "layer": n, "instance": n * c, "group": n * g}
-    pooled = "that is how many values each statistic pools, not how many statistics there are"
+    pooled = _("that is how many values each statistic pools, not how many statistics there are")
     wrong = {  # per key: a wrong count and the reason behind it
-        "batch": {n * h * w: pooled, n: "BatchNorm has one statistic per channel (over N, H, W), not per sample"},
-        "layer": {h * w * c: pooled, c: "LayerNorm has one statistic per sample, not per channel", 1: "one per sample"},
-        "instance": {h * w: pooled, c: "InstanceNorm has one per channel of each sample: N · C", n: "one per channel"},
-        "group": {g: "GroupNorm has one per group of each sample: N · G", n * c // g: "N · G, not N · C / G"},
+        "batch": {n * h * w: pooled, n: _("BatchNorm has one statistic per channel (over N, H, W), not per sample")},
+        "layer": {
+            h * w * c: pooled,
+            c: _("LayerNorm has one statistic per sample, not per channel"),
+            1: _("one per sample"),
+        },
+        "instance": {
+            h * w: pooled,
+            c: _("InstanceNorm has one per channel of each sample: N · C"),
+            n: _("one per channel"),
+        },
+        "group": {g: _("GroupNorm has one per group of each sample: N · G"), n * c // g: _("N · G, not N · C / G")},
     }
     wrong["group"][h * w * c // g] = pooled
     with Task(6, "statistics_count") as t:
         t.value(counts, "counts", dict)
-        t.equal("the keys of `counts`", sorted(counts), sorted(expected), "keep 'batch', 'layer', 'instance', 'group'")
+        t.equal(
+            _("the keys of `counts`"),
+            sorted(counts),
+            sorted(expected),
+            _("keep 'batch', 'layer', 'instance', 'group'"),
+        )
         for key, value in expected.items():
             got = counts[key]
-            hint = wrong[key].get(got, "one statistic for every set of values that share a mean and a variance")
-            t.expect(is_whole_number(got), f"counts[{key!r}] should be a whole number", "an int", got, "write an int")
+            hint = wrong[key].get(got, _("one statistic for every set of values that share a mean and a variance"))
+            t.expect(
+                is_whole_number(got),
+                _("counts[{key}] should be a whole number").format(key=repr(key)),
+                _("an int"),
+                got,
+                _("write an int"),
+            )
             t.equal(f"counts[{key!r}]", got, value, hint)
 
 
@@ -432,13 +489,19 @@ def _replay(slips, xs, flags, gamma, beta, momentum, eps):
 
 
 STATEFUL_MISTAKES = [
-    (dict(training_default=True), "the default is inference: __call__(self, x, training=False)"),
-    (dict(momentum_swapped=True), "moving = momentum · moving + (1 − momentum) · batch value: momentum keeps the old"),
-    (dict(ddof=1), "the moving variance averages the population variance (np.var's ddof=0), as Keras does"),
-    (dict(update_at_inference=True), "update the moving statistics only in training (training=True)"),
-    (dict(no_variance_update=True), "update the moving variance too, like the moving mean"),
-    (dict(normalise_with_moving=True), "in training, normalise with the batch's own statistics, not the moving ones"),
-    (dict(always_batch=True), "at inference, normalise with the moving statistics, not the batch's"),
+    (dict(training_default=True), N_("the default is inference: __call__(self, x, training=False)")),
+    (
+        dict(momentum_swapped=True),
+        N_("moving = momentum · moving + (1 − momentum) · batch value: momentum keeps the old"),
+    ),
+    (dict(ddof=1), N_("the moving variance averages the population variance (np.var's ddof=0), as Keras does")),
+    (dict(update_at_inference=True), N_("update the moving statistics only in training (training=True)")),
+    (dict(no_variance_update=True), N_("update the moving variance too, like the moving mean")),
+    (
+        dict(normalise_with_moving=True),
+        N_("in training, normalise with the batch's own statistics, not the moving ones"),
+    ),
+    (dict(always_batch=True), N_("at inference, normalise with the moving statistics, not the batch's")),
 ]
 
 
@@ -451,12 +514,14 @@ def _stateful_hint(seen, xs, flags, gamma, beta, momentum, eps):
             for got, wrong in zip(seen, replay, strict=True)
             for a, b in zip(got, wrong, strict=True)
         ):
-            return hint
-    return "training: the batch's statistics, and both moving averages updated; inference: the moving averages"
+            return _(hint)
+    return _("training: the batch's statistics, and both moving averages updated; inference: the moving averages")
 
 
 def _state(t, layer, name, what):
-    value = t.call(lambda: getattr(layer, name), what=f"{what}.{name}", hint=f"set self.{name} in __init__")
+    value = t.call(
+        lambda: getattr(layer, name), what=f"{what}.{name}", hint=_("set self.{name} in __init__").format(name=name)
+    )
     return np.ravel(t.array(value, f"{what}.{name}"))
 
 
@@ -472,8 +537,10 @@ def batch_norm_layer(cls):
             momentum, eps = settings or (0.99, 1e-3)
             what = "BatchNorm(6" + "".join(f", {k}={v}" for k, v in kwargs.items()) + ")"
             layer = t.call(cls, (6,), kwargs, what=what)
-            t.close(f"{what}.moving_mean before any call", _state(t, layer, "moving_mean", what), np.zeros(6))
-            t.close(f"{what}.moving_variance before any call", _state(t, layer, "moving_variance", what), np.ones(6))
+            before = _("{what}.{name} before any call")
+            t.close(before.format(what=what, name="moving_mean"), _state(t, layer, "moving_mean", what), np.zeros(6))
+            variance = _state(t, layer, "moving_variance", what)
+            t.close(before.format(what=what, name="moving_variance"), variance, np.ones(6))
             gamma = (rng.uniform(0.5, 2.0, 6) * np.resize([1, -1], 6)).astype("float32")
             beta = rng.normal(size=6).astype("float32")
             layer.gamma, layer.beta = gamma.copy(), beta.copy()
@@ -484,26 +551,36 @@ def batch_norm_layer(cls):
             xs = _sequence(seed)
             seen = []
             for i, (x, flag) in enumerate(zip(xs, flags, strict=True)):
-                shown = "no training argument" if flag is None else f"training={flag}"
-                call = f"{what}: call {i + 1} of {len(xs)} ({shown}) on x of shape {x.shape}"
+                shown = _("no training argument") if flag is None else f"training={flag}"
+                call = _("{what}: call {number} of {count} ({shown}) on x of shape {shape}").format(
+                    what=what, number=i + 1, count=len(xs), shown=shown, shape=x.shape
+                )
                 copy = x.copy()
                 y = t.array(t.call(lambda layer=layer, copy=copy, flag=flag: _call(layer, copy, flag), what=call), call)
                 t.expect(
-                    np.array_equal(copy, x), f"{call} changed x", "x untouched", "changed", "compute on new arrays"
+                    np.array_equal(copy, x),
+                    _("{what} changed x").format(what=call),
+                    _("x untouched"),
+                    _("changed"),
+                    _("compute on new arrays"),
                 )
                 want = np.asarray(_call(keras_bn, x, bool(flag)), dtype="float64")
                 seen.append((y, _state(t, layer, "moving_mean", what), _state(t, layer, "moving_variance", what)))
                 hint = _stateful_hint(seen, xs, flags, gamma, beta, momentum, eps)
-                t.close(f"{call}: output", y, want, hint, atol=1e-4)
-                t.close(f"{call}: moving_mean after it", seen[-1][1], np.asarray(keras_bn.moving_mean), hint)
-                t.close(f"{call}: moving_variance after it", seen[-1][2], np.asarray(keras_bn.moving_variance), hint)
+                t.close(_("{call}: output").format(call=call), y, want, hint, atol=1e-4)
+                after = _("{call}: {name} after it")
+                mean_after, variance_after = (
+                    after.format(call=call, name=n) for n in ("moving_mean", "moving_variance")
+                )
+                t.close(mean_after, seen[-1][1], np.asarray(keras_bn.moving_mean), hint)
+                t.close(variance_after, seen[-1][2], np.asarray(keras_bn.moving_variance), hint)
         first, second = t.call(cls, (3,), what="BatchNorm(3)"), t.call(cls, (3,), what="BatchNorm(3)")
         first(np.arange(6, dtype="float32").reshape(2, 3) + 5, training=True)
         t.close(
-            "two BatchNorm(3), the first called in training: the second's moving_mean",
+            _("two BatchNorm(3), the first called in training: the second's moving_mean"),
             _state(t, second, "moving_mean", "BatchNorm(3)"),
             np.zeros(3),
-            "keep the statistics on self (new arrays in __init__), not on the class: each layer has its own",
+            _("keep the statistics on self (new arrays in __init__), not on the class: each layer has its own"),
         )
 
 
@@ -520,11 +597,17 @@ def _nchw_hint(got, x, gamma, beta, eps):
         return g * (x - mean) / np.sqrt(var + eps) + b
 
     variants = [
-        (lambda: norm((0, 1, 2)), "in NCHW the channel is axis 1: reduce over N, H and W, axes (0, 2, 3)"),
-        (lambda: norm((0, 2, 3), gamma, beta), "γ and β have shape (C,): reshape them to (1, C, 1, 1) for NCHW"),
-        (lambda: norm((0, 1, 2), gamma, beta), "in NCHW the channel is axis 1: axes (0, 2, 3), and γ as (1, C, 1, 1)"),
-        (lambda: norm((2, 3)), "BatchNorm pools the whole batch: axes (0, 2, 3), not (2, 3) (that is InstanceNorm)"),
-        (lambda: norm((0, 2, 3), ddof=1), "use the population variance (np.var's default ddof=0)"),
+        (lambda: norm((0, 1, 2)), _("in NCHW the channel is axis 1: reduce over N, H and W, axes (0, 2, 3)")),
+        (lambda: norm((0, 2, 3), gamma, beta), _("γ and β have shape (C,): reshape them to (1, C, 1, 1) for NCHW")),
+        (
+            lambda: norm((0, 1, 2), gamma, beta),
+            _("in NCHW the channel is axis 1: axes (0, 2, 3), and γ as (1, C, 1, 1)"),
+        ),
+        (
+            lambda: norm((2, 3)),
+            _("BatchNorm pools the whole batch: axes (0, 2, 3), not (2, 3) (that is InstanceNorm)"),
+        ),
+        (lambda: norm((0, 2, 3), ddof=1), _("use the population variance (np.var's default ddof=0)")),
     ]
     with np.errstate(all="ignore"):
         for make, hint in variants:
@@ -534,7 +617,7 @@ def _nchw_hint(got, x, gamma, beta, eps):
                 continue
             if wrong.shape == np.shape(got) and np.allclose(got, wrong, atol=1e-4):
                 return hint
-    return "γ · (x − μ) / sqrt(σ² + ε) + β, with μ and σ² over axes (0, 2, 3) and γ, β as (1, C, 1, 1)"
+    return _("γ · (x − μ) / sqrt(σ² + ε) + β, with μ and σ² over axes (0, 2, 3) and γ, β as (1, C, 1, 1)")
 
 
 def batch_norm_nchw(fn):
@@ -547,16 +630,18 @@ def batch_norm_nchw(fn):
             n, c, h, w = shape
             nhwc, gamma, beta = _batch((n, h, w, c), seed + 20)
             x = np.ascontiguousarray(np.transpose(nhwc, (0, 3, 1, 2)))
-            what = f"batch_norm_nchw(x, gamma, beta, eps={eps}) on x of shape (N, C, H, W) = {shape}"
+            call = f"batch_norm_nchw(x, gamma, beta, eps={eps})"  # not a message
+            what = _("{call} on x of shape (N, C, H, W) = {shape}").format(call=call, shape=shape)
             got = _array_answer(t, fn, (x, gamma, beta, eps), what, x.shape, _nchw_call_hint)
             expected = _keras(layers.BatchNormalization(axis=1, epsilon=eps), x, [gamma, beta])
             ok = np.allclose(got, expected, atol=1e-4, rtol=1e-4)
-            t.close(f"{what}: values", got, expected, None if ok else _nchw_hint(got, x, gamma, beta, eps), atol=1e-4)
+            hint = None if ok else _nchw_hint(got, x, gamma, beta, eps)
+            t.close(_("{what}: values").format(what=what), got, expected, hint, atol=1e-4)
 
 
 def _nchw_call_hint(err):
     if "broadcast" in str(err):
-        return "γ and β have shape (C,): in NCHW reshape them to (1, C, 1, 1), and keep the reduced axes (keepdims)"
+        return _("γ and β have shape (C,): in NCHW reshape them to (1, C, 1, 1), and keep the reduced axes (keepdims)")
     return None
 
 
@@ -588,32 +673,32 @@ def _backward_hint(name, got, dy, x, gamma, eps):
     xhat = (x - mean) / std
     if name == "dx":
         variants = {
-            "that is the gradient with μ and σ² held fixed (inference mode); in training they depend on x": (
+            _("that is the gradient with μ and σ² held fixed (inference mode); in training they depend on x"): (
                 dy * gamma / std
             ),
-            "the mean's term is there; add the variance's: − x̂ · mean(dy · x̂)": (
+            _("the mean's term is there; add the variance's: − x̂ · mean(dy · x̂)"): (
                 gamma / std * (dy - dy.mean(axis=axes))
             ),
-            "the variance's term is there; add the mean's: − mean(dy)": (
+            _("the variance's term is there; add the mean's: − mean(dy)"): (
                 gamma / std * (dy - xhat * (dy * xhat).mean(axis=axes))
             ),
-            "multiply by γ: y = γ · x̂ + β": (dy - dy.mean(axis=axes) - xhat * (dy * xhat).mean(axis=axes)) / std,
-            "the sums run over N, H and W of each channel, as the statistics do; m = N·H·W": (
+            _("multiply by γ: y = γ · x̂ + β"): (dy - dy.mean(axis=axes) - xhat * (dy * xhat).mean(axis=axes)) / std,
+            _("the sums run over N, H and W of each channel, as the statistics do; m = N·H·W"): (
                 gamma / std * (dy - dy.mean(axis=(1, 2), keepdims=True))
             ),
         }
     elif name == "dgamma":
-        variants = {"dγ = Σ dy · x̂ over N, H, W (x̂ normalised, not x)": (dy * x).sum(axis=axes)}
-        variants["dγ = Σ dy · x̂, a sum over N, H, W (not a mean)"] = (dy * xhat).mean(axis=axes)
-        variants["dγ and dβ are swapped: the order is (dx, dγ, dβ)"] = dy.sum(axis=axes)
+        variants = {_("dγ = Σ dy · x̂ over N, H, W (x̂ normalised, not x)"): (dy * x).sum(axis=axes)}
+        variants[_("dγ = Σ dy · x̂, a sum over N, H, W (not a mean)")] = (dy * xhat).mean(axis=axes)
+        variants[_("dγ and dβ are swapped: the order is (dx, dγ, dβ)")] = dy.sum(axis=axes)
     else:
-        variants = {"dβ = Σ dy over N, H, W (a sum, not a mean)": dy.mean(axis=axes)}
-        variants["dγ and dβ are swapped: the order is (dx, dγ, dβ)"] = (dy * xhat).sum(axis=axes)
+        variants = {_("dβ = Σ dy over N, H, W (a sum, not a mean)"): dy.mean(axis=axes)}
+        variants[_("dγ and dβ are swapped: the order is (dx, dγ, dβ)")] = (dy * xhat).sum(axis=axes)
     for hint, wrong in variants.items():
         if np.shape(got) == wrong.shape and np.allclose(got, wrong, atol=1e-4, rtol=1e-3):
             return hint
     if name == "dx" and m:
-        return "dx = γ / (m·σ) · (m·dy − Σ dy − x̂ · Σ(dy · x̂)), sums over N, H, W and σ = sqrt(σ² + ε)"
+        return _("dx = γ / (m·σ) · (m·dy − Σ dy − x̂ · Σ(dy · x̂)), sums over N, H, W and σ = sqrt(σ² + ε)")
     return None
 
 
@@ -622,26 +707,30 @@ def batch_norm_backward(fn):
     with Task(9, "batch_norm_backward") as t:
         t.function(fn, "batch_norm_backward")
         for seed, (shape, eps) in enumerate(BACKWARD_CASES):
-            x, gamma, _ = _batch(shape, seed + 30)
+            x, gamma, _beta = _batch(shape, seed + 30)
             dy = np.random.default_rng(seed + 40).normal(size=shape).astype("float32")
-            what = f"batch_norm_backward(dy, x, gamma, eps={eps}) on x of shape {shape}"
+            call = f"batch_norm_backward(dy, x, gamma, eps={eps})"  # not a message
+            what = _("{call} on x of shape {shape}").format(call=call, shape=shape)
             copies = (dy.copy(), x.copy(), gamma.copy())
             result = t.call(fn, (*copies, eps), what=what)
             t.expect(
                 all(np.array_equal(a, b) for a, b in zip(copies, (dy, x, gamma), strict=True)),
-                f"{what} changed its arguments",
-                "dy, x and gamma untouched",
-                "changed",
-                "compute on new arrays",
+                _("{what} changed its arguments").format(what=what),
+                _("dy, x and gamma untouched"),
+                _("changed"),
+                _("compute on new arrays"),
             )
             ok = isinstance(result, (tuple, list)) and len(result) == 3
-            t.expect(ok, f"{what} should return three arrays", "(dx, dgamma, dbeta)", type(result).__name__)
+            three = _("{what} should return three arrays").format(what=what)
+            t.expect(ok, three, "(dx, dgamma, dbeta)", type(result).__name__)  # not a message
             expected = autodiff_backward(dy.astype("float64"), x.astype("float64"), gamma.astype("float64"), eps)
             for name, got, want in zip(("dx", "dgamma", "dbeta"), result, expected, strict=True):
                 got = t.array(got, f"{what}: {name}")
                 if got.shape != want.shape:
-                    hint = "dγ and dβ have one value per channel, shape (C,)" if name != "dx" else "dx has x's shape"
-                    t.fail(f"{what}: {name} shape", want.shape, got.shape, hint)
+                    hint = (
+                        _("dγ and dβ have one value per channel, shape (C,)") if name != "dx" else _("dx has x's shape")
+                    )
+                    t.fail(_("{what}: {name} shape").format(what=what, name=name), want.shape, got.shape, hint)
                 ok = np.allclose(got, want, atol=1e-4, rtol=1e-3)
                 hint = None if ok else _backward_hint(name, got, dy.astype("float64"), x, gamma.astype("float64"), eps)
                 t.close(f"{what}: {name}", got, want, hint, atol=1e-4, rtol=1e-3)
