@@ -275,3 +275,13 @@ def test_an_unknown_course_lang_is_refused_in_one_sentence(tmp_path, capsys):
     assert (
         capsys.readouterr().err.strip() == "make lab: COURSE_LANG=fr: the course comes in en (English) and ja (日本語)"
     )
+
+
+def test_a_message_has_one_translation_in_all_the_packages_catalogs():
+    """The catalogs are merged at run time (cnn_course.i18n.catalog): the same English must read the same."""
+    seen = {}
+    for target in sorted((PACKAGE / "locale").rglob("*.po")):
+        for entry in translation.read_catalog(target):
+            text = entry.msgstr_plural.get(0, "") if entry.msgid_plural else entry.msgstr
+            first = seen.setdefault(entry.msgid, (target.name, text))
+            assert first[1] == text, f"{entry.msgid!r}: {first[0]} says {first[1]!r}, {target.name} says {text!r}"
