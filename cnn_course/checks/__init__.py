@@ -51,9 +51,7 @@ def explain_undefined_name(cell_source, name):
     if not name or not CHECK_CALL.search(cell_source or ""):
         return None
     if name == "check":
-        return _(
-            "name 'check' is not defined: run the setup cell at the top first (it imports the checks as `check`)"
-        )
+        return _("name 'check' is not defined: run the setup cell at the top first (it imports the checks as `check`)")
     return _(
         "name {name} is not defined yet: run the task cell above first (with your answer in it, and no error),"
         " then this check cell"
@@ -334,5 +332,7 @@ def probe_model(task, build, input_shape, what, hint=None):
         return keras.Model(inputs, output)
     except Exception as err:
         task.fail(
-            _("{what}: its output cannot be made into a model").format(what=what), got=first_line(err), hint=error_hint(err)
+            _("{what}: its output cannot be made into a model").format(what=what),
+            got=first_line(err),
+            hint=error_hint(err),
         )
