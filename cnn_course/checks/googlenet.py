@@ -39,6 +39,7 @@ from cnn_course.checks.compare import (
     softmax,
     weighted,
 )
+from cnn_course.i18n import N_, _
 
 ARGUMENTS = ("f1", "f3_reduce", "f3", "f5_reduce", "f5", "pool_proj")
 AUX_WEIGHT = 0.3
@@ -121,43 +122,43 @@ def _module_hint(got_steps, ref_steps, filters=None, factorised=False):
             return None
         if factorised and e.kind == "Conv2D" and e.settings["kernel"] == (3, 3):
             if g.kind != "Conv2D" or g.settings["kernel"] == (1, 1):
-                return "the third branch has two 3×3 convs after its 1×1 reduction (a ReLU after each)"
+                return _("the third branch has two 3×3 convs after its 1×1 reduction (a ReLU after each)")
             if g.settings["kernel"] == (5, 5):
-                return "replace the 5×5 conv by two 3×3 convs with f5 filters each: they see the same 5×5 window"
+                return _("replace the 5×5 conv by two 3×3 convs with f5 filters each: they see the same 5×5 window")
         if e.kind == g.kind == "Conv2D" and reordered and not e.same(g):
-            return "concatenate the branches in the table's order: [1×1, 3×3, 5×5, pool projection]"
+            return _("concatenate the branches in the table's order: [1×1, 3×3, 5×5, pool projection]")
         if e.kind == "ReLU":
             if "ReLU" in kinds[joined:]:
-                return (
+                return _(
                     "apply the ReLU in each branch, after each convolution: a ReLU after the concatenation "
                     "leaves the 1×1 reductions without theirs"
                 )
-            return "every convolution is followed by a ReLU, the 1×1 reductions too (activation='relu')"
+            return _("every convolution is followed by a ReLU, the 1×1 reductions too (activation='relu')")
         if g.kind == "ReLU":
-            return "the task has no ReLU here: a ReLU follows each convolution, nothing else"
+            return _("the task has no ReLU here: a ReLU follows each convolution, nothing else")
         if (e.kind, g.kind) == ("MaxPooling", "AveragePooling"):
-            return "the pool branch uses max pooling (MaxPooling2D), not average pooling"
+            return _("the pool branch uses max pooling (MaxPooling2D), not average pooling")
         if (e.kind, g.kind) == ("MaxPooling", "Conv2D"):
-            return "the pool branch pools first, then projects: 3×3 max pool (strides=1), then the 1×1 conv"
+            return _("the pool branch pools first, then projects: 3×3 max pool (strides=1), then the 1×1 conv")
         if e.kind == "MaxPooling":
-            return "the pool branch starts with a 3×3 max pool with strides=1 and padding='same'"
+            return _("the pool branch starts with a 3×3 max pool with strides=1 and padding='same'")
         if (e.kind, g.kind) != ("Conv2D", "Conv2D"):
             return None
         if e.settings["bias"] != g.settings["bias"]:
-            return "keep Keras's default use_bias=True on every convolution"
+            return _("keep Keras's default use_bias=True on every convolution")
         if "dilation" in g.settings:
-            return "the convolutions are not dilated: remove dilation_rate"
+            return _("the convolutions are not dilated: remove dilation_rate")
         if e.settings["kernel"] == (1, 1) and g.settings["kernel"] != (1, 1):
-            return "a 1×1 convolution is missing: the 3×3 and 5×5 convs read their 1×1 reduction's output, not x"
+            return _("a 1×1 convolution is missing: the 3×3 and 5×5 convs read their 1×1 reduction's output, not x")
         if e.settings["kernel"] != g.settings["kernel"]:
             if factorised:
-                return "1×1 reductions, then a 3×3 conv (f3) in branch 2 and two 3×3 convs (f5 each) in branch 3"
-            return "1×1 reductions, then a 3×3 conv (f3 filters) in branch 2 and a 5×5 conv (f5 filters) in branch 3"
+                return _("1×1 reductions, then a 3×3 conv (f3) in branch 2 and two 3×3 convs (f5 each) in branch 3")
+            return _("1×1 reductions, then a 3×3 conv (f3 filters) in branch 2 and a 5×5 conv (f5 filters) in branch 3")
         if e.settings["filters"] != g.settings["filters"]:
-            return (
-                f"this convolution has {name(e.settings['filters'])} filters, not {name(g.settings['filters'])}: "
+            return _(
+                "this convolution has {expected} filters, not {got}: "
                 "take the arguments in order (f1, f3_reduce, f3, f5_reduce, f5, pool_proj)"
-            )
+            ).format(expected=name(e.settings["filters"]), got=name(g.settings["filters"]))
         return None
 
     return hint
@@ -166,16 +167,16 @@ def _module_hint(got_steps, ref_steps, filters=None, factorised=False):
 def _module_build_hint(err):
     """A hint for a module that Keras cannot build: the branches' shapes do not fit the join."""
     text = str(err)
-    if "incompatible shapes" in text or "broadcast" in text:
-        return "join the four branches with layers.Concatenate(axis=-1), not by adding them: their channels differ"
+    if "incompatible shapes" in text or "broadcast" in text:  # not a message
+        return _("join the four branches with layers.Concatenate(axis=-1), not by adding them: their channels differ")
     sizes = set(re.findall(r"\(None, (\d+), (\d+), \d+\)", text))
-    if "Concatenate" in text or "same shape except" in text:
-        if len(sizes) > 1 or "first element" in text:
-            return (
+    if "Concatenate" in text or "same shape except" in text:  # not a message
+        if len(sizes) > 1 or "first element" in text:  # not a message
+            return _(
                 "every branch keeps height and width: padding='same' on the 3×3 and 5×5 convs "
                 "and on the max pool, whose strides=1"
             )
-        return "concatenate along the channels: axis=-1"
+        return _("concatenate along the channels: axis=-1")
     return None
 
 
@@ -184,21 +185,22 @@ def _aux_hint(e, g):
         return None
     kinds = (e.kind, g.kind)
     if kinds == ("AveragePooling", "MaxPooling"):
-        return "the auxiliary head starts with average pooling, not max pooling"
+        return _("the auxiliary head starts with average pooling, not max pooling")
     if kinds == ("AveragePooling", "AveragePooling"):
-        return "a 5×5 average pool with strides=3 and padding='valid' (14×14 → 4×4)"
+        return _("a 5×5 average pool with strides=3 and padding='valid' (14×14 → 4×4)")
     if e.kind == "Conv2D":
-        return "after the pool, a 1×1 convolution with `filters` filters and ReLU"
+        return _("after the pool, a 1×1 convolution with `filters` filters and ReLU")
     if kinds == ("Dense", "Dense"):
-        (_, e_kernel), (_, g_kernel) = e.shapes()[0], g.shapes()[0]
+        (_role, e_kernel), (_role, g_kernel) = e.shapes()[0], g.shapes()[0]
         if e_kernel[1] != g_kernel[1]:
-            return "Dense(units) for the hidden layer, Dense(n_class) for the classifier: use the arguments"
+            return _("Dense(units) for the hidden layer, Dense(n_class) for the classifier: use the arguments")
         if g_kernel[0] < e_kernel[0]:
-            return "flatten the pooled map (layers.Flatten()): global pooling keeps one value per channel"
-        return "a 5×5 average pool with strides=3, padding 'valid' (14×14 → 4×4), then Flatten"
+            return _("flatten the pooled map (layers.Flatten()): global pooling keeps one value per channel")
+        return _("a 5×5 average pool with strides=3, padding 'valid' (14×14 → 4×4), then Flatten")
     if e.kind == "ReLU":
-        where = "the 1×1 conv" if g.kind != "Dense" else "the hidden Dense layer"
-        return f"{where} has a ReLU too (both the 1×1 conv and the hidden Dense layer have one)"
+        if g.kind != "Dense":
+            return _("the 1×1 conv has a ReLU too (both the 1×1 conv and the hidden Dense layer have one)")
+        return _("the hidden Dense layer has a ReLU too (both the 1×1 conv and the hidden Dense layer have one)")
     return _main_hint(e, g)
 
 
@@ -206,9 +208,9 @@ def _main_hint(e, g):
     if e is None or g is None:
         return None
     if e.kind == "GlobalAveragePooling" or (e.kind, g.kind) == ("Dense", "Dense") and e.shapes() != g.shapes():
-        return "the main classifier: GlobalAveragePooling2D, Dropout(0.4), Dense(n_class) with softmax"
+        return _("the main classifier: GlobalAveragePooling2D, Dropout(0.4), Dense(n_class) with softmax")
     if e.kind == "Softmax" or g.kind in ("Sigmoid", "ReLU"):
-        return "the classifier ends with a softmax (activation='softmax')"
+        return _("the classifier ends with a softmax (activation='softmax')")
     return None
 
 
@@ -231,16 +233,18 @@ def _check_module(t, fn, name, factorised, wiring_hint):
     """Compare an inception module's outputs with the reference on two non-square inputs (Tasks 1 and 7)."""
     t.function(fn, name)
     for size, c_in, filters in [((7, 9), 6, (3, 4, 5, 2, 7, 1)), ((8, 5), 4, (5, 2, 3, 6, 1, 7))]:
-        what = f"{name}(x, {', '.join(map(str, filters))}) on a {size[0]}×{size[1]}×{c_in} input"
+        what = _("{call} on a {height}×{width}×{channels} input").format(
+            call=f"{name}(x, {', '.join(map(str, filters))})", height=size[0], width=size[1], channels=c_in
+        )
         build = lambda x, f=filters: fn(x, *f, name="probe")  # noqa: E731
         model = probe_model(t, build, (*size, c_in), what, hint=_module_build_hint)
         ref = reference(name, filters, (*size, c_in))
-        f1, _, f3, _, f5, pool_proj = filters
+        f1, _f3_reduce, f3, _f5_reduce, f5, pool_proj = filters
 
         def shape_hint(got, c_in=c_in, total=f1 + f3 + f5):
             if got[-1] == total + c_in:
-                return "the pooled map needs its 1×1 projection to pool_proj channels"
-            return "the output has f1 + f3 + f5 + pool_proj channels: concatenate the four branches"
+                return _("the pooled map needs its 1×1 projection to pool_proj channels")
+            return _("the output has f1 + f3 + f5 + pool_proj channels: concatenate the four branches")
 
         compare_with_reference(
             t,
@@ -259,7 +263,11 @@ def inception_module(fn):
     """Task 1: the inception module."""
     with Task(1, "inception_module") as t:
         _check_module(
-            t, fn, "inception_module", False, "each branch reads x; the 3×3 and 5×5 convs read their own 1×1 reduction"
+            t,
+            fn,
+            "inception_module",
+            False,
+            _("each branch reads x; the 3×3 and 5×5 convs read their own 1×1 reduction"),
         )
 
 
@@ -268,7 +276,10 @@ def auxiliary_head(fn):
     with Task(2, "auxiliary_head") as t:
         t.function(fn, "auxiliary_head")
         for size, c_in, n_class, filters, units in [((14, 14), 7, 10, 5, 9), ((13, 16), 5, 3, 6, 11)]:
-            what = f"auxiliary_head(x, {n_class}, filters={filters}, units={units}) on {size[0]}×{size[1]}×{c_in}"
+            call = f"auxiliary_head(x, {n_class}, filters={filters}, units={units})"  # not a message
+            what = _("{call} on {height}×{width}×{channels}").format(
+                call=call, height=size[0], width=size[1], channels=c_in
+            )
             build = lambda x, a=(n_class, filters, units): fn(x, a[0], filters=a[1], units=a[2], name="aux")  # noqa: E731
             model = probe_model(t, build, (*size, c_in), what)
             rates = _dropout_rates(model)  # read before the comparison silences them
@@ -279,21 +290,21 @@ def auxiliary_head(fn):
                 reference("auxiliary_head", (n_class, filters, units), (*size, c_in)),
                 what,
                 hint=_aux_hint,
-                shape_hint=lambda got: "the classifier is a Dense layer with n_class units, then softmax",
+                shape_hint=lambda got: _("the classifier is a Dense layer with n_class units, then softmax"),
             )
             t.expect(
                 len(rates) == 1 and where == ["Dense", "Dropout", "Dense"],
-                f"{what}: one Dropout between the hidden Dense layer and the classifier",
-                "Dense(units) → Dropout → Dense(n_class)",
+                _("{what}: one Dropout between the hidden Dense layer and the classifier").format(what=what),
+                "Dense(units) → Dropout → Dense(n_class)",  # not a message
                 " → ".join(where),
-                "dropout (70 %) comes between the hidden Dense layer and the classifier",
+                _("dropout (70 %) comes between the hidden Dense layer and the classifier"),
             )
             t.expect(
                 np.isclose(rates[0], 0.7),
-                f"{what}: dropout rate",
+                _("{what}: dropout rate").format(what=what),
                 0.7,
                 rates[0],
-                "the paper drops 70 % of the hidden layer's outputs: Dropout(0.7)",
+                _("the paper drops 70 % of the hidden layer's outputs: Dropout(0.7)"),
             )
 
 
@@ -304,14 +315,14 @@ def _loss_weights(model, n_class):
     x = np.random.default_rng(1).normal(size=(16, 28, 28, 1)).astype("float32")
     predictions = [np.asarray(p) for p in model(x, training=False)]
     rng = np.random.default_rng(2)
-    label_sets = [p.argmax(axis=1) for p in predictions] + [rng.integers(0, n_class, size=len(x)) for _ in range(3)]
+    label_sets = [p.argmax(axis=1) for p in predictions] + [rng.integers(0, n_class, size=len(x)) for _set in range(3)]
     rows, totals = [], []
     with warnings.catch_warnings():  # Keras warns about from_logits=True on softmax outputs: the hint says it
         warnings.simplefilter("ignore")
         for y in label_sets:
             totals.append(float(model.compute_loss(x, [y] * len(predictions), predictions)))
             rows.append([float(np.mean(keras.losses.sparse_categorical_crossentropy(y, p))) for p in predictions])
-    weights, *_ = np.linalg.lstsq(np.array(rows), np.array(totals), rcond=None)
+    weights, *_rest = np.linalg.lstsq(np.array(rows), np.array(totals), rcond=None)
     return [round(float(w), 3) for w in weights], float(np.max(np.abs(np.array(rows) @ weights - totals)))
 
 
@@ -321,12 +332,12 @@ def _loss_hint(model):
     for loss in losses.values() if isinstance(losses, dict) else losses:
         config = loss.get_config() if hasattr(loss, "get_config") else {}
         if config.get("from_logits"):
-            return "the outputs are softmax probabilities: keep from_logits=False (the default)"
+            return _("the outputs are softmax probabilities: keep from_logits=False (the default)")
         name = str(config.get("name") or getattr(loss, "__name__", loss))
         if "sparse_categorical" not in name:
-            return (
-                f"{name} is not the loss of the task: sparse_categorical_crossentropy for each output (integer labels)"
-            )
+            return _(
+                "{name} is not the loss of the task: sparse_categorical_crossentropy for each output (integer labels)"
+            ).format(name=name)
     return None
 
 
@@ -345,32 +356,40 @@ def _compare_outputs(t, model, n_class, what, heads):
     names = ["main"] + (["aux"] if len(heads) == 1 else [f"aux{i}" for i in range(1, len(heads) + 1)])
     if got_keys != want_keys and sorted(map(str, got_keys)) == sorted(map(str, want_keys)):
         order = [names[want_keys.index(k)] for k in got_keys]
+        if order[0] != "main":
+            hint = _("the main classifier is the first output")
+        else:
+            hint = _("aux1 reads the first inception module's output, aux2 the second's")
         t.fail(
-            f"{what}: the outputs are in the wrong order",
+            _("{what}: the outputs are in the wrong order").format(what=what),
             f"[{', '.join(names)}]",
             f"[{', '.join(order)}]",
-            "the main classifier is the first output"
-            if order[0] != "main"
-            else "aux1 reads the first inception module's output, aux2 the second's",
+            hint,
         )
     t.passed += 1
-    labels = ["main output"] + [f"auxiliary output {n}" for n in names[1:]]
+    labels = [_("main output")] + [_("auxiliary output {name}").format(name=n) for n in names[1:]]
     for i, (sub, ref, label) in enumerate(zip(subs, refs, labels, strict=True)):
         hint = _module_hint(got[i], want[i])
         if i and len(weighted(got[i])) != len(weighted(want[i])):
-            place = "second" if heads[i - 1] == 2 else "first"
-            hint = lambda e, g, place=place: (  # noqa: E731
-                f"attach auxiliary_head(x, n_class, filters=32, units=128) to the {place} inception module's output "
-                "(14×14), before the max pool"
-            )
+            if heads[i - 1] == 2:
+                attach = _(
+                    "attach auxiliary_head(x, n_class, filters=32, units=128) to the second inception module's "
+                    "output (14×14), before the max pool"
+                )
+            else:
+                attach = _(
+                    "attach auxiliary_head(x, n_class, filters=32, units=128) to the first inception module's "
+                    "output (14×14), before the max pool"
+                )
+            hint = lambda e, g, attach=attach: attach  # noqa: E731
         compare_with_reference(
             t,
             sub,
             ref,
-            f"{what}, {label} (outputs[{i}])",
+            _("{what}, {output} (outputs[{index}])").format(what=what, output=label, index=i),
             hint=lambda e, g, h=hint, i=i: h(e, g) or (_main_hint if i == 0 else _aux_hint)(e, g),
-            shape_hint=lambda got: "every classifier has n_class units",
-            wiring_hint="compare the stem, the three inception modules and the classifier with the description",
+            shape_hint=lambda got: _("every classifier has n_class units"),
+            wiring_hint=_("compare the stem, the three inception modules and the classifier with the description"),
             training=False,
             read=canonical_steps,
         )
@@ -393,75 +412,90 @@ def inception_net(fn):
     with Task(3, "inception_net") as t:
         t.function(fn, "inception_net")
         refuse_applications(
-            t, fn, "inception_net", "build the network yourself, from your inception_module and auxiliary_head"
+            t, fn, "inception_net", _("build the network yourself, from your inception_module and auxiliary_head")
         )
         current = _takes(fn, "aux_weight")
         heads = (1, 2) if current else (2,)
         for n_class, aux_weight in [(10, 0.3), (3, 0.45)] if current else [(10, AUX_WEIGHT), (3, AUX_WEIGHT)]:
-            what = (
-                f"inception_net(n_class={n_class}, aux_weight={aux_weight})" if current else f"inception_net({n_class})"
-            )
+            if current:
+                what = f"inception_net(n_class={n_class}, aux_weight={aux_weight})"  # not a message
+            else:
+                what = f"inception_net({n_class})"
             kwargs = {"aux_weight": aux_weight} if current else {}
             model = t.keras_model(t.call(fn, (n_class,), kwargs, what=what), what)
-            expected_names = "[main, aux1, aux2]" if current else "[main, aux]"
+            expected_names = "[main, aux1, aux2]" if current else "[main, aux]"  # not a message
             t.equal(
-                f"{what}: number of outputs",
+                _("{what}: number of outputs").format(what=what),
                 len(model.outputs),
                 1 + len(heads),
-                f"return keras.Model(inputs, {expected_names}): the main classifier first, then the auxiliary heads",
+                _("return keras.Model(inputs, {outputs}): the main classifier first, then the auxiliary heads").format(
+                    outputs=expected_names
+                ),
             )
             rates = sorted(_dropout_rates(model))  # read before the comparison silences them
             _compare_outputs(t, model, n_class, what, heads)
             t.equal(
-                f"{what}: dropout rates",
+                _("{what}: dropout rates").format(what=what),
                 [round(r, 3) for r in rates],
                 [0.4] + [0.7] * len(heads),
-                "Dropout(0.4) before the main classifier, Dropout(0.7) in each auxiliary head",
+                _("Dropout(0.4) before the main classifier, Dropout(0.7) in each auxiliary head"),
             )
             t.expect(
                 getattr(model, "optimizer", None) is not None,
-                f"{what}: the model should be compiled",
-                "model.compile(optimizer=..., loss=..., loss_weights=...)",
-                "not compiled",
-                "compile the model before returning it",
+                _("{what}: the model should be compiled").format(what=what),
+                "model.compile(optimizer=..., loss=..., loss_weights=...)",  # not a message
+                _("not compiled"),
+                _("compile the model before returning it"),
             )
             try:
                 weights, gap = _loss_weights(model, n_class)
             except Exception as err:  # a compile that cannot evaluate the outputs
                 t.fail(
-                    f"{what}: evaluating the compiled loss on every output raised {type(err).__name__}",
+                    _("{what}: evaluating the compiled loss on every output raised {error}").format(
+                        what=what, error=type(err).__name__
+                    ),
                     got=str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__,
                     hint=_loss_hint(model)
-                    or "give one loss per output, e.g. loss=['sparse_categorical_crossentropy'] * 3, "
-                    "and one weight per output",
+                    or _(
+                        "give one loss per output, e.g. loss=['sparse_categorical_crossentropy'] * 3, "
+                        "and one weight per output"
+                    ),
                 )
             t.expect(
                 gap < 1e-3,
-                f"{what}: the total loss should be a weighted sum of each output's crossentropy",
-                "loss = w_main · CE(main) + Σ w_aux · CE(aux)",
-                f"a gap of {gap:.3g} to the best such sum",
-                _loss_hint(model) or "use sparse_categorical_crossentropy for every output (integer labels)",
+                _("{what}: the total loss should be a weighted sum of each output's crossentropy").format(what=what),
+                "loss = w_main · CE(main) + Σ w_aux · CE(aux)",  # not a message
+                _("a gap of {gap} to the best such sum").format(gap=f"{gap:.3g}"),
+                _loss_hint(model) or _("use sparse_categorical_crossentropy for every output (integer labels)"),
             )
             expected = [1.0] + [aux_weight] * len(heads)
             found = tuple(round(w, 2) for w in weights)
             hints = {
-                tuple([1.0] * len(expected)): "without loss_weights every output counts fully; "
-                f"the auxiliary losses are discounted to {aux_weight}",
-                tuple([aux_weight] + [1.0] * len(heads)): "the weights are swapped: the first output (main) gets 1.0",
+                tuple([1.0] * len(expected)): _(
+                    "without loss_weights every output counts fully; the auxiliary losses are discounted to {weight}"
+                ).format(weight=aux_weight),
+                tuple([aux_weight] + [1.0] * len(heads)): _(
+                    "the weights are swapped: the first output (main) gets 1.0"
+                ),
             }
             if current and aux_weight != AUX_WEIGHT:
-                hints[tuple([1.0] + [AUX_WEIGHT] * len(heads))] = "use the aux_weight argument, not a fixed 0.3"
+                hints[tuple([1.0] + [AUX_WEIGHT] * len(heads))] = _("use the aux_weight argument, not a fixed 0.3")
             if current:
                 half = round(aux_weight / 2, 2)
-                hints[(1.0, half, half)] = "each auxiliary output gets the whole aux_weight, not a share of it"
-                hints[(1.0, aux_weight, 1.0)] = "both auxiliary losses are weighted by aux_weight"
-                hints[(1.0, 1.0, aux_weight)] = "both auxiliary losses are weighted by aux_weight"
+                hints[(1.0, half, half)] = _("each auxiliary output gets the whole aux_weight, not a share of it")
+                hints[(1.0, aux_weight, 1.0)] = _("both auxiliary losses are weighted by aux_weight")
+                hints[(1.0, 1.0, aux_weight)] = _("both auxiliary losses are weighted by aux_weight")
             t.expect(
                 np.allclose(weights, expected, atol=0.01),
-                f"{what}: loss weights found by evaluating the compiled loss",
+                _("{what}: loss weights found by evaluating the compiled loss").format(what=what),
                 expected,
                 weights,
-                hints.get(found, f"the main loss weighs 1.0, each auxiliary {aux_weight}: loss_weights={expected}"),
+                hints.get(
+                    found,
+                    _("the main loss weighs 1.0, each auxiliary {weight}: loss_weights={weights}").format(
+                        weight=aux_weight, weights=expected
+                    ),
+                ),
             )
 
 
@@ -490,21 +524,24 @@ def inference_model(fn):
         for n_aux in (1, 2):
             training = _training_fixture(n_aux)
             names = ", ".join(["main"] + [f"aux{i + 1}" for i in range(n_aux)])
-            what = f"inference_model(a training model with outputs [{names}])"
+            what = _("inference_model(a training model with outputs [{names}])").format(names=names)
             model = t.keras_model(t.call(fn, (training,), what=what), what)
             t.equal(
-                f"{what}: number of outputs",
+                _("{what}: number of outputs").format(what=what),
                 len(model.outputs),
                 1,
-                "keep only the main output: keras.Model(model.input, model.outputs[0])",
+                _("keep only the main output: keras.Model(model.input, model.outputs[0])"),
             )
             shared = {id(w) for w in training.weights}
             t.expect(
                 bool(model.weights) and all(id(w) in shared for w in model.weights),
-                f"{what}: the inference model should use the trained layers",
-                "the training model's own weights",
-                "new weights",
-                "build it from the training model's tensors (its input and main output), not a new or cloned network",
+                _("{what}: the inference model should use the trained layers").format(what=what),
+                _("the training model's own weights"),
+                _("new weights"),
+                _(
+                    "build it from the training model's tensors (its input and main output), "
+                    "not a new or cloned network"
+                ),
             )
             for w in training.weights:  # new weights after the call: a copy of the old ones no longer agrees
                 w.assign(rng.normal(0, 0.5, w.shape).astype(w.dtype))
@@ -513,12 +550,17 @@ def inference_model(fn):
                 got = model(x, training=False)
                 outputs = [np.asarray(o) for o in training(x, training=False)]
             got = np.asarray(got[0] if isinstance(got, (list, tuple)) else got)
-            hint = "the inference model ends at the training model's first output, the main classifier"
+            hint = _("the inference model ends at the training model's first output, the main classifier")
             if got.shape == outputs[0].shape and any(np.allclose(got, o, atol=1e-5) for o in outputs[1:]):
-                hint = "that is an auxiliary output: take the main output, the first one (outputs[0])"
+                hint = _("that is an auxiliary output: take the main output, the first one (outputs[0])")
             elif got.shape == outputs[0].shape and not np.allclose(got.sum(axis=-1), 1, atol=1e-4):
-                hint = "your model ends before the main output's softmax: end at outputs[0] itself"
-            t.close(f"{what}: predictions equal the training model's main output", got, outputs[0], hint)
+                hint = _("your model ends before the main output's softmax: end at outputs[0] itself")
+            t.close(
+                _("{what}: predictions equal the training model's main output").format(what=what),
+                got,
+                outputs[0],
+                hint,
+            )
 
 
 def _branch_weights(c_in, k, filters, reduce=None, bias=False, own=True, reads=None, kk=None):
@@ -536,28 +578,28 @@ def branch_weights(fn):
         cases = [(192, 5, 32, None), (192, 5, 32, 16), (192, 3, 128, 96), (480, 5, 48, 16), (832, 3, 384, 192)]
         cases += [(7, 5, 3, 2), (11, 3, 5, None), (13, 7, 3, 5)]
         for c_in, k, filters, reduce in cases:
-            what = f"branch_weights({c_in}, {k}, {filters}, reduce={reduce})"
+            what = f"branch_weights({c_in}, {k}, {filters}, reduce={reduce})"  # not a message
             got = t.call(fn, (c_in, k, filters), {"reduce": reduce}, what=what)
             t.expect(
                 is_whole_number(got),
-                f"{what} should be a whole number",
-                "an int such as 15872",
+                _("{what} should be a whole number").format(what=what),
+                _("an int such as 15872"),
                 got,
-                "return an int: a count of weights (use * and +, not /)",
+                _("return an int: a count of weights (use * and +, not /)"),
             )
             expected = _branch_weights(c_in, k, filters, reduce)
             slips = [
-                ({"own": False}, "count the 1×1 reduction's own weights too: c_in · reduce"),
-                ({"reads": c_in}, "after the reduction the k×k conv reads `reduce` channels, not c_in"),
-                ({"bias": True}, "count kernel weights only, without the biases"),
-                ({"kk": k}, "a k×k kernel has k·k weights per input channel and filter"),
-                ({"kk": 2 * k}, "a k×k kernel has k·k weights (k squared), not 2k"),
+                ({"own": False}, _("count the 1×1 reduction's own weights too: c_in · reduce")),
+                ({"reads": c_in}, _("after the reduction the k×k conv reads `reduce` channels, not c_in")),
+                ({"bias": True}, _("count kernel weights only, without the biases")),
+                ({"kk": k}, _("a k×k kernel has k·k weights per input channel and filter")),
+                ({"kk": 2 * k}, _("a k×k kernel has k·k weights (k squared), not 2k")),
             ]
             hints = {_branch_weights(c_in, k, filters, reduce, **slip): hint for slip, hint in slips}
             if reduce is not None:
                 swapped = c_in * filters + k * k * reduce * filters
-                hints[swapped] = "the 1×1 reduction has `reduce` filters: c_in · reduce weights"
-                hints[k * k * c_in * filters] = "with a reduction, count its 1×1 conv and the k×k conv on its output"
+                hints[swapped] = _("the 1×1 reduction has `reduce` filters: c_in · reduce weights")
+                hints[k * k * c_in * filters] = _("with a reduction, count its 1×1 conv and the k×k conv on its output")
             hints.pop(expected, None)
             t.equal(what, int(got), expected, hints.get(int(got)))
 
@@ -586,15 +628,18 @@ MACS_CASES = [  # h, w, c_in, (f1, f3_reduce, f3, f5_reduce, f5, pool_proj): 4e,
     (6, 4, 13, (3, 2, 7, 1, 5, 4)),
 ]
 MACS_SLIPS = [
-    ({"no_area": True}, "that is the cost of one pixel: multiply by h·w"),
-    ({"k_not_squared": True}, "a k×k kernel reads k·k pixels of each input channel: 9 for 3×3, 25 for 5×5"),
-    ({"biases": True}, "count the products of the convolutions only, not the biases"),
-    ({"pooling": True}, "the max pool multiplies nothing: it costs no multiply-adds"),
-    ({"naive_reads_reduce": True}, "without reductions the 3×3 and 5×5 convs read all c_in channels"),
-    ({"naive_projection": True}, "the naive module's pool branch has no 1×1 projection: it passes c_in channels"),
-    ({"no_reduction_cost": True}, "count the 1×1 reductions' own multiply-adds: h·w·c_in·f3_reduce and ·f5_reduce"),
-    ({"reads_c_in": True}, "after its reduction, the 3×3 conv reads f3_reduce channels and the 5×5 f5_reduce"),
-    ({"no_projection": True}, "count the pool projection: a 1×1 conv from c_in to pool_proj channels"),
+    ({"no_area": True}, N_("that is the cost of one pixel: multiply by h·w")),
+    ({"k_not_squared": True}, N_("a k×k kernel reads k·k pixels of each input channel: 9 for 3×3, 25 for 5×5")),
+    ({"biases": True}, N_("count the products of the convolutions only, not the biases")),
+    ({"pooling": True}, N_("the max pool multiplies nothing: it costs no multiply-adds")),
+    ({"naive_reads_reduce": True}, N_("without reductions the 3×3 and 5×5 convs read all c_in channels")),
+    ({"naive_projection": True}, N_("the naive module's pool branch has no 1×1 projection: it passes c_in channels")),
+    (
+        {"no_reduction_cost": True},
+        N_("count the 1×1 reductions' own multiply-adds: h·w·c_in·f3_reduce and ·f5_reduce"),
+    ),
+    ({"reads_c_in": True}, N_("after its reduction, the 3×3 conv reads f3_reduce channels and the 5×5 f5_reduce")),
+    ({"no_projection": True}, N_("count the pool projection: a 1×1 conv from c_in to pool_proj channels")),
 ]
 
 
@@ -604,35 +649,38 @@ def inception_macs(fn):
         t.function(fn, "inception_macs")
         for h, w, c_in, filters in MACS_CASES:
             for naive in (False, True):
-                what = f"inception_macs({h}, {w}, {c_in}, {', '.join(map(str, filters))}, naive={naive})"
+                shown = ", ".join(map(str, filters))
+                what = f"inception_macs({h}, {w}, {c_in}, {shown}, naive={naive})"  # not a message
                 got = t.call(fn, (h, w, c_in, *filters), {"naive": naive}, what=what)
                 whole = is_whole_number(got) or isinstance(got, (float, np.floating)) and float(got).is_integer()
                 t.expect(
                     whole and not isinstance(got, str),
-                    f"{what} should be a whole number",
-                    "an int such as 71,049,216",
+                    _("{what} should be a whole number").format(what=what),
+                    _("an int such as 71,049,216"),
                     got,
-                    "return an int: a count of multiply-adds (use * and +, not /)",
+                    _("return an int: a count of multiply-adds (use * and +, not /)"),
                 )
                 expected = _inception_macs(h, w, c_in, *filters, naive=naive)
                 hints = {}
                 for slip, hint in MACS_SLIPS:
-                    hints.setdefault(_inception_macs(h, w, c_in, *filters, naive=naive, **slip), hint)
+                    hints.setdefault(_inception_macs(h, w, c_in, *filters, naive=naive, **slip), _(hint))
                 other = _inception_macs(h, w, c_in, *filters, naive=not naive)
                 hints.setdefault(
                     other,
-                    "naive=True is the module without its 1×1 reductions and pool projection; "
-                    "naive=False the one with them",
+                    _(
+                        "naive=True is the module without its 1×1 reductions and pool projection; "
+                        "naive=False the one with them"
+                    ),
                 )
                 swapped = list(filters)
                 swapped[1], swapped[2] = swapped[2], swapped[1]
                 swapped[3], swapped[4] = swapped[4], swapped[3]
                 hints.setdefault(
                     _inception_macs(h, w, c_in, *swapped, naive=naive),
-                    "take the arguments in order: f1, f3_reduce, f3, f5_reduce, f5, pool_proj",
+                    _("take the arguments in order: f1, f3_reduce, f3, f5_reduce, f5, pool_proj"),
                 )
                 hints.pop(expected, None)
-                t.equal(what, int(got), expected, hints.get(int(got), "sum the four branches' convolutions"))
+                t.equal(what, int(got), expected, hints.get(int(got), _("sum the four branches' convolutions")))
 
 
 def factorised_module(fn):
@@ -643,5 +691,5 @@ def factorised_module(fn):
             fn,
             "factorised_module",
             True,
-            "each branch reads x; in branch 3 the second 3×3 conv reads the first one's output",
+            _("each branch reads x; in branch 3 the second 3×3 conv reads the first one's output"),
         )

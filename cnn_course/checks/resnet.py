@@ -42,18 +42,19 @@ from cnn_course.checks.compare import (
     softmax,
     zero_pad,
 )
+from cnn_course.i18n import N_, _
 
 RESNET50 = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))
 SMALL = ((16, 2, 1), (32, 2, 2), (64, 2, 2))  # the digits' ResNet of Task 5
-JOIN_HINT = (
+JOIN_HINT = N_(
     "the two inputs of the addition must have the same shape: when the stride or the number of channels "
     "changes, the shortcut needs a projection (1×1 conv with the block's stride, then BN); and padding='same' "
     "on the 3×3 convs keeps the branch's size"
 )
-RELU_TOO_MANY = (
+RELU_TOO_MANY = N_(
     "a ReLU too many (is it before the add?): the branch ends with BN, the shortcut has none; only the sum has one"
 )
-WIRING_HINT = (
+WIRING_HINT = N_(
     "the layers match the task, but not their wiring: the shortcut starts from the block's input x "
     "(x itself or its projection), and the addition joins it with the branch's last BN"
 )
@@ -185,7 +186,7 @@ def reference(name, config, input_shape, choices=()):
     elif name == "preact_block":
         spec = preact_spec(input_shape[-1], *config)
     elif name == "resnet_v2":
-        _, *paddings = choices
+        _v15, *paddings = choices
         spec = network_v2_spec(imagenet_stem(*paddings, preact=True), config[0], config[1])
     elif name == "resnet":
         v15, *paddings = choices
@@ -206,7 +207,7 @@ def read(model):
     for step in found:
         if step.kind == "Conv2D":
             step.settings.pop("bias", None)
-            for role, variable, _ in step.weights:
+            for role, variable, _shape in step.weights:
                 if role == "bias":
                     variable.assign(np.zeros(variable.shape, variable.dtype))
             step.weights = [w for w in step.weights if w[0] != "bias"]
@@ -229,105 +230,109 @@ def _choices(model, bottleneck=True, stem=False):
 def _conv_hint(e, g):
     es, gs = e.settings, g.settings
     if es["kernel"] == (3, 3) and gs["kernel"] == (1, 1) and gs["strides"] != (1, 1):
-        return "a projection too many: only the first block of a stage has the stride (the others keep the shape)"
+        return _("a projection too many: only the first block of a stage has the stride (the others keep the shape)")
     if "dilation" in gs:
-        return "the convolutions are not dilated: remove dilation_rate"
+        return _("the convolutions are not dilated: remove dilation_rate")
     if es["kernel"] != gs["kernel"]:
-        return "check the kernel sizes: stem 7×7 (digits 3×3); basic 3×3, 3×3; bottleneck 1×1, 3×3, 1×1; projection 1×1"
+        return _(
+            "check the kernel sizes: stem 7×7 (digits 3×3); basic 3×3, 3×3; bottleneck 1×1, 3×3, 1×1; projection 1×1"
+        )
     if es["strides"] != gs["strides"]:
-        return (
+        return _(
             "the stride goes on the first conv of the branch (bottleneck: on the first 1×1 or on the 3×3, "
             "never on the last 1×1), and on the projection's 1×1 conv; only the first block of a stage has it"
         )
     if es["padding"] != gs["padding"]:
-        return "padding='same' on the 3×3 convolutions keeps height and width"
+        return _("padding='same' on the 3×3 convolutions keeps height and width")
     if es.get("filters") != gs.get("filters"):
-        return "check the number of filters: the bottleneck's last 1×1 conv expands to 4·filters"
+        return _("check the number of filters: the bottleneck's last 1×1 conv expands to 4·filters")
     return None
 
 
 def _step_hint(e, g):
     if e is None and g is not None and g.kind in ("Conv2D", "BatchNormalization"):
-        return (
+        return _(
             "a projection where the identity suffices: input and output have the same shape, so the shortcut "
             "is x itself (the paper's option B); projecting every shortcut (option C) adds parameters"
         )
     if e is None or g is None:
         if e is not None and e.kind == "ReLU":
-            return "a ReLU is missing: one after each BN inside the branch (but the last), and one after the addition"
+            return _(
+                "a ReLU is missing: one after each BN inside the branch (but the last), and one after the addition"
+            )
         if e is not None and e.kind == "Softmax":
-            return "end with a softmax over the classes"
+            return _("end with a softmax over the classes")
         if e is not None and e.kind == "Conv2D":
-            return "the shape changes here: the shortcut needs a projection (1×1 conv with the stride, then BN)"
+            return _("the shape changes here: the shortcut needs a projection (1×1 conv with the stride, then BN)")
         if g is not None and g.kind == "ReLU":
-            return RELU_TOO_MANY
+            return _(RELU_TOO_MANY)
         return None
     kinds = (e.kind, g.kind)
     if kinds == ("Add", "Concatenate"):
-        return "a residual block adds (layers.Add or +); concatenating is DenseNet's way (unit 09)"
+        return _("a residual block adds (layers.Add or +); concatenating is DenseNet's way (unit 09)")
     if kinds == ("Add", "ReLU"):
-        return "your ReLU comes before the add: the branch ends with BN, and the ReLU follows the addition"
+        return _("your ReLU comes before the add: the branch ends with BN, and the ReLU follows the addition")
     if kinds == ("BatchNormalization", "Add"):
-        return "add the shortcut to the output of the branch's last BN, not to the convolution's output"
+        return _("add the shortcut to the output of the branch's last BN, not to the convolution's output")
     if kinds == ("Conv2D", "BatchNormalization"):
-        return "batch normalisation follows the convolution: conv → BN"
+        return _("batch normalisation follows the convolution: conv → BN")
     if kinds == ("BatchNormalization", "Conv2D"):
-        return "a BatchNormalization layer follows each convolution"
+        return _("a BatchNormalization layer follows each convolution")
     if kinds == ("BatchNormalization", "ReLU"):
-        return "batch normalisation comes right after each convolution, before the ReLU"
+        return _("batch normalisation comes right after each convolution, before the ReLU")
     if kinds == ("BatchNormalization", "BatchNormalization"):
         if g.settings.get("center") is False:
-            return "keep BN's β (center=True): without a conv bias it is the layer's only shift"
-        return "normalise over the channels: keep BatchNormalization's default axis=-1 and its other defaults"
+            return _("keep BN's β (center=True): without a conv bias it is the layer's only shift")
+        return _("normalise over the channels: keep BatchNormalization's default axis=-1 and its other defaults")
     if e.kind == "ReLU" and g.kind != "ReLU":
-        return "a ReLU is missing: one after each BN inside the branch (but the last), and one after the addition"
+        return _("a ReLU is missing: one after each BN inside the branch (but the last), and one after the addition")
     if g.kind == "Pad":
-        return "padding='same' on the convolutions instead of zero padding added elsewhere"
+        return _("padding='same' on the convolutions instead of zero padding added elsewhere")
     if kinds == ("Conv2D", "Conv2D"):
         return _conv_hint(e, g)
     if g.kind in ("AveragePooling", "MaxPooling") and e.kind == "Conv2D":
-        return "no pooling here: the projection's 1×1 conv itself has strides=stride"
+        return _("no pooling here: the projection's 1×1 conv itself has strides=stride")
     if kinds == ("MaxPooling", "AveragePooling"):
-        return "the stem ends with 3×3 max pooling, stride 2"
+        return _("the stem ends with 3×3 max pooling, stride 2")
     if kinds == ("GlobalAveragePooling", "GlobalMaxPooling"):
-        return "the head uses global average pooling, not max pooling"
+        return _("the head uses global average pooling, not max pooling")
     if e.kind == "MaxPooling":
-        return "the stem ends with 3×3 max pooling, stride 2"
+        return _("the stem ends with 3×3 max pooling, stride 2")
     if kinds == ("Dense", "Dense"):
-        return "global average pooling before the Dense layer (not Flatten), and n_class units"
+        return _("global average pooling before the Dense layer (not Flatten), and n_class units")
     if e.kind == "GlobalAveragePooling":
-        return "the head is global average pooling, then one Dense layer with softmax"
+        return _("the head is global average pooling, then one Dense layer with softmax")
     if e.kind == "Softmax":
-        return "end with a softmax over the classes"
+        return _("end with a softmax over the classes")
     if g.kind == "ReLU":
-        return RELU_TOO_MANY
+        return _(RELU_TOO_MANY)
     return None
 
 
 def _compare(t, model, ref, what, shape_hint):
     """The engine's comparison; when it fails on a model without the addition, say that first."""
     try:
-        compare_with_reference(t, model, ref, what, _step_hint, shape_hint, WIRING_HINT, read=read)
+        compare_with_reference(t, model, ref, what, _step_hint, shape_hint, _(WIRING_HINT), read=read)
     except CheckFailed:
         joins = {s.kind for s in canonical_steps(model)} & {"Add", "Concatenate"}
         if not joins and any(s.kind == "Add" for s in canonical_steps(ref)):
             t.fail(
-                f"{what}: there is no addition",
-                "F(x) + x: the branch's output added to the shortcut (layers.Add() or +)",
-                "a plain chain of layers",
-                "a residual block adds its input (the shortcut) to its branch's output; without it, it is plain",
+                _("{what}: there is no addition").format(what=what),
+                _("F(x) + x: the branch's output added to the shortcut (layers.Add() or +)"),
+                _("a plain chain of layers"),
+                _("a residual block adds its input (the shortcut) to its branch's output; without it, it is plain"),
             )
         if joins == {"Concatenate"}:
             t.fail(
-                f"{what}: the shortcut is joined with Concatenate",
-                "Add (or +): H(x) = F(x) + x",
+                _("{what}: the shortcut is joined with Concatenate").format(what=what),
+                _("Add (or +): H(x) = F(x) + x"),
                 "Concatenate",
-                "a residual block adds; concatenating is DenseNet's way (unit 09)",
+                _("a residual block adds; concatenating is DenseNet's way (unit 09)"),
             )
         raise
 
 
-STAGES_ADVICE = "build the stem, the stages and the head yourself, from your blocks of the earlier tasks"
+STAGES_ADVICE = N_("build the stem, the stages and the head yourself, from your blocks of the earlier tasks")
 
 
 # -- the tasks -------------------------------------------------------------------------
@@ -345,6 +350,13 @@ def _output_apart_from_input(build):
         return layers.Identity()(output) if output is x else output
 
     return wrapped
+
+
+def _on_input(call, size, channels):
+    """What a block is checked as: its call on an input of this size."""
+    return _("{call} on a {height}×{width}×{channels} input").format(
+        call=call, height=size[0], width=size[1], channels=channels
+    )
 
 
 def _size(size, stride):
@@ -366,16 +378,17 @@ def _shortcut(fn):
         t.function(fn, "shortcut")
         configs = [(5, 5, 1, (7, 9)), (5, 7, 1, (6, 5)), (7, 7, 2, (7, 9)), (3, 8, 2, (9, 6))]
         for c_in, channels, stride, size in configs:
-            what = f"shortcut(x, channels={channels}, stride={stride}) on a {size[0]}×{size[1]}×{c_in} input"
+            call = f"shortcut(x, channels={channels}, stride={stride})"  # not a message
+            what = _on_input(call, size, c_in)
             build = _output_apart_from_input(lambda x, c=channels, s=stride: fn(x, c, s))
             model = probe_model(t, build, (*size, c_in), what)
 
             def shape_hint(got, c_in=c_in, size=size, channels=channels, model=model):
                 if got == (*size, c_in) and not any(s.kind == "Conv2D" for s in canonical_steps(model)):
-                    return "when the shape changes, the shortcut must be projected to it"
+                    return _("when the shape changes, the shortcut must be projected to it")
                 if got[-1] != channels:
-                    return "the projection has `channels` filters"
-                return "the projection's 1×1 conv has the block's stride: strides=stride"
+                    return _("the projection has `channels` filters")
+                return _("the projection's 1×1 conv has the block's stride: strides=stride")
 
             _compare(t, model, reference("shortcut", (channels, stride), (*size, c_in)), what, shape_hint)
 
@@ -383,9 +396,11 @@ def _shortcut(fn):
 def _block_shape_hint(filters, stride, size, expansion):
     def hint(got):
         if got[-1] != expansion * filters:
-            return "the last 1×1 conv expands to 4·filters channels" if expansion == 4 else "use `filters` filters"
+            return (
+                _("the last 1×1 conv expands to 4·filters channels") if expansion == 4 else _("use `filters` filters")
+            )
         if got[:2] != _size(size, stride):
-            return "padding='same' on the 3×3 convs; the stride on one conv of the branch and on the projection"
+            return _("padding='same' on the 3×3 convs; the stride on one conv of the branch and on the projection")
         return None
 
     return hint
@@ -393,8 +408,9 @@ def _block_shape_hint(filters, stride, size, expansion):
 
 def _check_block(t, fn, name, configs, expansion, shown=""):
     for c_in, filters, stride, size in configs:
-        what = f"{name}(x, filters={filters}, stride={stride}{shown}) on a {size[0]}×{size[1]}×{c_in} input"
-        model = probe_model(t, lambda x, f=filters, s=stride: fn(x, f, s), (*size, c_in), what, hint=JOIN_HINT)
+        call = f"{name}(x, filters={filters}, stride={stride}{shown})"  # not a message
+        what = _on_input(call, size, c_in)
+        model = probe_model(t, lambda x, f=filters, s=stride: fn(x, f, s), (*size, c_in), what, hint=_(JOIN_HINT))
         choices = _choices(model) if expansion == 4 else ()
         ref = reference(name, (filters, stride), (*size, c_in), choices)
         _compare(t, model, ref, what, _block_shape_hint(filters, stride, size, expansion))
@@ -445,31 +461,35 @@ def _preact_hint(e, g):
     if e is not None and g is not None:
         kinds = (e.kind, g.kind)
         if kinds == ("BatchNormalization", "Conv2D") and g.settings["strides"] != (1, 1):
-            return "only the first block of a stage has the stride (on its 3×3 conv and its projection)"
+            return _("only the first block of a stage has the stride (on its 3×3 conv and its projection)")
         if kinds == ("BatchNormalization", "ReLU"):
-            return "no ReLU after the addition in the v2 block: the sum goes on unchanged (the next block's BN follows)"
+            return _(
+                "no ReLU after the addition in the v2 block: the sum goes on unchanged (the next block's BN follows)"
+            )
         if kinds == ("BatchNormalization", "Conv2D"):
-            return "full pre-activation: BN → ReLU come before each convolution (the block starts with them on x)"
+            return _("full pre-activation: BN → ReLU come before each convolution (the block starts with them on x)")
         if kinds == ("Conv2D", "BatchNormalization"):
             if g.shapes()[0][1][-1] == e.shapes()[0][1][2]:  # a BN on the channels this conv reads
-                return (
+                return _(
                     "a BN → ReLU too many: the v2 stem is the 7×7 conv and the max pool alone (each block has its own)"
                 )
-            return "in the v2 block the branch ends with its last 1×1 conv and the projection is a conv alone: no BN"
+            return _("in the v2 block the branch ends with its last 1×1 conv and the projection is a conv alone: no BN")
         if kinds == ("Conv2D", "Conv2D") and e.settings["strides"] != g.settings["strides"]:
-            return "in the v2 block the stride goes on the 3×3 conv (and on the projection), not on the first 1×1"
+            return _("in the v2 block the stride goes on the 3×3 conv (and on the projection), not on the first 1×1")
         if kinds == ("Add", "ReLU") or kinds == ("Conv2D", "ReLU"):
-            return "no ReLU after the addition in the v2 block: the sum goes on unchanged (the next block's BN follows)"
+            return _(
+                "no ReLU after the addition in the v2 block: the sum goes on unchanged (the next block's BN follows)"
+            )
     if g is not None and g.kind == "ReLU" and (e is None or e.kind in ("Add", "GlobalAveragePooling")):
-        return "no ReLU after the addition in the v2 block: the sum goes on unchanged (the next block's BN follows)"
+        return _("no ReLU after the addition in the v2 block: the sum goes on unchanged (the next block's BN follows)")
     if e is None and g is not None and g.kind == "BatchNormalization":
-        return "in the v2 block the branch ends with its last 1×1 conv and the projection is a conv alone: no BN"
+        return _("in the v2 block the branch ends with its last 1×1 conv and the projection is a conv alone: no BN")
     if e is not None and e.kind == "BatchNormalization" and (g is None or g.kind in ("GlobalAveragePooling", "Add")):
-        return "the v2 network ends with BN → ReLU after the last block, before global average pooling"
+        return _("the v2 network ends with BN → ReLU after the last block, before global average pooling")
     return _step_hint(e, g)
 
 
-PREACT_WIRING = (
+PREACT_WIRING = N_(
     "the layers match, but not their wiring: the branch and a projection read the pre-activated x (after the "
     "first BN → ReLU); an identity shortcut is x itself, before them"
 )
@@ -477,11 +497,10 @@ PREACT_WIRING = (
 
 def _check_preact(t, fn, configs):
     for c_in, filters, stride, size in configs:
-        what = (
-            f"bottleneck_block(x, filters={filters}, stride={stride}, version=2) on a {size[0]}×{size[1]}×{c_in} input"
-        )
+        call = f"bottleneck_block(x, filters={filters}, stride={stride}, version=2)"  # not a message
+        what = _on_input(call, size, c_in)
         build = lambda x, f=filters, s=stride: fn(x, f, s, version=2)  # noqa: E731
-        model = probe_model(t, build, (*size, c_in), what, hint=JOIN_HINT)
+        model = probe_model(t, build, (*size, c_in), what, hint=_(JOIN_HINT))
         ref = reference("preact_block", (filters, stride), (*size, c_in))
         compare_with_reference(
             t,
@@ -490,23 +509,31 @@ def _check_preact(t, fn, configs):
             what,
             _preact_hint,
             _block_shape_hint(filters, stride, size, 4),
-            PREACT_WIRING,
+            _(PREACT_WIRING),
             read=read,
         )
 
 
 def _network_shape_hint(n_class):
-    return lambda got: "use n_class for the last Dense layer" if got != (n_class,) else None
+    return lambda got: _("use n_class for the last Dense layer") if got != (n_class,) else None
 
 
 def _same_steps(t, model, ref, what):
     """Shapes, then the steps one by one (for ResNet-50, whose outputs would take too long to compare)."""
-    for end, got, expected in [("input", model.inputs, ref.inputs), ("output", model.outputs, ref.outputs)]:
-        t.equal(f"{what}: {end} shape", tuple(got[0].shape[1:]), tuple(expected[0].shape[1:]), "keep the defaults")
+    for label, got, expected in [
+        (_("{what}: input shape").format(what=what), model.inputs, ref.inputs),
+        (_("{what}: output shape").format(what=what), model.outputs, ref.outputs),
+    ]:
+        t.equal(label, tuple(got[0].shape[1:]), tuple(expected[0].shape[1:]), _("keep the defaults"))
     found = first_difference(read(ref), read(model))
     if found:
         i, e, g = found
-        t.fail(f"{what}: step {i + 1}", e or "nothing", g or "nothing", _step_hint(e, g) or "compare with the task")
+        t.fail(
+            _("{what}: step {number}").format(what=what, number=i + 1),
+            e or _("nothing"),
+            g or _("nothing"),
+            _step_hint(e, g) or _("compare with the task"),
+        )
     t.passed += 1
 
 
@@ -517,15 +544,15 @@ def resnet50(fn):
     """
     with Task(4, "resnet") as t:
         t.function(fn, "resnet")
-        refuse_applications(t, fn, "resnet", STAGES_ADVICE)
+        refuse_applications(t, fn, "resnet", _(STAGES_ADVICE))
         if _takes(fn, "version"):
             for config, n_class, shape in [(((3, 1, 1), (5, 2, 2)), 5, (36, 42, 3)), (((2, 1, 2),), 3, (37, 44, 1))]:
-                what = f"resnet({config}, n_class={n_class}, input_shape={shape}, version=2)"
+                what = f"resnet({config}, n_class={n_class}, input_shape={shape}, version=2)"  # not a message
                 kwargs = {"config": config, "n_class": n_class, "input_shape": shape, "version": 2}
-                model = t.keras_model(t.call(fn, kwargs=kwargs, what=what, hint=JOIN_HINT), what)
+                model = t.keras_model(t.call(fn, kwargs=kwargs, what=what, hint=_(JOIN_HINT)), what)
                 ref = reference("resnet_v2", (config, n_class), shape, _choices(model, stem=True))
                 compare_with_reference(
-                    t, model, ref, what, _preact_hint, _network_shape_hint(n_class), PREACT_WIRING, read=read
+                    t, model, ref, what, _preact_hint, _network_shape_hint(n_class), _(PREACT_WIRING), read=read
                 )
         v1_configs = [
             (((3, 1, 1), (5, 2, 2)), 5, (40, 56, 3)),
@@ -535,8 +562,11 @@ def resnet50(fn):
         for config, n_class, shape in v1_configs[1:] if _takes(fn, "version") else v1_configs:
             kwargs = {"config": config} if shape is None else {"config": config, "n_class": n_class}
             kwargs.update({} if shape is None else {"input_shape": shape})
-            what = "resnet(RESNET50)" if shape is None else f"resnet({config}, n_class={n_class}, input_shape={shape})"
-            model = t.keras_model(t.call(fn, kwargs=kwargs, what=what, hint=JOIN_HINT), what)
+            if shape is None:
+                what = "resnet(RESNET50)"
+            else:
+                what = f"resnet({config}, n_class={n_class}, input_shape={shape})"  # not a message
+            model = t.keras_model(t.call(fn, kwargs=kwargs, what=what, hint=_(JOIN_HINT)), what)
             ref = reference("resnet", (config, n_class), shape or (224, 224, 3), _choices(model, stem=True))
             if shape is None:
                 _same_steps(t, model, ref, what)
@@ -548,10 +578,10 @@ def small_resnet(fn):
     """Task 5: a small ResNet of basic blocks for the 28×28×1 digits."""
     with Task(5, "small_resnet") as t:
         t.function(fn, "small_resnet")
-        refuse_applications(t, fn, "small_resnet", STAGES_ADVICE)
+        refuse_applications(t, fn, "small_resnet", _(STAGES_ADVICE))
         for n_class in (10, 3):
             what = f"small_resnet(n_class={n_class})"
-            model = t.keras_model(t.call(fn, (n_class,), what=what, hint=JOIN_HINT), what)
+            model = t.keras_model(t.call(fn, (n_class,), what=what, hint=_(JOIN_HINT)), what)
             _compare(t, model, reference("small_resnet", (n_class,), (28, 28, 1)), what, _network_shape_hint(n_class))
 
 
@@ -568,27 +598,26 @@ def preact_params(c_in, filters, stride, bias=True, first_bn=True, projection=No
 def _check_preact_params(t, fn):
     configs = [(256, 64, 1), (64, 64, 1), (256, 128, 2), (64, 16, 2), (1024, 512, 2), (5, 3, 1)]
     for c_in, filters, stride in configs:
-        what = f"bottleneck_block_params({c_in}, {filters}, stride={stride}, version=2)"
+        what = f"bottleneck_block_params({c_in}, {filters}, stride={stride}, version=2)"  # not a message
         got = t.call(fn, (c_in, filters, stride), {"version": 2}, what=what)
         t.value(got, what, (int, np.integer))
         expected = preact_params(c_in, filters, stride)
         projection = needs_projection(c_in, 4 * filters, stride)
+        no_last_bn = _(
+            "no BN after the v2 block's last 1×1 conv, nor after its projection: the next block's BN follows"
+        )
         hints = {
-            bottleneck_params(c_in, filters, stride): "version=2 is the pre-activation block: count its own layers",
-            preact_params(c_in, filters, stride, bias=False): "count the biases of the convolutions",
-            preact_params(c_in, filters, stride, first_bn=False): (
+            bottleneck_params(c_in, filters, stride): _("version=2 is the pre-activation block: count its own layers"),
+            preact_params(c_in, filters, stride, bias=False): _("count the biases of the convolutions"),
+            preact_params(c_in, filters, stride, first_bn=False): _(
                 "the v2 block starts with a BN on its input: 4·c_in numbers"
             ),
-            preact_params(c_in, filters, stride, projection=not projection): (
+            preact_params(c_in, filters, stride, projection=not projection): _(
                 "a projection only when the shapes differ (channels ≠ 4·filters or stride ≠ 1)"
             ),
-            preact_params(c_in, filters, stride) + 4 * 4 * filters: (
-                "no BN after the v2 block's last 1×1 conv, nor after its projection: the next block's BN follows"
-            ),
-            preact_params(c_in, filters, stride) + (1 + projection) * 4 * 4 * filters: (
-                "no BN after the v2 block's last 1×1 conv, nor after its projection: the next block's BN follows"
-            ),
-            preact_params(c_in, filters, stride, bn_per_channel=2): (
+            preact_params(c_in, filters, stride) + 4 * 4 * filters: no_last_bn,
+            preact_params(c_in, filters, stride) + (1 + projection) * 4 * 4 * filters: no_last_bn,
+            preact_params(c_in, filters, stride, bn_per_channel=2): _(
                 "Keras counts 4 numbers per channel of batch normalisation: γ, β and the moving mean and variance"
             ),
         }
@@ -605,25 +634,27 @@ def bottleneck_block_params(fn):
             fn = functools.partial(fn, version=1)
         configs = [(256, 64, 1), (64, 64, 1), (256, 128, 2), (64, 16, 2), (512, 128, 1), (1024, 512, 2), (5, 3, 1)]
         for c_in, filters, stride in configs:
-            what = f"bottleneck_block_params({c_in}, {filters}, stride={stride})"
+            what = f"bottleneck_block_params({c_in}, {filters}, stride={stride})"  # not a message
             got = t.call(fn, (c_in, filters, stride), what=what)
             t.value(got, what, (int, np.integer))
             expected = bottleneck_params(c_in, filters, stride)
             projection = needs_projection(c_in, 4 * filters, stride)
+            if projection is False:
+                projection_hint = _("a projection only when the shapes differ (channels ≠ 4·filters or stride ≠ 1)")
+            else:
+                projection_hint = _(
+                    "the input has a different shape from the output here: add the projection's 1×1 conv and BN"
+                )
             hints = {
-                bottleneck_params(c_in, filters, stride, bias=False): "count the biases of the convolutions",
-                expected - 2 * (filters + filters + 4 * filters + projection * 4 * filters): (
+                bottleneck_params(c_in, filters, stride, bias=False): _("count the biases of the convolutions"),
+                expected - 2 * (filters + filters + 4 * filters + projection * 4 * filters): _(
                     "Keras counts 4 numbers per channel of batch normalisation: γ, β and the moving mean and variance"
                 ),
-                expected - 4 * (filters + filters + 4 * filters + projection * 4 * filters): (
+                expected - 4 * (filters + filters + 4 * filters + projection * 4 * filters): _(
                     "each convolution is followed by a BN layer with 4 numbers per channel"
                 ),
-                bottleneck_params(c_in, filters, stride, projection=not projection): (
-                    "a projection only when the shapes differ (channels ≠ 4·filters or stride ≠ 1)"
-                    if projection is False
-                    else "the input has a different shape from the output here: add the projection's 1×1 conv and BN"
-                ),
-                bottleneck_params(c_in, filters, stride, expansion=1): "the last 1×1 conv expands to 4·filters",
+                bottleneck_params(c_in, filters, stride, projection=not projection): projection_hint,
+                bottleneck_params(c_in, filters, stride, expansion=1): _("the last 1×1 conv expands to 4·filters"),
             }
             hints.pop(expected, None)
             t.equal(what, int(got), expected, hints.get(int(got)))
@@ -642,32 +673,34 @@ def _option_a_slips(x, channels, stride):
     y = x[:, ::stride, ::stride, :]
     zeros = np.zeros((*y.shape[:3], pad), y.dtype)
     slips = [
-        (np.concatenate([zeros, y], axis=-1), "x's channels come first, the zeros after them"),
+        (np.concatenate([zeros, y], axis=-1), _("x's channels come first, the zeros after them")),
         (
             np.concatenate([zeros[..., : pad // 2], y, zeros[..., pad // 2 :]], axis=-1),
-            "x's channels come first, the zeros after them (not on both sides)",
+            _("x's channels come first, the zeros after them (not on both sides)"),
         ),
     ]
     if stride == 2:
         from keras import layers
 
-        for pool, how in [(layers.MaxPooling2D, "max"), (layers.AveragePooling2D, "average")]:
+        pools = [
+            (layers.MaxPooling2D, _("no max pooling: keep every second pixel")),
+            (layers.AveragePooling2D, _("no average pooling: keep every second pixel")),
+        ]
+        for pool, hint in pools:
             for padding in ("same", "valid"):
                 pooled = np.asarray(pool(2, strides=2, padding=padding)(x))
                 if pooled.shape[1:3] == y.shape[1:3]:
-                    slips.append(
-                        (np.concatenate([pooled, zeros], axis=-1), f"no {how} pooling: keep every second pixel")
-                    )
+                    slips.append((np.concatenate([pooled, zeros], axis=-1), hint))
         shifted = x[:, 1::2, 1::2, :]
         if shifted.shape[1:3] == y.shape[1:3]:
             slips.append(
-                (np.concatenate([shifted, zeros], axis=-1), "keep the rows and columns 0, 2, 4, … (from the first)")
+                (np.concatenate([shifted, zeros], axis=-1), _("keep the rows and columns 0, 2, 4, … (from the first)"))
             )
     if pad and c_in <= pad:
         repeat = np.concatenate([y, np.tile(y, (1, 1, 1, pad // c_in + 1))[..., :pad]], axis=-1)
-        slips.append((repeat, "the new channels are zeros, not copies of x's channels"))
+        slips.append((repeat, _("the new channels are zeros, not copies of x's channels")))
     if pad:
-        slips.append((np.concatenate([y, np.ones_like(zeros)], axis=-1), "the new channels are zeros"))
+        slips.append((np.concatenate([y, np.ones_like(zeros)], axis=-1), _("the new channels are zeros")))
     return slips
 
 
@@ -678,7 +711,8 @@ def shortcut_a(fn):
         configs = [(5, 5, 1, (7, 9)), (3, 7, 2, (7, 9)), (4, 4, 2, (8, 6)), (5, 8, 1, (6, 5)), (2, 6, 2, (9, 6))]
         rng = np.random.default_rng(0)
         for c_in, channels, stride, size in configs:
-            what = f"shortcut_a(x, channels={channels}, stride={stride}) on a {size[0]}×{size[1]}×{c_in} input"
+            call = f"shortcut_a(x, channels={channels}, stride={stride})"  # not a message
+            what = _on_input(call, size, c_in)
             build = _output_apart_from_input(lambda x, c=channels, s=stride: fn(x, c, s))
             model = probe_model(
                 t,
@@ -686,34 +720,36 @@ def shortcut_a(fn):
                 (*size, c_in),
                 what,
                 hint=lambda err: (
-                    "pad the channel axis (the last one) only, after x's channels"
+                    _("pad the channel axis (the last one) only, after x's channels")
                     if "pad" in str(err).lower()
                     else None
                 ),
             )
             t.expect(
                 model.count_params() == 0,
-                f"{what}: parameters",
+                _("{what}: parameters").format(what=what),
                 0,
                 model.count_params(),
-                "option A has no weights: no convolution, no BN; subsample and pad with zeros",
+                _("option A has no weights: no convolution, no BN; subsample and pad with zeros"),
             )
             x = rng.normal(size=(2, *size, c_in)).astype("float32")
             got = np.asarray(model(x, training=False))
             want = _option_a(x, channels, stride)
             if got.shape != want.shape:
-                hint = (
-                    "subsample with the stride: keep every stride-th row and column (MaxPooling2D(1, strides=stride))"
-                    if got.shape[1:3] != want.shape[1:3]
-                    else "pad the channels with zeros up to `channels`"
-                )
-                t.fail(f"{what}: output shape", want.shape[1:], got.shape[1:], hint)
+                if got.shape[1:3] != want.shape[1:3]:
+                    hint = _(
+                        "subsample with the stride: keep every stride-th row and column "
+                        "(MaxPooling2D(1, strides=stride))"
+                    )
+                else:
+                    hint = _("pad the channels with zeros up to `channels`")
+                t.fail(_("{what}: output shape").format(what=what), want.shape[1:], got.shape[1:], hint)
             hint = next(
                 (
                     h
                     for out, h in _option_a_slips(x, channels, stride)
                     if out.shape == got.shape and np.allclose(out, got)
                 ),
-                "every stride-th row and column of x from the first, then zeros for the channels beyond x's",
+                _("every stride-th row and column of x from the first, then zeros for the channels beyond x's"),
             )
-            t.close(f"{what}: output", got, want, hint)
+            t.close(_("{what}: output").format(what=what), got, want, hint)

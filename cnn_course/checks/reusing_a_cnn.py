@@ -21,6 +21,7 @@ import numpy as np
 
 from cnn_course.checks import Task, first_line, is_whole_number
 from cnn_course.checks.compare import randomize, steps, weighted
+from cnn_course.i18n import N_, _, ngettext
 
 IMAGE_SHAPE = (28, 28, 1)
 BASE_NAME = "digits_base"
@@ -111,10 +112,10 @@ def _split_cases():
 
 def _split_label_hint(ys, original, shift):
     if shift and list(ys) == original:
-        return "relabel task B's digits 5–9 as classes 0–4 (y − 5): a new 5-unit head predicts classes 0–4"
+        return _("relabel task B's digits 5–9 as classes 0–4 (y − 5): a new 5-unit head predicts classes 0–4")
     if sorted(ys) == sorted(o - shift for o in original):
-        return "the labels are right but belong to other images: select images and labels with the same mask"
-    return "each label should be the digit (minus 5 in task B), for the same image"
+        return _("the labels are right but belong to other images: select images and labels with the same mask")
+    return _("each label should be the digit (minus 5 in task B), for the same image")
 
 
 def split_digits(fn):
@@ -122,35 +123,50 @@ def split_digits(fn):
     with Task(1, "split_digits") as t:
         t.function(fn, "split_digits")
         for x, y in _split_cases():
-            what = f"split_digits(x, y) on {len(y)} images, labels {y.dtype}"
+            what = _("split_digits(x, y) on {count} images, labels {dtype}").format(count=len(y), dtype=y.dtype)
             label_of = {x[i].tobytes(): int(y[i]) for i in range(len(y))}
             result = t.call(fn, (x, y), what=what)
             ok = isinstance(result, (tuple, list)) and len(result) == 2 and all(len(part) == 2 for part in result)
-            t.expect(ok, f"{what} should return two (x, y) pairs", "((x_a, y_a), (x_b, y_b))", result)
-            for part, (name, low) in zip(result, [("task A (digits 0–4)", 0), ("task B (digits 5–9)", 5)], strict=True):
+            t.expect(
+                ok, _("{what} should return two (x, y) pairs").format(what=what), "((x_a, y_a), (x_b, y_b))", result
+            )
+            parts = [(_("task A (digits 0–4)"), 0), (_("task B (digits 5–9)"), 5)]
+            for part, (name, low) in zip(result, parts, strict=True):
                 xs, ys = np.asarray(part[0]), [int(v) for v in np.asarray(part[1]).reshape(-1)]
                 count, fives = int(np.sum((y >= low) & (y < low + 5))), int(np.sum(y == 5))
-                hint = "task A keeps the images with y < 5, task B those with y >= 5"
+                hint = _("task A keeps the images with y < 5, task B those with y >= 5")
                 if len(xs) in (count + fives, count - fives) and len(xs) != count:
-                    hint = "digit 5 belongs to task B: task A is y < 5, task B is y >= 5"
-                t.equal(f"{what}: {name}: number of images", len(xs), count, hint)
-                t.equal(f"{what}: {name}: number of labels", len(ys), count, "return the labels of the same images")
+                    hint = _("digit 5 belongs to task B: task A is y < 5, task B is y >= 5")
+                t.equal(_("{what}: {part}: number of images").format(what=what, part=name), len(xs), count, hint)
+                t.equal(
+                    _("{what}: {part}: number of labels").format(what=what, part=name),
+                    len(ys),
+                    count,
+                    _("return the labels of the same images"),
+                )
                 original = [label_of.get(img.tobytes()) for img in xs]
                 t.expect(
                     None not in original,
-                    f"{what}: {name}: the images should be the input images, unchanged",
-                    got="images that are not among the inputs",
-                    hint="select rows with a boolean mask, e.g. x[y < 5]; do not rescale or reshape them",
+                    _("{what}: {part}: the images should be the input images, unchanged").format(what=what, part=name),
+                    got=_("images that are not among the inputs"),
+                    hint=_("select rows with a boolean mask, e.g. x[y < 5]; do not rescale or reshape them"),
                 )
                 t.expect(
                     all(low <= o < low + 5 for o in original),
-                    f"{what}: {name}: every image should show one of the digits {low}–{low + 4}",
-                    f"digits {low}–{low + 4}",
+                    _("{what}: {part}: every image should show one of the digits {low}–{high}").format(
+                        what=what, part=name, low=low, high=low + 4
+                    ),
+                    _("digits {low}–{high}").format(low=low, high=low + 4),
                     sorted(set(original)),
-                    "the first pair is task A (0–4), the second task B (5–9)",
+                    _("the first pair is task A (0–4), the second task B (5–9)"),
                 )
                 expected = [o - low for o in original]
-                t.equal(f"{what}: {name}: labels", ys, expected, _split_label_hint(ys, original, low))
+                t.equal(
+                    _("{what}: {part}: labels").format(what=what, part=name),
+                    ys,
+                    expected,
+                    _split_label_hint(ys, original, low),
+                )
 
 
 # -- Task 2 · transfer_model ------------------------------------------------------------
@@ -163,18 +179,18 @@ def _reference_outputs(features, head_kernel, head_bias):
 def _head_steps(model, base):
     """The weighted steps of the model that are not the base's (the new head)."""
     own = _variable_ids(base.weights)
-    return [s for s in weighted(steps(model)) if not {id(v) for _, v, _ in s.weights} & own]
+    return [s for s in weighted(steps(model)) if not {id(v) for _role, v, _shape in s.weights} & own]
 
 
 def _transfer_hint(model, base, got, expected, logits):
     frozen = not _variable_ids(base.trainable_weights) & _variable_ids(model.trainable_weights)
     if np.allclose(got[False], expected, atol=1e-5):
-        return "the base runs BN on batch statistics in training: freeze all of it, base.trainable = False"
+        return _("the base runs BN on batch statistics in training: freeze all of it, base.trainable = False")
     if np.allclose(got[False], logits, atol=1e-5):
-        return "end with softmax: Dense(n_classes, activation='softmax')"
+        return _("end with softmax: Dense(n_classes, activation='softmax')")
     if not frozen:
-        return "freeze the base before training: base.trainable = False"
-    return "the base's features go straight into Dense(n_classes, activation='softmax')"
+        return _("freeze the base before training: base.trainable = False")
+    return _("the base's features go straight into Dense(n_classes, activation='softmax')")
 
 
 def transfer_model(fn):
@@ -186,63 +202,84 @@ def transfer_model(fn):
             base, old_head = source.get_layer(BASE_NAME), source.get_layer(HEAD_NAME)
             x = _images(4)
             features = np.asarray(base(x, training=False), dtype="float64")  # the trained base, before any change
-            what = f"transfer_model(source, n_classes={n_classes})"
+            what = f"transfer_model(source, n_classes={n_classes})"  # not a message
             model = t.keras_model(t.call(fn, (source, n_classes), what=what), what)
-            t.equal(f"{what}: input shape", tuple(model.inputs[0].shape[1:]), IMAGE_SHAPE, "the input is 28×28×1")
+            t.equal(
+                _("{what}: input shape").format(what=what),
+                tuple(model.inputs[0].shape[1:]),
+                IMAGE_SHAPE,
+                _("the input is 28×28×1"),
+            )
             t.expect(
                 all(layer is not old_head for layer in _all_layers(model)),
-                f"{what}: the source's classifier 'source_head' should not be part of the new model",
-                "the base's features → a new Dense layer",
-                "a model that contains 'source_head'",
-                "the old classifier answers task A's question; take the features before it (the base's output)",
+                _("{what}: the source's classifier 'source_head' should not be part of the new model").format(
+                    what=what
+                ),
+                _("the base's features → a new Dense layer"),
+                _("a model that contains 'source_head'"),
+                _("the old classifier answers task A's question; take the features before it (the base's output)"),
             )
             t.expect(
                 _variable_ids(base.weights) <= _variable_ids(model.weights),
-                f"{what}: the new model should reuse the trained base (the same layers, the same weights)",
-                "source.get_layer('digits_base') inside the new model",
-                "other convolution layers",
-                "a new base or a copy (clone_model) starts from other weights: use the source's base itself",
+                _("{what}: the new model should reuse the trained base (the same layers, the same weights)").format(
+                    what=what
+                ),
+                _("source.get_layer('digits_base') inside the new model"),
+                _("other convolution layers"),
+                _("a new base or a copy (clone_model) starts from other weights: use the source's base itself"),
             )
             t.equal(
-                f"{what}: output shape",
+                _("{what}: output shape").format(what=what),
                 tuple(model.outputs[0].shape[1:]),
                 (n_classes,),
-                "the new head has one unit per class of the new task: Dense(n_classes)",
+                _("the new head has one unit per class of the new task: Dense(n_classes)"),
             )
             head = _head_steps(model, base)
             t.expect(
                 [s.kind for s in head] == ["Dense"],
-                f"{what}: the new head should be one Dense layer on the base's output",
-                "Dense(n_classes, activation='softmax')",
+                _("{what}: the new head should be one Dense layer on the base's output").format(what=what),
+                "Dense(n_classes, activation='softmax')",  # not a message
                 [str(s) for s in head],
-                "no hidden layer: the base's features go straight into Dense(n_classes)",
+                _("no hidden layer: the base's features go straight into Dense(n_classes)"),
             )
             randomize(head, seed=n_classes)
-            kernel, bias = (np.asarray(v, dtype="float64") for _, v, _ in head[0].weights)
+            kernel, bias = (np.asarray(v, dtype="float64") for _role, v, _shape in head[0].weights)
             expected = _reference_outputs(features, kernel, bias)
             got = {mode: np.asarray(model(x, training=mode), dtype="float64") for mode in (False, True)}
             hint = _transfer_hint(model, base, got, expected, features @ kernel + bias)
             for mode in (False, True):
-                t.close(f"{what}: outputs in {'training' if mode else 'inference'} mode", got[mode], expected, hint)
+                t.close(_outputs_in_mode(what, mode), got[mode], expected, hint)
             _expect_only_head_trainable(
                 t,
                 model,
                 head,
                 what,
-                "base.trainable = False freezes every layer of the base, BatchNormalization's γ and β included",
+                _("base.trainable = False freezes every layer of the base, BatchNormalization's γ and β included"),
             )
+
+
+def _outputs_in_mode(what, training):
+    """What the outputs in training (or inference) mode are checked as."""
+    if training:
+        return _("{what}: outputs in training mode").format(what=what)
+    return _("{what}: outputs in inference mode").format(what=what)
 
 
 def _expect_only_head_trainable(t, model, head, what, freeze_hint):
     """Only the new head's kernel and bias are trainable (Tasks 2 and 6); `freeze_hint` if more is."""
-    trainable, head_ids = _variable_ids(model.trainable_weights), {id(v) for _, v, _ in head[0].weights}
+    trainable, head_ids = _variable_ids(model.trainable_weights), {id(v) for _role, v, _shape in head[0].weights}
+    wanted, got = _size([v for _role, v, _shape in head[0].weights]), _size(model.trainable_weights)
     t.expect(
         trainable == head_ids,
-        f"{what}: only the new head's kernel and bias should be trainable",
-        f"{_size([v for _, v, _ in head[0].weights])} trainable parameters",
-        f"{_size(model.trainable_weights)} trainable parameters",
-        freeze_hint if trainable - head_ids else "the new Dense head should stay trainable",
+        _("{what}: only the new head's kernel and bias should be trainable").format(what=what),
+        _trainable_parameters(wanted),
+        _trainable_parameters(got),
+        freeze_hint if trainable - head_ids else _("the new Dense head should stay trainable"),
     )
+
+
+def _trainable_parameters(count):
+    return ngettext("{count} trainable parameter", "{count} trainable parameters", count).format(count=count)
 
 
 # -- Task 3 · unfreeze_top ----------------------------------------------------------------
@@ -254,16 +291,18 @@ def _trainable_names(base):
 def _unfreeze_hint(expected, got, convs):
     names = [c.name for c in convs]
     if set(names) <= set(got) and len(expected) < len(names):
-        return "unfreeze only the top k convolutions; base.trainable = True alone unfreezes everything"
+        return _("unfreeze only the top k convolutions; base.trainable = True alone unfreezes everything")
     if any(n.endswith("_bn") for n in got):
-        return "keep every BatchNormalization layer frozen (trainable = False), even in the unfrozen blocks"
+        return _("keep every BatchNormalization layer frozen (trainable = False), even in the unfrozen blocks")
     if got and expected and got == names[: len(expected)]:
-        return "unfreeze from the top (the layers nearest the output), not from the bottom"
+        return _("unfreeze from the top (the layers nearest the output), not from the bottom")
     if got and len(got) != len(expected) and set(got) <= set(names) and got == names[len(names) - len(got) :]:
-        return f"k = {len(expected)} convolutions: you unfroze {len(got)} (an off-by-one in the slice?)"
+        return _("k = {k} convolutions: you unfroze {count} (an off-by-one in the slice?)").format(
+            k=len(expected), count=len(got)
+        )
     if not got and expected:
-        return "nothing is trainable: set base.trainable = True first, then trainable = True on the top k Conv2D"
-    return "count only the Conv2D layers: base.layers also holds ReLU, pooling and BN layers"
+        return _("nothing is trainable: set base.trainable = True first, then trainable = True on the top k Conv2D")
+    return _("count only the Conv2D layers: base.layers also holds ReLU, pooling and BN layers")
 
 
 def _run(t, fn, args, what):
@@ -280,24 +319,30 @@ def unfreeze_top(fn):
             convs = _conv_layers(base)
             for k in ks:
                 base.trainable = False
-                what = f"unfreeze_top(base, k={k}) on a frozen base with {len(channels)} conv blocks"
+                what = _("unfreeze_top(base, k={k}) on a frozen base with {blocks} conv blocks").format(
+                    k=k, blocks=len(channels)
+                )
                 _run(t, fn, (base, k), what)
                 expected = [c.name for c in convs[len(convs) - k :]] if k else []
                 got = _trainable_names(base)
-                t.equal(f"{what}: layers with trainable weights", got, expected, _unfreeze_hint(expected, got, convs))
+                t.equal(_trainable_layers(what), got, expected, _unfreeze_hint(expected, got, convs))
         base.trainable = False
-        _run(t, fn, (base, 3), "unfreeze_top(base, 3)")
-        _run(t, fn, (base, 1), "then unfreeze_top(base, 1)")
+        _run(t, fn, (base, 3), "unfreeze_top(base, 3)")  # not a message
+        _run(t, fn, (base, 1), _("then unfreeze_top(base, 1)"))
         t.equal(
-            "unfreeze_top(base, 3) then unfreeze_top(base, 1): layers with trainable weights",
+            _("unfreeze_top(base, 3) then unfreeze_top(base, 1): layers with trainable weights"),
             _trainable_names(base),
             [convs[-1].name],
-            "set trainable = False explicitly on every layer that should stay frozen",
+            _("set trainable = False explicitly on every layer that should stay frozen"),
         )
 
 
+def _trainable_layers(what):
+    return _("{what}: layers with trainable weights").format(what=what)
+
+
 # -- Task 4 · start_fine_tuning --------------------------------------------------------------
-RECOMPILE_HINT = (
+RECOMPILE_HINT = N_(
     "Keras builds its training step at the first fit; a change of `trainable` after that takes effect only when"
     " you call model.compile(...) again"
 )
@@ -312,13 +357,15 @@ def _loss_hint(model, x, y):
     try:
         got = float(model.compute_loss(x=x, y=y, y_pred=keras.ops.convert_to_tensor(p)))
     except Exception as err:  # a loss that does not fit integer labels
-        return f"the loss does not fit integer labels ({first_line(err)[:60]}): use 'sparse_categorical_crossentropy'"
+        return _("the loss does not fit integer labels ({error}): use 'sparse_categorical_crossentropy'").format(
+            error=first_line(err)[:60]
+        )
     if np.isclose(got, want, rtol=1e-4):
         return None
     logits = float(np.mean(keras.losses.sparse_categorical_crossentropy(y, p, from_logits=True)))
     if np.isclose(got, logits, rtol=1e-4):
-        return "the model ends with softmax: its outputs are probabilities, so from_logits must stay False"
-    return "compile with loss='sparse_categorical_crossentropy' (integer labels, probabilities out)"
+        return _("the model ends with softmax: its outputs are probabilities, so from_logits must stay False")
+    return _("compile with loss='sparse_categorical_crossentropy' (integer labels, probabilities out)")
 
 
 def start_fine_tuning(fn):
@@ -339,42 +386,54 @@ def start_fine_tuning(fn):
             if train:
                 model.fit(x, y, epochs=1, batch_size=8, verbose=0)  # stage 1 has run: Keras has built its train step
             stage1_optimizer = model.optimizer
-            what = f"start_fine_tuning(model, base, k={k}, scratch_lr={scratch_lr:g})"
+            what = f"start_fine_tuning(model, base, k={k}, scratch_lr={scratch_lr:g})"  # not a message
             _run(t, fn, (model, base, k, scratch_lr), what)
             optimizer = model.optimizer
-            t.expect(optimizer is not stage1_optimizer, f"{what}: compile the model again", hint=RECOMPILE_HINT)
+            t.expect(
+                optimizer is not stage1_optimizer,
+                _("{what}: compile the model again").format(what=what),
+                hint=_(RECOMPILE_HINT),
+            )
             t.equal(
-                f"{what}: optimizer",
+                _("{what}: optimizer").format(what=what),
                 type(optimizer).__name__,
                 "Adam",
-                "the task asks for keras.optimizers.Adam(learning_rate)",
+                _("the task asks for keras.optimizers.Adam(learning_rate)"),
             )
             lr = float(np.asarray(optimizer.learning_rate))
-            hint = "fine-tune with a tenth of the learning rate from scratch: scratch_lr / 10"
+            hint = _("fine-tune with a tenth of the learning rate from scratch: scratch_lr / 10")
             if np.isclose(lr, scratch_lr, rtol=1e-3):
-                hint = "a learning rate as large as from scratch wrecks the pretrained features: scratch_lr / 10"
+                hint = _("a learning rate as large as from scratch wrecks the pretrained features: scratch_lr / 10")
             t.expect(
                 np.isclose(lr, scratch_lr / 10, rtol=1e-3),
-                f"{what}: learning rate",
-                f"scratch_lr / 10 = {scratch_lr / 10:g}",
+                _("{what}: learning rate").format(what=what),
+                f"scratch_lr / 10 = {scratch_lr / 10:g}",  # not a message
                 f"{lr:g}",
                 hint,
             )
             loss_hint = _loss_hint(model, x, y)
             t.expect(
-                loss_hint is None, f"{what}: the compiled loss", "sparse categorical cross-entropy", hint=loss_hint
+                loss_hint is None,
+                _("{what}: the compiled loss").format(what=what),
+                _("sparse categorical cross-entropy"),
+                hint=loss_hint,
             )
             convs = _conv_layers(base)
             expected = [c.name for c in convs[len(convs) - k :]]
             if not train:
                 got = _trainable_names(base)
-                t.equal(f"{what}: layers with trainable weights", got, expected, _unfreeze_hint(expected, got, convs))
+                t.equal(_trainable_layers(what), got, expected, _unfreeze_hint(expected, got, convs))
                 continue
             model.jit_compile = False  # the same training step, compiled without XLA: seconds faster
             bns = _bn_layers(base)
             before = {layer.name: [keras.ops.convert_to_numpy(w) for w in layer.weights] for layer in convs + bns}
             head_before = keras.ops.convert_to_numpy(model.get_layer("new_head").kernel)
-            t.call(model.fit, (x, y), dict(epochs=1, batch_size=8, verbose=0), what=f"{what}, then model.fit")
+            t.call(
+                model.fit,
+                (x, y),
+                dict(epochs=1, batch_size=8, verbose=0),
+                what=_("{what}, then model.fit").format(what=what),
+            )
             moved = [
                 layer.name
                 for layer in convs + bns
@@ -383,12 +442,14 @@ def start_fine_tuning(fn):
                     for a, b in zip(before[layer.name], layer.weights, strict=True)
                 )
             ]
-            hint = _unfreeze_hint(expected, moved, convs) if moved else RECOMPILE_HINT
-            t.equal(f"{what}: layers whose weights change in one training step", moved, expected, hint)
+            hint = _unfreeze_hint(expected, moved, convs) if moved else _(RECOMPILE_HINT)
+            t.equal(
+                _("{what}: layers whose weights change in one training step").format(what=what), moved, expected, hint
+            )
             t.expect(
                 not np.allclose(head_before, keras.ops.convert_to_numpy(model.get_layer("new_head").kernel)),
-                f"{what}: the head should keep training",
-                hint="leave the head trainable while fine-tuning",
+                _("{what}: the head should keep training").format(what=what),
+                hint=_("leave the head trainable while fine-tuning"),
             )
 
 
@@ -433,32 +494,41 @@ def trainable_split(fn):
             ((8, 6, 12, 9), 10, 2),
             ((6, 4), 7, 2),
         ]:
-            what = f"trainable_split({channels}, n_classes={n_classes}, k={k})"
+            what = f"trainable_split({channels}, n_classes={n_classes}, k={k})"  # not a message
             got = t.call(fn, (channels, n_classes, k), what=what)
             ok = isinstance(got, (tuple, list)) and len(got) == 2 and all(is_whole_number(v) for v in got)
-            t.expect(ok, f"{what} should return two whole numbers", "(trainable, non_trainable)", got)
+            t.expect(
+                ok,
+                _("{what} should return two whole numbers").format(what=what),
+                "(trainable, non_trainable)",  # not a message
+                got,
+            )
             got = (int(got[0]), int(got[1]))
             expected = split_by_keras(channels, n_classes, k)
             variants = {
                 split_by_formula(channels, n_classes, k, bn_trainable=True): (
-                    "the BN layers stay frozen: their γ and β are non-trainable too"
+                    _("the BN layers stay frozen: their γ and β are non-trainable too")
                 ),
-                split_by_formula(channels, n_classes, k, bias=True): "the convolutions have no bias (use_bias=False)",
-                split_by_formula(channels, n_classes, k, top=False): "unfreeze the top k convolutions, not the bottom",
-                split_by_formula(channels, n_classes, k, in_channels=3): "the images have 1 channel, not 3",
-                split_by_formula(channels, n_classes, k, head_bias=False): "the head Dense(n_classes) has a bias",
-                split_by_formula(channels, n_classes, k + 1): "the top k convolutions: k, not k + 1",
+                split_by_formula(channels, n_classes, k, bias=True): _(
+                    "the convolutions have no bias (use_bias=False)"
+                ),
+                split_by_formula(channels, n_classes, k, top=False): _(
+                    "unfreeze the top k convolutions, not the bottom"
+                ),
+                split_by_formula(channels, n_classes, k, in_channels=3): _("the images have 1 channel, not 3"),
+                split_by_formula(channels, n_classes, k, head_bias=False): _("the head Dense(n_classes) has a bias"),
+                split_by_formula(channels, n_classes, k + 1): _("the top k convolutions: k, not k + 1"),
                 (expected[0], expected[1] - 2 * sum(channels)): (
-                    "Keras counts 4 numbers per BN channel: γ, β, moving mean and moving variance"
+                    _("Keras counts 4 numbers per BN channel: γ, β, moving mean and moving variance")
                 ),
-                (expected[1], expected[0]): "return (trainable, non_trainable), in that order",
+                (expected[1], expected[0]): _("return (trainable, non_trainable), in that order"),
                 (
                     expected[0] - channels[-1] * n_classes - n_classes,
                     expected[1] + channels[-1] * n_classes + n_classes,
-                ): "the new head is trainable",
+                ): _("the new head is trainable"),
             }
-            hint = variants.get(got, "a 3×3 conv from C_in to C_out channels has 9·C_in·C_out weights; BN has 4·C")
-            t.equal(f"{what}: (trainable, non_trainable)", got, expected, hint)
+            hint = variants.get(got, _("a 3×3 conv from C_in to C_out channels has 9·C_in·C_out weights; BN has 4·C"))
+            t.equal(f"{what}: (trainable, non_trainable)", got, expected, hint)  # not a message
 
 
 # -- split_digits was Task 1 before #15: its check above stays for learners' copies of earlier releases.
@@ -501,18 +571,23 @@ CHOICE_CASES = tuple(
 CHOICE_HINTS = (
     (
         {"noise": "none"},
-        "a k whose mean is within the best k's spread (max − min over seeds) is as good as far as "
-        "this experiment can tell: take the smallest such k, not the best mean",
+        N_(
+            "a k whose mean is within the best k's spread (max − min over seeds) is as good as far as "
+            "this experiment can tell: take the smallest such k, not the best mean"
+        ),
     ),
     (
         {"largest": True},
-        "take the smallest k within the noise: fewer unfrozen layers, fewer weights fitted to a few images",
+        N_("take the smallest k within the noise: fewer unfrozen layers, fewer weights fitted to a few images"),
     ),
-    ({"own_noise": True}, "the noise is the best k's spread (max − min of its accuracies), one bar for every k"),
-    ({"noise": "std"}, "the spread is max − min of the best k's accuracies, not their standard deviation"),
-    ({"use": "max"}, "compare the mean accuracy of each k over its seeds, not its best run"),
-    ({"strict": True}, "a mean exactly at the bar counts: at least mean(best) − spread (≥)"),
-    ({"given_order": True}, "the dictionary's order is not the order of the ks: return the smallest k, as a number"),
+    ({"own_noise": True}, N_("the noise is the best k's spread (max − min of its accuracies), one bar for every k")),
+    ({"noise": "std"}, N_("the spread is max − min of the best k's accuracies, not their standard deviation")),
+    ({"use": "max"}, N_("compare the mean accuracy of each k over its seeds, not its best run")),
+    ({"strict": True}, N_("a mean exactly at the bar counts: at least mean(best) − spread (≥)")),
+    (
+        {"given_order": True},
+        N_("the dictionary's order is not the order of the ks: return the smallest k, as a number"),
+    ),
 )
 
 
@@ -521,8 +596,8 @@ def _choice_hint(accuracies, got):
     for variant, hint in CHOICE_HINTS:
         value = k_by_rule(accuracies, **variant)
         if value == got and value != right:
-            return hint
-    return "best = the k with the highest mean; return the smallest k with mean ≥ mean(best) − (max − min of best)"
+            return _(hint)
+    return _("best = the k with the highest mean; return the smallest k with mean ≥ mean(best) − (max − min of best)")
 
 
 def choose_k(fn):
@@ -535,39 +610,52 @@ def choose_k(fn):
             got = t.call(fn, (given,), what=what)
             t.expect(
                 is_whole_number(got),
-                f"{what} should return one of the ks, an int",
-                "an int",
+                _("{what} should return one of the ks, an int").format(what=what),
+                _("an int"),
                 got,
-                "return the k itself (a key of the dictionary), not its accuracy or a list",
+                _("return the k itself (a key of the dictionary), not its accuracy or a list"),
             )
             t.expect(
                 given == accuracies,
-                f"{what} should leave its argument unchanged",
-                hint="do not sort the lists or pop keys in place: work on copies",
+                _("{what} should leave its argument unchanged").format(what=what),
+                hint=_("do not sort the lists or pop keys in place: work on copies"),
             )
             t.equal(what, int(got), k_by_rule(accuracies), _choice_hint(accuracies, int(got)))
 
 
 # -- Task 6 (since #15) · reuse_lower_blocks: fewer layers for an unlike target -----------------------
+def _reused_layers(model, base):
+    """The names of the base's weighted layers whose weights the model holds."""
+    ids = _variable_ids(model.weights)
+    return [layer.name for layer in base.layers if layer.weights and _variable_ids(layer.weights) <= ids]
+
+
+def _layers_above(model, base, n_blocks, n_total):
+    """The base's layers above block n_blocks that the model holds (they belong to the source task)."""
+    upper = tuple(f"block{i}_" for i in range(n_blocks + 1, n_total + 1))
+    return [name for name in _reused_layers(model, base) if name.startswith(upper)]
+
+
 def _lower_hint(model, base, n_blocks, n_total, kinds):
     """A hint from the evidence: which of the base's layers the model holds, and its kinds of steps."""
-    ids = _variable_ids(model.weights)
-    inside = [layer.name for layer in base.layers if layer.weights and _variable_ids(layer.weights) <= ids]
-    above = [name for name in inside if name.startswith(tuple(f"block{i}_" for i in range(n_blocks + 1, n_total + 1)))]
+    inside = _reused_layers(model, base)
+    above = _layers_above(model, base, n_blocks, n_total)
     if above:
-        return f"cut the base at block{n_blocks}_relu: {above[0]} and the layers above it belong to the source task"
+        return _("cut the base at block{n}_relu: {layer} and the layers above it belong to the source task").format(
+            n=n_blocks, layer=above[0]
+        )
     if inside and f"block{n_blocks}_conv" not in inside:
-        return f"keep the base's layers up to block {n_blocks} included: block{n_blocks}_conv is missing"
+        return _("keep the base's layers up to block {n} included: block{n}_conv is missing").format(n=n_blocks)
     if not inside:
-        return "a new base or a copy (clone_model) starts from other weights: cut the source's base itself"
+        return _("a new base or a copy (clone_model) starts from other weights: cut the source's base itself")
     if "Flatten" in kinds:
-        return "pool the features with GlobalAveragePooling2D, as the base does at its top, not Flatten"
+        return _("pool the features with GlobalAveragePooling2D, as the base does at its top, not Flatten")
     if "GlobalMaxPooling" in kinds:
-        return "global average pooling (GlobalAveragePooling2D), not max pooling"
+        return _("global average pooling (GlobalAveragePooling2D), not max pooling")
     if kinds.count("MaxPooling") >= n_blocks:
-        return f"stop at block{n_blocks}_relu, before block {n_blocks}'s pooling"
+        return _("stop at block{n}_relu, before block {n}'s pooling").format(n=n_blocks)
     if kinds[kinds.index("GlobalAveragePooling") - 1 if "GlobalAveragePooling" in kinds else 0] == "BatchNormalization":
-        return f"include block {n_blocks}'s ReLU: cut at block{n_blocks}_relu's output"
+        return _("include block {n}'s ReLU: cut at block{n}_relu's output").format(n=n_blocks)
     return None
 
 
@@ -583,59 +671,70 @@ def reuse_lower_blocks(fn):
             lower = keras.Model(base.input, base.get_layer(f"block{n_blocks}_relu").output)
             x = _images(4, seed=n_blocks)
             features = np.asarray(lower(x, training=False), dtype="float64").mean(axis=(1, 2))
-            what = f"reuse_lower_blocks(source, n_blocks={n_blocks}, n_classes={n_classes}), {len(channels)}-block base"
+            what = _(
+                "reuse_lower_blocks(source, n_blocks={n_blocks}, n_classes={n_classes}), {blocks}-block base"
+            ).format(n_blocks=n_blocks, n_classes=n_classes, blocks=len(channels))
             model = t.keras_model(t.call(fn, (source, n_blocks, n_classes), what=what), what)
             kinds = [s.kind for s in steps(model)]
             hint = _lower_hint(model, base, n_blocks, len(channels), kinds)
-            t.equal(f"{what}: input shape", tuple(model.inputs[0].shape[1:]), IMAGE_SHAPE, "the input is 28×28×1")
+            t.equal(
+                _("{what}: input shape").format(what=what),
+                tuple(model.inputs[0].shape[1:]),
+                IMAGE_SHAPE,
+                _("the input is 28×28×1"),
+            )
             t.expect(
                 _variable_ids(lower.weights) <= _variable_ids(model.weights),
-                f"{what}: the new model should hold the source base's trained layers up to block {n_blocks}",
-                f"block1_conv … block{n_blocks}_bn of source.get_layer('digits_base')",
-                "other layers",
+                _("{what}: the new model should hold the source base's trained layers up to block {n}").format(
+                    what=what, n=n_blocks
+                ),
+                _("block1_conv … block{n}_bn of source.get_layer('digits_base')").format(n=n_blocks),
+                _("other layers"),
                 hint,
             )
             t.expect(
-                hint is None or not hint.startswith("cut the base"),
-                f"{what}: no layer above block {n_blocks}",
-                f"nothing above block{n_blocks}_relu",
-                "layers of the upper blocks",
+                not _layers_above(model, base, n_blocks, len(channels)),
+                _("{what}: no layer above block {n}").format(what=what, n=n_blocks),
+                _("nothing above block{n}_relu").format(n=n_blocks),
+                _("layers of the upper blocks"),
                 hint,
             )
             t.equal(
-                f"{what}: output shape",
+                _("{what}: output shape").format(what=what),
                 tuple(model.outputs[0].shape[1:]),
                 (n_classes,),
-                hint or "the new head has one unit per class: Dense(n_classes, activation='softmax')",
+                hint or _("the new head has one unit per class: Dense(n_classes, activation='softmax')"),
             )
             head = _head_steps(model, base)
             t.expect(
                 [s.kind for s in head] == ["Dense"],
-                f"{what}: the new head should be one Dense layer on the pooled features",
-                "Dense(n_classes, activation='softmax')",
+                _("{what}: the new head should be one Dense layer on the pooled features").format(what=what),
+                "Dense(n_classes, activation='softmax')",  # not a message
                 [str(s) for s in head],
-                hint or "no hidden layer: the pooled features go straight into Dense(n_classes)",
+                hint or _("no hidden layer: the pooled features go straight into Dense(n_classes)"),
             )
             t.equal(
-                f"{what}: inputs of the new head",
+                _("{what}: inputs of the new head").format(what=what),
                 head[0].weights[0][1].shape[0],
                 features.shape[1],
-                hint or f"the head reads block{n_blocks}_relu's channels, averaged over positions (GAP)",
+                hint or _("the head reads block{n}_relu's channels, averaged over positions (GAP)").format(n=n_blocks),
             )
             randomize(head, seed=n_blocks)
-            kernel, bias = (np.asarray(v, dtype="float64") for _, v, _ in head[0].weights)
+            kernel, bias = (np.asarray(v, dtype="float64") for _role, v, _shape in head[0].weights)
             expected = _reference_outputs(features, kernel, bias)
             got = {mode: np.asarray(model(x, training=mode), dtype="float64") for mode in (False, True)}
             frozen = not _variable_ids(base.trainable_weights) & _variable_ids(model.trainable_weights)
             if hint is None:
                 if np.allclose(got[False], features @ kernel + bias, atol=1e-5):
-                    hint = "end with softmax: Dense(n_classes, activation='softmax')"
+                    hint = _("end with softmax: Dense(n_classes, activation='softmax')")
                 elif not frozen or np.allclose(got[False], expected, atol=1e-5):
-                    hint = "freeze the reused layers (trainable = False): BN then keeps the source's statistics"
+                    hint = _("freeze the reused layers (trainable = False): BN then keeps the source's statistics")
                 else:
-                    hint = f"block{n_blocks}_relu's output → GlobalAveragePooling2D → Dense(n_classes, softmax)"
+                    hint = _("block{n}_relu's output → GlobalAveragePooling2D → Dense(n_classes, softmax)").format(
+                        n=n_blocks
+                    )
             for mode in (False, True):
-                t.close(f"{what}: outputs in {'training' if mode else 'inference'} mode", got[mode], expected, hint)
+                t.close(_outputs_in_mode(what, mode), got[mode], expected, hint)
             _expect_only_head_trainable(
-                t, model, head, what, "freeze the reused layers, BatchNormalization included (trainable = False)"
+                t, model, head, what, _("freeze the reused layers, BatchNormalization included (trainable = False)")
             )
