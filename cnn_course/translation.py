@@ -251,9 +251,9 @@ def translate_passed_lines(text):
     from cnn_course.checks import Task
 
     def render(match):
-        task = Task(int(match.group(1)), match.group(2))
-        task.passed = int(match.group(3))
         with i18n.using(LANG):
+            task = Task(int(match.group(1)), i18n._(match.group(2)))  # a name such as "exam drill" is a message
+            task.passed = int(match.group(3))
             return task.passed_line()
 
     return _PASSED.sub(render, text)

@@ -77,7 +77,7 @@ def test_a_term_is_paired_with_its_glossary_japanese_everywhere(terms, notebooks
     mismatches = []
     for path, text in notebooks.items():
         for match in PAIR.finditer(text):
-            name = english_before(text[: match.start()].rstrip(), japanese)
+            name = english_before(text[max(0, match.start() - 100) : match.start()].rstrip(), japanese)
             if name and not match.group(1).startswith(japanese[name]):
                 mismatches.append(
                     f"{path.parent.name}/{path.name}: {name}（{match.group(1)}）, glossary: {japanese[name]}"

@@ -226,6 +226,15 @@ def test_a_solutions_passed_lines_read_as_the_japanese_checks_print_them():
             japanese = task.passed_line()
         assert translation.translate_passed_lines(f"x\n{english}\n") == f"x\n{japanese}\n"
         assert japanese.startswith("✓ 課題 2 · dense_block") and str(passed) in japanese
+    drill = "✓ Task 6 · exam drill: 6 checks passed"
+    with i18n.using("ja"):
+        task = Task(6, i18n._("exam drill"))  # as check.drill names it
+        task.passed = 6
+        assert (
+            translation.translate_passed_lines(drill)
+            == task.passed_line()
+            == "✓ 課題 6 · 計算問題: 6 件のチェックに合格"
+        )
 
 
 # -- the learner's copies in Japanese -------------------------------------------------------
