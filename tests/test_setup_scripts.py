@@ -170,7 +170,7 @@ def executed_exercise():
         cells=[
             new_markdown_cell("## Task 1 · Channels（チャネル数）"),
             new_code_cell("check.a(a)", outputs=[new_output("stream", name="stdout", text="✓ Task 1 · a: 3 checks\n")]),
-            new_markdown_cell("## Task 2 · The dense block"),
+            new_markdown_cell("## Task 2 · The dense block（Denseブロック） · warm-up ★ · 1 point"),
             new_code_cell("check.dense_block(dense_block)", outputs=[failed]),
             new_markdown_cell("## Task 3 · Drill"),
             new_code_cell("check.f(f)", outputs=[missing]),
@@ -191,6 +191,7 @@ def test_self_check_reads_the_japanese_editions_tasks():
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = cell.source.replace("## Task", "## 課題")
+    nb.cells[2].source = "## 課題 2 · The dense block（dense block） · ウォームアップ ★ · 1 点"
     nb.cells[3].outputs[0].evalue = "課題 2 · dense_block — dense_block(x, k=6): 層の順序: 21 個中 0 番目\n  期待値: BN"
     assert [(task, ok) for task, ok, _ in self_check.task_results(nb)] == [
         ("課題 1 · Channels", True),

@@ -23,8 +23,11 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from cnn_course.authoring import is_check_cell
 
-TASK_HEADING = re.compile(r"^## (Task|課題) (\d+) · (.+?)(?:（.*）)?\s*$", re.MULTILINE)
-"""A task's heading, in English or in the Japanese edition (課題)."""
+TASK_HEADING = re.compile(
+    r"^## (Task|課題) (\d+) · (.+?)(?:（[^（）]*）)?(?: · [^·\n]*★[^·\n]*)?(?: · \d+ (?:points?|点))?\s*$", re.MULTILINE
+)
+"""A task's heading, in English or in the Japanese edition (課題): its number and title, without the
+other language's name of it, its stars and its points."""
 CELL_TIMEOUT = 600
 
 
