@@ -230,8 +230,8 @@ def with_language(source):
     return _SETUP_CALL.sub(add, source, count=1)
 
 
-def translate_markdown(source, known, missing):
-    """The markdown with each translatable block replaced by its translation; misses go to `missing`."""
+def translate_blocks(source, known, missing):
+    """The text with each translatable block replaced by its translation; untranslated ones go to `missing`."""
     parts = []
     for block in split_blocks(source):
         if is_translatable(block):
@@ -240,8 +240,12 @@ def translate_markdown(source, known, missing):
             else:
                 missing.append(block)
         parts.append(block)
-    text = "\n".join(parts)
-    text = _BADGE.sub(rf"\g<1>{LANG}/\g<2>/", text)
+    return "\n".join(parts)
+
+
+def translate_markdown(source, known, missing):
+    """A markdown cell's text translated (`translate_blocks`), its badge and links pointing from ja/."""
+    text = _BADGE.sub(rf"\g<1>{LANG}/\g<2>/", translate_blocks(source, known, missing))
     return _DOCS_LINK.sub(r"\g<1>../../", text)
 
 
@@ -293,17 +297,9 @@ def readme_messages(text, source="README.md"):
 def translate_readme(text, known):
     """(README.ja.md's text, [untranslated blocks]): its links open the ja/ notebooks."""
     missing = []
-    parts = []
-    for block in split_blocks(text):
-        if block.startswith(LANGUAGE_LINE):
-            block = ENGLISH_LINE
-        elif is_translatable(block):
-            if block in known:
-                block = known[block]
-            else:
-                missing.append(block)
-        parts.append(block)
-    return _COURSE_LINK.sub(rf"]({LANG}/\g<1>/", "\n".join(parts)), missing
+    text = re.sub(rf"^{re.escape(LANGUAGE_LINE)}.*$", ENGLISH_LINE, text, count=1, flags=re.MULTILINE)
+    text = translate_blocks(text, known, missing)
+    return _COURSE_LINK.sub(rf"]({LANG}/\g<1>/", text), missing
 
 
 def notebook_text(nb):
