@@ -297,8 +297,8 @@ def readme_messages(text, source="README.md"):
 def translate_readme(text, known):
     """(README.ja.md's text, [untranslated blocks]): its links open the ja/ notebooks."""
     missing = []
-    text = re.sub(rf"^{re.escape(LANGUAGE_LINE)}.*$", ENGLISH_LINE, text, count=1, flags=re.MULTILINE)
     text = translate_blocks(text, known, missing)
+    text = re.sub(rf"^{re.escape(LANGUAGE_LINE)}.*$", ENGLISH_LINE, text, count=1, flags=re.MULTILINE)
     return _COURSE_LINK.sub(rf"]({LANG}/\g<1>/", text), missing
 
 
