@@ -11,7 +11,7 @@ gettext's ``.po`` format (read and written with polib), so that translators' too
 
 Code cells, outputs and metadata are copied unchanged, but for three things that must follow
 the language: the setup cell passes ``lang="ja"`` (the checks then speak Japanese), the Colab
-badge opens the ``ja/`` notebook, and a solution's stored "✓ Task 1 · …: 3 checks passed" lines
+badge and the notebooks' paths (`` `exercises/05_vgg.ipynb` ``) point into ``ja/``, and a solution's stored "✓ Task 1 · …: 3 checks passed" lines
 read as the Japanese checks print them. Links to ``../docs/`` gain a ``../``.
 
 The messages of the helper package (``_()`` in cnn_course) have catalogs of their own, one per
@@ -217,6 +217,7 @@ def untranslated(po):
 _SETUP_CALL = re.compile(r"\bsetup\(([^()]*)\)")
 _BADGE = re.compile(r"(colab\.research\.google\.com/github/[^)\s]+/blob/[^/\s)]+/)(notebooks|solutions|exercises)/")
 _DOCS_LINK = re.compile(r"(\]\(|src=\")\.\./(?!notebooks/|solutions/|exercises/)")
+_COURSE_PATH = re.compile(r"`(notebooks|solutions|exercises)/")
 _PASSED = re.compile(r"^✓ Task (\d+) · (.+): (\d+) checks? passed$", re.MULTILINE)
 
 
@@ -246,6 +247,7 @@ def translate_blocks(source, known, missing):
 def translate_markdown(source, known, missing):
     """A markdown cell's text translated (`translate_blocks`), its badge and links pointing from ja/."""
     text = _BADGE.sub(rf"\g<1>{LANG}/\g<2>/", translate_blocks(source, known, missing))
+    text = _COURSE_PATH.sub(rf"`{LANG}/\g<1>/", text)  # `exercises/05_vgg.ipynb` → the Japanese exercise
     return _DOCS_LINK.sub(r"\g<1>../../", text)
 
 

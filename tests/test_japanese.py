@@ -103,6 +103,8 @@ def test_the_japanese_exercises_are_made_from_the_japanese_solutions():
             f"ja/exercises/{solution.name} is not what `make ja` makes from ja/solutions/{solution.name}"
         )
         assert "/ja/exercises/" in exercise.cells[0].source, "the Colab badge opens the Japanese exercise"
+    walkthrough = (ROOT / "ja" / "notebooks" / "05_vgg.ipynb").read_text(encoding="utf-8")
+    assert "`ja/exercises/05_vgg.ipynb`" in walkthrough and "`exercises/05_vgg.ipynb`" not in walkthrough
 
 
 def test_the_japanese_readme_is_what_make_ja_writes(make_ja):
