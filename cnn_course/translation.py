@@ -9,10 +9,11 @@ gettext's ``.po`` format (read and written with polib), so that translators' too
     locale/ja/notebooks/05_vgg.po     the walkthrough
     locale/ja/solutions/05_vgg.po     the solution, and the exercise made from it
 
-Code cells, outputs and metadata are copied unchanged, but for three things that must follow
-the language: the setup cell passes ``lang="ja"`` (the checks then speak Japanese), the Colab
-badge and the notebooks' paths (`` `exercises/05_vgg.ipynb` ``) point into ``ja/``, and a solution's stored "✓ Task 1 · …: 3 checks passed" lines
-read as the Japanese checks print them. Links to ``../docs/`` gain a ``../``.
+Code cells, outputs and metadata are copied unchanged, but for what must follow the language:
+the setup cell passes ``lang="ja"`` (the checks then speak Japanese), and a solution's stored
+"✓ Task 1 · …: 3 checks passed" lines read as the Japanese checks print them. In the text, the
+Colab badge and the notebooks' paths (`` `exercises/05_vgg.ipynb` ``) point into ``ja/``, and
+links to ``../docs/`` gain a ``../``.
 
 The messages of the helper package (``_()`` in cnn_course) have catalogs of their own, one per
 module, in ``cnn_course/locale/ja/`` (they ship with the package). ``make ja`` (tools/make_ja.py)
