@@ -6,6 +6,7 @@
   ``~/.keras/keras.json``).
 - nbval does not compare stderr: TensorFlow writes warnings there that differ
   between a Jupyter and an nbval run. stdout and displayed results are compared.
+- The walkthroughs run first, the short solutions last, so that the two test processes finish together.
 """
 
 import os
@@ -37,7 +38,16 @@ def pytest_unconfigure(config):
         shutil.rmtree(_HOME, ignore_errors=True)
 
 
+def _scheduling_rank(item):
+    """Walkthroughs (the longest files) first, then the tests, then the shorter solutions and the rest."""
+    path = str(item.path.relative_to(item.config.rootpath))
+    return 0 if path.startswith("notebooks/") else 1 if path.startswith("tests/") else 2
+
+
 def pytest_collection_modifyitems(session, config, items):
+    # pytest-xdist hands out whole files in this order: long ones first leave no long one for the end,
+    # when the other process would wait idle. A stable sort keeps each file's cells in their order.
+    items.sort(key=_scheduling_rank)
     for item in items:
         parent = item.parent
         if hasattr(parent, "skip_compare") and "stderr" not in parent.skip_compare:
