@@ -159,8 +159,8 @@ def merge_catalog(po, messages):
             if plural:
                 entry.msgid_plural, entry.msgstr_plural = plural, {0: ""}
             closest = max(unused, key=lambda e: _similarity(e.msgid, msgid), default=None)
-            if closest is not None and _similarity(closest.msgid, msgid) >= 0.5 and _translation(closest):
-                _set_translation(entry, _translation(closest))
+            if closest is not None and _similarity(closest.msgid, msgid) >= 0.5 and entry_text(closest):
+                _set_translation(entry, entry_text(closest))
                 entry.flags.append("fuzzy")
                 entry.previous_msgid = closest.msgid
         entry.occurrences = sorted(set(occurrences), key=lambda o: (o[0], int(o[1]) if o[1].isdigit() else 0))
@@ -172,7 +172,8 @@ def _similarity(a, b):
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def _translation(entry):
+def entry_text(entry):
+    """An entry's translation (a plural entry's one Japanese form), or "" when it has none."""
     return entry.msgstr_plural.get(0, "") if entry.msgid_plural else entry.msgstr
 
 
@@ -206,12 +207,12 @@ def write_catalog(po, path):
 
 def translations(po):
     """{English: translation} of the current entries (translated, not fuzzy)."""
-    return {e.msgid: _translation(e) for e in po if not e.obsolete and not e.fuzzy and _translation(e)}
+    return {e.msgid: entry_text(e) for e in po if not e.obsolete and not e.fuzzy and entry_text(e)}
 
 
 def untranslated(po):
     """The entries that need a translator: empty or fuzzy."""
-    return [e for e in po if not e.obsolete and (e.fuzzy or not _translation(e))]
+    return [e for e in po if not e.obsolete and (e.fuzzy or not entry_text(e))]
 
 
 # -- the Japanese notebook ------------------------------------------------------------------
@@ -391,7 +392,7 @@ def catalog_problems(po, glossary=()):
     """[(entry, problems)] for the catalog's translated entries whose translation changed what it must keep."""
     found = []
     for entry in po:
-        text = _translation(entry)
+        text = entry_text(entry)
         if text and not entry.obsolete:
             problems = translation_problems(entry.msgid, text, glossary)
             if problems:

@@ -119,49 +119,28 @@ def test_the_japanese_readme_is_what_make_ja_writes(make_ja):
     )
 
 
-def all_catalogs(make_ja):
-    """{catalog path: (its committed entries, what the English asks of it)} — the same work as `make ja`."""
-    import nbformat
-
-    wanted = {}
-    for folder, path in ENGLISH:
-        messages = translation.notebook_messages(nbformat.read(path, as_version=4), f"{folder}/{path.name}")
-        wanted[translation.catalog_path(ROOT, folder, path.name)] = messages
-    wanted[make_ja.README_CATALOG] = translation.readme_messages(make_ja._readme())
-    for module in sorted(PACKAGE.rglob("*.py")):
-        found = make_ja.package_messages(module)
-        if found:
-            wanted[make_ja.module_catalog(module)] = [
-                translation.Message(msgid, f"{where}", int(line)) for msgid, [(where, line)], _plural in found
-            ]
-    return wanted
-
-
 def test_every_message_has_a_current_translation(make_ja):
     """An English text changed since its translation was made has no entry (or a fuzzy one): listed here."""
     problems = []
-    catalogs = all_catalogs(make_ja)
-    for target, messages in catalogs.items():
+    for target, messages in make_ja.wanted_messages().items():
         po = translation.read_catalog(target)
         current = translation.translations(po)
         fuzzy = {e.msgid for e in po if e.fuzzy}
-        for m in messages:
-            if m.text not in current:
-                state = "fuzzy" if m.text in fuzzy else "missing"
-                problems.append(
-                    f"{target.relative_to(ROOT)}: {state} for {m.source} cell/line {m.cell}: {m.text[:60]!r}"
-                )
+        for msgid, [(source, place), *_], _plural in messages:
+            if msgid not in current:
+                state = "fuzzy" if msgid in fuzzy else "missing"
+                problems.append(f"{target.relative_to(ROOT)}: {state} for {source} cell/line {place}: {msgid[:60]!r}")
     assert not problems, f"{len(problems)} messages need a translator (`make ja` lists them):\n" + "\n".join(
         problems[:40]
     )
 
 
 def test_the_catalogs_hold_only_what_the_english_asks(make_ja):
-    catalogs = all_catalogs(make_ja)
+    catalogs = make_ja.wanted_messages()
     on_disk = set((ROOT / "locale").rglob("*.po")) | set((PACKAGE / "locale").rglob("*.po"))
     assert on_disk == set(catalogs), "a catalog without an English source, or a source without a catalog: run `make ja`"
     for target, messages in catalogs.items():
-        extra = {e.msgid for e in translation.read_catalog(target)} - {m.text for m in messages}
+        extra = {e.msgid for e in translation.read_catalog(target)} - {msgid for msgid, *_ in messages}
         assert not extra, f"{target.relative_to(ROOT)} keeps entries no English has: run `make ja`"
 
 
@@ -293,6 +272,6 @@ def test_a_message_has_one_translation_in_all_the_packages_catalogs():
     seen = {}
     for target in sorted((PACKAGE / "locale").rglob("*.po")):
         for entry in translation.read_catalog(target):
-            text = entry.msgstr_plural.get(0, "") if entry.msgid_plural else entry.msgstr
+            text = translation.entry_text(entry)
             first = seen.setdefault(entry.msgid, (target.name, text))
             assert first[1] == text, f"{entry.msgid!r}: {first[0]} says {first[1]!r}, {target.name} says {text!r}"

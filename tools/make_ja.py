@@ -50,31 +50,32 @@ def module_catalog(path):
 README_CATALOG = ROOT / "locale" / translation.LANG / "README.po"
 
 
+def wanted_messages():
+    """{catalog path: [(msgid, [(file, line)], msgid_plural or None)]}: what the English asks of each catalog."""
+
+    def entries(messages):
+        return [(m.text, [(m.source, str(m.cell))], None) for m in messages]
+
+    wanted = {README_CATALOG: entries(translation.readme_messages(_readme()))}
+    for folder in translation.FOLDERS:
+        for path in sorted((ROOT / folder).glob("*.ipynb")):
+            messages = translation.notebook_messages(nbformat.read(path, as_version=4), f"{folder}/{path.name}")
+            wanted[translation.catalog_path(ROOT, folder, path.name)] = entries(messages)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if messages := package_messages(path):
+            wanted[module_catalog(path)] = messages
+    return wanted
+
+
 def update_catalogs(only=None):
     """Bring the catalogs up to date with the English; return {catalog path: catalog}.
 
     A catalog is written only when the update changed it, so a translator's unsaved-by-us edits are
     never replaced by an older text. `only`: a set of catalog paths to update, the rest left alone.
     """
-    catalogs, read = {}, {}
-
-    def merged(target, messages):
-        read[target] = translation.read_catalog(target)
-        return translation.merge_catalog(read[target], messages)
-
-    readme = [(m.text, [(m.source, str(m.cell))], None) for m in translation.readme_messages(_readme())]
-    catalogs[README_CATALOG] = merged(README_CATALOG, readme)
-    for folder in translation.FOLDERS:
-        for path in sorted((ROOT / folder).glob("*.ipynb")):
-            messages = translation.notebook_messages(nbformat.read(path, as_version=4), f"{folder}/{path.name}")
-            target = translation.catalog_path(ROOT, folder, path.name)
-            entries = [(m.text, [(m.source, str(m.cell))], None) for m in messages]
-            catalogs[target] = merged(target, entries)
-    for path in sorted(PACKAGE.rglob("*.py")):
-        messages = package_messages(path)
-        if messages:
-            target = module_catalog(path)
-            catalogs[target] = merged(target, messages)
+    wanted = wanted_messages()
+    read = {target: translation.read_catalog(target) for target in wanted}
+    catalogs = {target: translation.merge_catalog(read[target], messages) for target, messages in wanted.items()}
     if only is not None:
         catalogs = {target: po for target, po in catalogs.items() if target in only}
     for target, po in catalogs.items():
